@@ -1,0 +1,135 @@
+//! `Application::build(config)`: data folder, database (migrated), metrics, mailer, worker, and a bound listener.
+
+use crate::config::Config;
+use crate::jobs::Worker;
+use crate::mail::Mailer;
+use crate::store::{self, Store, sessions};
+use crate::web::{self, AppState, Inner};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use tokio::net::TcpListener;
+
+static METRICS: OnceLock<PrometheusHandle> = OnceLock::new();
+
+fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
+    if let Some(h) = METRICS.get() {
+        return Ok(h.clone());
+    }
+    let handle = PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            Matcher::Full("candor_http_request_duration_seconds".into()),
+            &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0],
+        )?
+        .install_recorder()
+        .or_else(|e| METRICS.get().cloned().ok_or(e))?;
+    Ok(METRICS.get_or_init(|| handle).clone())
+}
+
+pub struct Application {
+    listener: TcpListener,
+    port: u16,
+    state: AppState,
+    setup_link: Option<String>,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&config.data_dir)?;
+        let store = Store::connect(&config.resolved_database_url(), config.max_db_connections).await?;
+        store::migrate(&store).await?;
+        let listener = TcpListener::bind(config.listen).await?;
+        let port = listener.local_addr()?.port();
+        let base_url = match &config.base_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}:{port}", config.listen.ip()),
+        };
+        let mailer = Mailer::from_config(&config)?;
+        let worker = Worker::new(store.clone(), mailer, config.mail_from.clone());
+        let state = AppState(Arc::new(Inner {
+            secure_cookies: base_url.starts_with("https://"),
+            base_url,
+            metrics: metrics_handle()?,
+            store,
+            config,
+            worker,
+        }));
+        let setup_link = if store::orgs::any_exists(&state.store).await? {
+            None
+        } else {
+            let (token, hash) = sessions::new_secret()?;
+            let mut conn = state.store.write().acquire().await?;
+            sessions::insert_one_time_token(
+                &mut conn,
+                &state.store,
+                "setup",
+                None,
+                &hash,
+                crate::web::pages::SETUP_TTL_MS,
+            )
+            .await?;
+            Some(state.link(&format!("/setup/{token}")))
+        };
+        Ok(Self { listener, port, state, setup_link })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The one-time link to create the first organization, when none exists yet.
+    pub fn setup_link(&self) -> Option<&str> {
+        self.setup_link.as_deref()
+    }
+
+    /// Serves until `shutdown` resolves: in-flight requests finish, then the worker stops after its current job.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let worker = if self.state.config.run_worker {
+            Some(tokio::spawn(self.state.worker.clone().run(stop_rx)))
+        } else {
+            None
+        };
+        let router = web::router(self.state.clone());
+        axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        let _ = stop_tx.send(true);
+        if let Some(w) = worker {
+            let _ = w.await;
+        }
+        self.state.store.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,98 @@
+//! Typed configuration, from flags or `CANDOR_*` environment variables (see the README's table).
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Everything the application needs to start. Secrets are redacted in `Debug`.
+#[derive(Clone)]
+pub struct Config {
+    /// Address to listen on; port 0 picks a free port (tests).
+    pub listen: SocketAddr,
+    /// Where the SQLite database, media and the local mail outbox live.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; `None` means `DATA_DIR/candor.db`.
+    pub database_url: Option<String>,
+    /// The address people reach Candor at, used in links in emails; `None` means `http://LISTEN`.
+    pub base_url: Option<String>,
+    /// `smtp://user:pass@host:587` (STARTTLS), `smtps://…:465` (TLS) or `smtp://host:25?tls=none`; `None` means the
+    /// local outbox under `DATA_DIR/outbox`.
+    pub smtp_url: Option<String>,
+    /// The From address of every email.
+    pub mail_from: String,
+    /// Run the background worker in this process.
+    pub run_worker: bool,
+    /// Trust `X-Forwarded-For` for the client address (only behind a reverse proxy).
+    pub trust_proxy: bool,
+    /// Largest request body accepted, in bytes (uploads have their own limits).
+    pub body_limit: usize,
+    /// Pool size for the database.
+    pub max_db_connections: u32,
+}
+
+impl Config {
+    /// The embedded default: SQLite and the outbox under `data_dir`, on 127.0.0.1:8080.
+    pub fn embedded(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: data_dir.into(),
+            database_url: None,
+            base_url: None,
+            smtp_url: None,
+            mail_from: "Candor <candor@localhost>".to_owned(),
+            run_worker: true,
+            trust_proxy: false,
+            body_limit: 2 * 1024 * 1024,
+            max_db_connections: 16,
+        }
+    }
+
+    pub fn resolved_database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}?mode=rwc", self.data_dir.join("candor.db").display()),
+        }
+    }
+}
+
+/// Replaces the password of a URL, if any, with `***`.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url.as_deref().map(redact_url))
+            .field("base_url", &self.base_url)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("mail_from", &self.mail_from)
+            .field("run_worker", &self.run_worker)
+            .field("trust_proxy", &self.trust_proxy)
+            .field("body_limit", &self.body_limit)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_redacts_secrets() {
+        let mut c = Config::embedded("data");
+        c.smtp_url = Some("smtp://mailer:hunter2@mail.example.com:587".into());
+        c.database_url = Some("postgres://app:s3cret@db/candor".into());
+        let s = format!("{c:?}");
+        assert!(!s.contains("hunter2") && !s.contains("s3cret"), "{s}");
+        assert!(s.contains("mail.example.com"));
+    }
+}

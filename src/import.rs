@@ -1,0 +1,220 @@
+//! CSV import of candidates: `first_name,last_name,email[,phone]` with a header row, UTF-8 with or without a BOM.
+//!
+//! The file is read on a blocking thread and handed over in batches through a bounded channel, so memory stays
+//! bounded whatever the file's size. Good rows are imported; bad rows are reported by line number with the reason;
+//! an email already in the organization (or earlier in the file) is reported, not duplicated.
+
+use crate::store::candidates::{EventActor, NewCandidate, import_batch};
+use crate::store::{Store, StoreError};
+use std::io::Read;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Rows inserted per transaction.
+pub const BATCH_ROWS: usize = 1000;
+/// Problems kept for the report; the rest are only counted.
+pub const REPORT_MAX: usize = 1000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowProblem {
+    pub line: u64,
+    pub message: String,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ImportReport {
+    pub imported: u64,
+    pub duplicate_count: u64,
+    pub error_count: u64,
+    /// The first `REPORT_MAX` duplicates and errors, in file order.
+    pub problems: Vec<RowProblem>,
+    /// A problem with the whole file (nothing was imported).
+    pub fatal: Option<String>,
+}
+
+impl ImportReport {
+    fn problem(&mut self, line: u64, message: String) {
+        if self.problems.len() < REPORT_MAX {
+            self.problems.push(RowProblem { line, message });
+        }
+    }
+}
+
+struct Columns {
+    first: usize,
+    last: usize,
+    email: usize,
+    phone: Option<usize>,
+}
+
+enum Parsed {
+    Batch(Vec<(u64, NewCandidate)>, Vec<RowProblem>),
+    Fatal(String),
+}
+
+/// Imports every good row of `input` into the organization. `progress` is told how many bytes were read so far.
+pub async fn import_csv<R>(
+    store: &Store,
+    org_id: &str,
+    actor: &EventActor,
+    input: R,
+    progress: Arc<AtomicU64>,
+) -> anyhow::Result<ImportReport>
+where
+    R: Read + Send + 'static,
+{
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Parsed>(2);
+    let parser = tokio::task::spawn_blocking(move || parse(input, tx, progress));
+    let mut report = ImportReport::default();
+    while let Some(msg) = rx.recv().await {
+        match msg {
+            Parsed::Fatal(message) => {
+                report.fatal = Some(message);
+                break;
+            }
+            Parsed::Batch(rows, problems) => {
+                // Row errors and duplicates are reported in file order.
+                let candidates: Vec<NewCandidate> = rows.iter().map(|(_, c)| c.clone()).collect();
+                let duplicates = match import_batch(store, org_id, actor, &candidates).await {
+                    Ok(d) => d,
+                    Err(StoreError::Other(e)) => return Err(e.into()),
+                    Err(e) => return Err(e.into()),
+                };
+                report.imported += (rows.len() - duplicates.len()) as u64;
+                let mut merged: Vec<RowProblem> = problems;
+                report.error_count += merged.len() as u64;
+                for i in duplicates {
+                    let (line, c) = &rows[i];
+                    report.duplicate_count += 1;
+                    merged.push(RowProblem {
+                        line: *line,
+                        message: format!("{} is already a candidate; row skipped", c.email),
+                    });
+                }
+                merged.sort_by_key(|p| p.line);
+                for p in merged {
+                    report.problem(p.line, p.message);
+                }
+            }
+        }
+    }
+    drop(rx);
+    parser.await??;
+    Ok(report)
+}
+
+fn parse<R: Read>(input: R, tx: tokio::sync::mpsc::Sender<Parsed>, progress: Arc<AtomicU64>) -> anyhow::Result<()> {
+    let counting = CountingReader { inner: input, count: progress };
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(counting);
+    let mut record = csv::ByteRecord::new();
+    let send = |msg: Parsed| tx.blocking_send(msg).is_ok();
+
+    let header = match reader.read_byte_record(&mut record) {
+        Ok(true) => record.clone(),
+        Ok(false) => {
+            send(Parsed::Fatal(
+                "The file is empty. Its first line must be the header: first_name,last_name,email".into(),
+            ));
+            return Ok(());
+        }
+        Err(e) => {
+            send(Parsed::Fatal(format!("This is not a readable CSV file: {e}")));
+            return Ok(());
+        }
+    };
+    let columns = match header_columns(&header) {
+        Ok(c) => c,
+        Err(message) => {
+            send(Parsed::Fatal(message));
+            return Ok(());
+        }
+    };
+    let mut rows = Vec::with_capacity(BATCH_ROWS);
+    let mut problems = Vec::new();
+    loop {
+        let line = reader.position().line();
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = record.position().map(|p| p.line()).unwrap_or(line);
+                if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+                    continue;
+                }
+                match parse_row(&record, &columns) {
+                    Ok(c) => rows.push((line, c)),
+                    Err(message) => problems.push(RowProblem { line, message }),
+                }
+            }
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(line);
+                problems.push(RowProblem { line, message: format!("cannot read this row: {e}") });
+                if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. }) {
+                    break;
+                }
+            }
+        }
+        if rows.len() >= BATCH_ROWS || problems.len() >= BATCH_ROWS {
+            if !send(Parsed::Batch(std::mem::take(&mut rows), std::mem::take(&mut problems))) {
+                return Ok(());
+            }
+        }
+    }
+    send(Parsed::Batch(rows, problems));
+    Ok(())
+}
+
+fn header_columns(header: &csv::ByteRecord) -> Result<Columns, String> {
+    let names: Vec<String> = header
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let s = String::from_utf8_lossy(f);
+            let s = if i == 0 { s.trim_start_matches('\u{feff}').to_owned() } else { s.into_owned() };
+            s.trim().to_lowercase()
+        })
+        .collect();
+    let find = |n: &str| names.iter().position(|h| h == n);
+    let missing: Vec<&str> = ["first_name", "last_name", "email"].into_iter().filter(|n| find(n).is_none()).collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "The header row must name the columns first_name, last_name, email (and optionally phone); missing: {}.",
+            missing.join(", ")
+        ));
+    }
+    Ok(Columns {
+        first: find("first_name").unwrap_or(0),
+        last: find("last_name").unwrap_or(0),
+        email: find("email").unwrap_or(0),
+        phone: find("phone"),
+    })
+}
+
+fn parse_row(record: &csv::ByteRecord, columns: &Columns) -> Result<NewCandidate, String> {
+    let field = |i: usize| -> Result<&str, String> {
+        let bytes = record.get(i).unwrap_or(b"");
+        std::str::from_utf8(bytes).map_err(|_| "this row is not UTF-8 text; save the file as UTF-8".to_owned())
+    };
+    let needed = [columns.first, columns.last, columns.email].into_iter().max().unwrap_or(0) + 1;
+    if record.len() < needed {
+        return Err(format!("expected at least {needed} fields, found {}", record.len()));
+    }
+    let phone = match columns.phone {
+        Some(i) => Some(field(i)?),
+        None => None,
+    };
+    NewCandidate::parse(field(columns.first)?, field(columns.last)?, field(columns.email)?, phone, None)
+        .map_err(|errors| errors.0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))
+}
+
+struct CountingReader<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}

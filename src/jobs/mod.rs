@@ -1,0 +1,139 @@
+//! The worker: claim a due job (with a lease) → run its handler → mark it done, or record the error and retry with
+//! exponential backoff until it is dead. Any number of workers, on any number of nodes, may run at once.
+
+use crate::mail::{self, Mailer, OutgoingEmail};
+use crate::store::{self, Store, jobs::Job};
+use std::time::Duration;
+use tokio::sync::watch;
+use tracing::Instrument;
+
+/// How long a claimed job is ours before another worker may take it over.
+pub const LEASE_MS: i64 = 5 * 60 * 1000;
+/// How often an idle worker looks for due jobs.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
+
+#[derive(Clone)]
+pub struct Worker {
+    store: Store,
+    mailer: Mailer,
+    mail_from: String,
+}
+
+/// The delay before attempt `attempts + 1`: 5 s, 10 s, 20 s … capped at one hour.
+pub fn backoff_ms(attempts: i64) -> i64 {
+    let exp = attempts.clamp(1, 20) - 1;
+    (5_000i64.saturating_mul(1i64 << exp)).min(3_600_000)
+}
+
+impl Worker {
+    pub fn new(store: Store, mailer: Mailer, mail_from: String) -> Self {
+        Self { store, mailer, mail_from }
+    }
+
+    /// Claims and runs one due job; `false` when none was due.
+    pub async fn run_one(&self) -> anyhow::Result<bool> {
+        let Some(job) = store::jobs::claim(&self.store, LEASE_MS).await? else {
+            return Ok(false);
+        };
+        let span = tracing::info_span!("job", job_id = %job.id, kind = %job.kind, org_id = job.org_id.as_deref().unwrap_or(""), attempt = job.attempts);
+        let result = if job.attempts > job.max_attempts {
+            Err(anyhow::anyhow!("gave up after {} attempts (lease expired)", job.max_attempts))
+        } else {
+            self.handle(&job).instrument(span.clone()).await
+        };
+        let outcome = match result {
+            Ok(()) => {
+                store::jobs::complete(&self.store, &job.id).await?;
+                span.in_scope(|| tracing::info!("job done"));
+                "done"
+            }
+            Err(e) => {
+                let message = format!("{e:#}");
+                store::jobs::fail(&self.store, &job, &message, backoff_ms(job.attempts)).await?;
+                span.in_scope(|| tracing::warn!(error = %message, "job failed"));
+                if job.attempts >= job.max_attempts { "dead" } else { "retry" }
+            }
+        };
+        metrics::counter!("candor_jobs_total", "kind" => job.kind.clone(), "outcome" => outcome).increment(1);
+        Ok(true)
+    }
+
+    /// Runs due jobs until none is left; returns how many ran.
+    pub async fn run_pending(&self) -> anyhow::Result<usize> {
+        let mut n = 0;
+        while self.run_one().await? {
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    async fn handle(&self, job: &Job) -> anyhow::Result<()> {
+        match job.kind.as_str() {
+            mail::SEND_EMAIL => {
+                let email: OutgoingEmail = serde_json::from_str(&job.payload)?;
+                let delivered = self.mailer.send(&self.mail_from, &email, &job.id).await?;
+                store::mail_log::record(
+                    &self.store,
+                    store::mail_log::NewSentMail {
+                        org_id: job.org_id.as_deref(),
+                        job_id: Some(&job.id),
+                        to: email.to.join(", "),
+                        cc: email.cc.join(", "),
+                        bcc: email.bcc.join(", "),
+                        subject: &email.subject,
+                        html: &email.html,
+                        text: &email.text,
+                        transport: delivered.transport,
+                        eml_path: delivered.eml_path,
+                    },
+                )
+                .await?;
+                Ok(())
+            }
+            other => anyhow::bail!("unknown job kind {other:?}"),
+        }
+    }
+
+    /// Runs until `shutdown` turns true; a job in progress is finished first.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let mut last_purge = std::time::Instant::now();
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            let idle = match self.run_one().await {
+                Ok(ran) => !ran,
+                Err(e) => {
+                    tracing::error!(error = %format!("{e:#}"), "worker cannot reach the job table");
+                    true
+                }
+            };
+            if last_purge.elapsed() > Duration::from_secs(3600) {
+                last_purge = std::time::Instant::now();
+                if let Err(e) = store::jobs::purge_done(&self.store, 7 * 24 * 3600 * 1000).await {
+                    tracing::warn!(error = %e, "cannot purge finished jobs");
+                }
+            }
+            if idle {
+                tokio::select! {
+                    _ = tokio::time::sleep(POLL_INTERVAL) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+        }
+        tracing::info!("worker stopped");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff_ms;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        assert_eq!(backoff_ms(1), 5_000);
+        assert_eq!(backoff_ms(2), 10_000);
+        assert_eq!(backoff_ms(3), 20_000);
+        assert_eq!(backoff_ms(30), 3_600_000);
+    }
+}

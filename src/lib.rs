@@ -1,0 +1,17 @@
+//! Candor: self-hosted one-way video interviews.
+//!
+//! Layers, top to bottom (a module uses only the ones below it):
+//! `app` → `web` → `jobs` / `mail` → `store` → `domain`. See ARCHITECTURE.md.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod import;
+pub mod jobs;
+pub mod mail;
+pub mod store;
+pub mod web;
+
+pub use app::Application;
+pub use config::Config;

@@ -1,0 +1,39 @@
+use candor::cli::{AdminCommand, Cli, Command, ImportCommand};
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_env("CANDOR_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let config = cli.opts.config();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            tracing::info!(?config, "starting");
+            let app = candor::Application::build(config).await?;
+            eprintln!("Candor is listening on {}", app.state().base_url);
+            if let Some(link) = app.setup_link() {
+                println!(
+                    "\nNo account exists yet. Open this link to create your organization and its first admin \
+                     (valid 24 hours, once):\n\n    {link}\n\nOr from a shell: candor admin create-user --org-name NAME \
+                     --timezone Europe/Helsinki --email you@example.com --password '…'\n"
+                );
+            }
+            app.run_until_stopped(candor::app::shutdown_signal()).await
+        }
+        Command::Migrate => {
+            let store = candor::store::Store::connect(&config.resolved_database_url(), 2).await?;
+            candor::store::migrate(&store).await?;
+            eprintln!("The database is up to date.");
+            Ok(())
+        }
+        Command::Admin(cmd @ AdminCommand::CreateUser { .. }) => candor::cli::create_user(&config, cmd).await,
+        Command::Admin(AdminCommand::CreateToken { email }) => candor::cli::create_token(&config, &email).await,
+        Command::Import(ImportCommand::Candidates { file, org_name }) => {
+            candor::cli::import_candidates(&config, &file, &org_name).await
+        }
+    }
+}

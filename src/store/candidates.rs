@@ -1,0 +1,535 @@
+//! The candidate base: CRUD, the timeline, keyset-paginated listing, CSV import batches and the name search.
+
+use super::{Backend, Store, StoreError, StoreResult, conflict_as, int, like_escape, new_id, opt_text, text};
+use crate::domain::{EmailAddress, PersonName, Phone, search_key};
+use base64::Engine;
+use sqlx::any::AnyRow;
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Candidate {
+    pub id: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub notes: Option<String>,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    /// Unix milliseconds.
+    pub updated_at: i64,
+}
+
+impl Candidate {
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewCandidate {
+    pub first_name: PersonName,
+    pub last_name: PersonName,
+    pub email: EmailAddress,
+    pub phone: Option<Phone>,
+    pub notes: Option<String>,
+}
+
+impl NewCandidate {
+    /// Parses a candidate's fields as they come from a form, the API or a CSV row, collecting every field's error.
+    pub fn parse(
+        first_name: &str,
+        last_name: &str,
+        email: &str,
+        phone: Option<&str>,
+        notes: Option<&str>,
+    ) -> Result<Self, crate::domain::FieldErrors> {
+        let mut errors = crate::domain::FieldErrors::new();
+        let first_name = errors.check(PersonName::parse("first_name", first_name));
+        let last_name = errors.check(PersonName::parse("last_name", last_name));
+        let email = errors.check(EmailAddress::parse("email", email));
+        let phone = errors.check(Phone::parse_optional("phone", phone));
+        let notes = errors.check(crate::domain::parse_notes("notes", notes));
+        match (first_name, last_name, email, phone, notes) {
+            (Some(first_name), Some(last_name), Some(email), Some(phone), Some(notes)) if errors.is_empty() => {
+                Ok(Self { first_name, last_name, email, phone, notes })
+            }
+            _ => Err(errors),
+        }
+    }
+
+    fn keys(&self) -> (String, String, String) {
+        let first = search_key(self.first_name.as_str());
+        let last = search_key(self.last_name.as_str());
+        let full = format!("{first} {last}");
+        (first, last, full)
+    }
+}
+
+/// Who did something, as the timeline shows it.
+#[derive(Debug, Clone)]
+pub struct EventActor {
+    pub label: String,
+}
+
+impl EventActor {
+    /// A signed-in user (or API token holder), as `Name <email>`.
+    pub fn of(actor: &super::sessions::Actor) -> Self {
+        Self { label: format!("{} <{}>", actor.user.name, actor.user.email) }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TimelineEvent {
+    pub kind: String,
+    pub actor: String,
+    pub detail: serde_json::Value,
+    pub created_at: i64,
+}
+
+const COLUMNS: &str = "c.id, c.first_name, c.last_name, c.email, c.phone, c.notes, c.created_at, c.updated_at, \
+                       c.first_key, c.last_key";
+
+fn from_row(row: &AnyRow) -> StoreResult<Candidate> {
+    Ok(Candidate {
+        id: text(row, "id")?,
+        first_name: text(row, "first_name")?,
+        last_name: text(row, "last_name")?,
+        email: text(row, "email")?,
+        phone: opt_text(row, "phone")?,
+        notes: opt_text(row, "notes")?,
+        created_at: int(row, "created_at")?,
+        updated_at: int(row, "updated_at")?,
+    })
+}
+
+async fn insert_event(
+    conn: &mut sqlx::AnyConnection,
+    store: &Store,
+    org_id: &str,
+    candidate_id: &str,
+    kind: &str,
+    actor: &EventActor,
+    detail: serde_json::Value,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO candidate_events (id, org_id, candidate_id, kind, actor, detail, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(new_id())
+    .bind(org_id)
+    .bind(candidate_id)
+    .bind(kind)
+    .bind(&actor.label)
+    .bind(detail.to_string())
+    .bind(store.now_ms())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Creates a candidate and its `created` timeline event. An email already in the organization is
+/// `Conflict("candidate_email")`.
+pub async fn create(store: &Store, org_id: &str, actor: &EventActor, new: &NewCandidate) -> StoreResult<Candidate> {
+    let mut tx = store.begin().await?;
+    let id = new_id();
+    let now = store.now_ms();
+    let (first_key, last_key, full_key) = new.keys();
+    sqlx::query(
+        "INSERT INTO candidates (id, org_id, first_name, last_name, email, email_key, phone, notes, first_key, last_key, \
+         full_key, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
+    )
+    .bind(&id)
+    .bind(org_id)
+    .bind(new.first_name.as_str())
+    .bind(new.last_name.as_str())
+    .bind(new.email.as_str())
+    .bind(new.email.key())
+    .bind(new.phone.as_ref().map(|p| p.as_str().to_owned()))
+    .bind(new.notes.clone())
+    .bind(first_key)
+    .bind(last_key)
+    .bind(full_key)
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .map_err(conflict_as("candidate_email"))?;
+    insert_event(&mut tx, store, org_id, &id, "created", actor, serde_json::json!({})).await?;
+    tx.commit().await?;
+    get(store, org_id, &id).await
+}
+
+pub async fn get(store: &Store, org_id: &str, id: &str) -> StoreResult<Candidate> {
+    let sql = format!("SELECT {COLUMNS} FROM candidates c WHERE c.org_id = $1 AND c.id = $2");
+    let row =
+        sqlx::query(&sql).bind(org_id).bind(id).fetch_optional(store.read()).await?.ok_or(StoreError::NotFound)?;
+    from_row(&row)
+}
+
+/// Replaces a candidate's fields and records which ones changed on the timeline (nothing when none did).
+pub async fn update(
+    store: &Store,
+    org_id: &str,
+    id: &str,
+    actor: &EventActor,
+    new: &NewCandidate,
+) -> StoreResult<Candidate> {
+    let before = get(store, org_id, id).await?;
+    let mut changed = Vec::new();
+    if before.first_name != new.first_name.as_str() {
+        changed.push("first_name");
+    }
+    if before.last_name != new.last_name.as_str() {
+        changed.push("last_name");
+    }
+    if before.email != new.email.as_str() {
+        changed.push("email");
+    }
+    if before.phone.as_deref() != new.phone.as_ref().map(|p| p.as_str()) {
+        changed.push("phone");
+    }
+    if before.notes != new.notes {
+        changed.push("notes");
+    }
+    if changed.is_empty() {
+        return Ok(before);
+    }
+    let mut tx = store.begin().await?;
+    let (first_key, last_key, full_key) = new.keys();
+    let done = sqlx::query(
+        "UPDATE candidates SET first_name = $1, last_name = $2, email = $3, email_key = $4, phone = $5, notes = $6, \
+         first_key = $7, last_key = $8, full_key = $9, updated_at = $10 WHERE org_id = $11 AND id = $12",
+    )
+    .bind(new.first_name.as_str())
+    .bind(new.last_name.as_str())
+    .bind(new.email.as_str())
+    .bind(new.email.key())
+    .bind(new.phone.as_ref().map(|p| p.as_str().to_owned()))
+    .bind(new.notes.clone())
+    .bind(first_key)
+    .bind(last_key)
+    .bind(full_key)
+    .bind(store.now_ms())
+    .bind(org_id)
+    .bind(id)
+    .execute(&mut *tx)
+    .await
+    .map_err(conflict_as("candidate_email"))?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    insert_event(&mut tx, store, org_id, id, "edited", actor, serde_json::json!({ "fields": changed })).await?;
+    tx.commit().await?;
+    get(store, org_id, id).await
+}
+
+pub async fn delete(store: &Store, org_id: &str, id: &str) -> StoreResult<()> {
+    let mut tx = store.begin().await?;
+    sqlx::query("DELETE FROM candidate_events WHERE org_id = $1 AND candidate_id = $2")
+        .bind(org_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let done = sqlx::query("DELETE FROM candidates WHERE org_id = $1 AND id = $2")
+        .bind(org_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn timeline(store: &Store, org_id: &str, candidate_id: &str) -> StoreResult<Vec<TimelineEvent>> {
+    let rows = sqlx::query(
+        "SELECT kind, actor, detail, created_at FROM candidate_events WHERE org_id = $1 AND candidate_id = $2 \
+         ORDER BY created_at DESC, id DESC",
+    )
+    .bind(org_id)
+    .bind(candidate_id)
+    .fetch_all(store.read())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(TimelineEvent {
+                kind: text(r, "kind")?,
+                actor: text(r, "actor")?,
+                detail: serde_json::from_str(&text(r, "detail")?).unwrap_or(serde_json::Value::Null),
+                created_at: int(r, "created_at")?,
+            })
+        })
+        .collect()
+}
+
+/// The order of the candidates list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    /// By last name, then first name (A→Z).
+    Name,
+    /// By last name, then first name (Z→A).
+    NameDesc,
+    /// Newest first.
+    Newest,
+    /// Oldest first.
+    Oldest,
+}
+
+impl Sort {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "" | "name" => Some(Sort::Name),
+            "-name" => Some(Sort::NameDesc),
+            "-created" => Some(Sort::Newest),
+            "created" => Some(Sort::Oldest),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::Name => "name",
+            Sort::NameDesc => "-name",
+            Sort::Newest => "-created",
+            Sort::Oldest => "created",
+        }
+    }
+}
+
+/// A position in a keyset-paginated list, opaque to clients.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor(Vec<String>);
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.0.join("\u{1f}"))
+    }
+
+    pub fn decode(s: &str) -> Option<Self> {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).ok()?;
+        let text = String::from_utf8(bytes).ok()?;
+        Some(Self(text.split('\u{1f}').map(str::to_owned).collect()))
+    }
+}
+
+pub struct Page {
+    pub items: Vec<Candidate>,
+    pub next: Option<Cursor>,
+}
+
+/// Largest page of the candidates list.
+pub const PAGE_MAX: i64 = 200;
+
+/// One page of the organization's candidates in `sort` order, after `after`. A cursor that does not fit the sort is
+/// `Conflict("cursor")`.
+pub async fn list(store: &Store, org_id: &str, sort: Sort, after: Option<&Cursor>, limit: i64) -> StoreResult<Page> {
+    let limit = limit.clamp(1, PAGE_MAX);
+    let (order, cmp, name_keyed) = match sort {
+        Sort::Name => ("c.last_key ASC, c.first_key ASC, c.id ASC", ">", true),
+        Sort::NameDesc => ("c.last_key DESC, c.first_key DESC, c.id DESC", "<", true),
+        Sort::Newest => ("c.created_at DESC, c.id DESC", "<", false),
+        Sort::Oldest => ("c.created_at ASC, c.id ASC", ">", false),
+    };
+    let mut sql = format!("SELECT {COLUMNS} FROM candidates c WHERE c.org_id = $1");
+    let after = match after {
+        None => None,
+        Some(Cursor(parts)) if name_keyed && parts.len() == 3 => {
+            sql.push_str(&format!(" AND (c.last_key, c.first_key, c.id) {cmp} ($2, $3, $4)"));
+            Some(parts.clone())
+        }
+        Some(Cursor(parts)) if !name_keyed && parts.len() == 2 && parts[0].parse::<i64>().is_ok() => {
+            sql.push_str(&format!(" AND (c.created_at, c.id) {cmp} ($2, $3)"));
+            Some(parts.clone())
+        }
+        Some(_) => return Err(StoreError::Conflict("cursor")),
+    };
+    let n = if after.as_ref().is_some_and(|p| p.len() == 3) {
+        5
+    } else if after.is_some() {
+        4
+    } else {
+        2
+    };
+    sql.push_str(&format!(" ORDER BY {order} LIMIT ${n}"));
+    let mut query = sqlx::query(&sql).bind(org_id);
+    if let Some(parts) = &after {
+        if name_keyed {
+            query = query.bind(parts[0].clone()).bind(parts[1].clone()).bind(parts[2].clone());
+        } else {
+            query = query.bind(parts[0].parse::<i64>().unwrap_or(0)).bind(parts[1].clone());
+        }
+    }
+    let rows = query.bind(limit + 1).fetch_all(store.read()).await?;
+    let more = rows.len() as i64 > limit;
+    let rows = &rows[..rows.len().min(limit as usize)];
+    let next = match (more, rows.last()) {
+        (true, Some(last)) if name_keyed => {
+            Some(Cursor(vec![text(last, "last_key")?, text(last, "first_key")?, text(last, "id")?]))
+        }
+        (true, Some(last)) => Some(Cursor(vec![int(last, "created_at")?.to_string(), text(last, "id")?])),
+        _ => None,
+    };
+    Ok(Page { items: rows.iter().map(from_row).collect::<StoreResult<_>>()?, next })
+}
+
+/// The largest number of suggestions the name search gives.
+pub const SEARCH_MAX: usize = 10;
+
+/// Candidates whose first or last name matches `query`, case- and accent-insensitively: names that start with it
+/// first (sorted by name), then names that contain it. Both steps use an index: B-tree range scans on the folded
+/// names, then the trigram index (FTS5 on SQLite, `pg_trgm` on PostgreSQL) only when fewer than `limit` prefix hits
+/// came back and the query has at least three characters (a trigram needs three).
+pub async fn search(store: &Store, org_id: &str, query: &str, limit: usize) -> StoreResult<Vec<Candidate>> {
+    let q = search_key(query);
+    let limit = limit.clamp(1, SEARCH_MAX);
+    if q.is_empty() {
+        return Ok(Vec::new());
+    }
+    // U+10FFFF sorts after every other character in both databases' byte order.
+    let upper = format!("{q}\u{10FFFF}");
+    let mut hits: Vec<(String, String, Candidate)> = Vec::new();
+    let columns: &[&str] = if q.contains(' ') { &["full_key", "last_key"] } else { &["last_key", "first_key"] };
+    for column in columns {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM candidates c WHERE c.org_id = $1 AND c.{column} >= $2 AND c.{column} < $3 \
+             ORDER BY c.{column} LIMIT $4"
+        );
+        let rows =
+            sqlx::query(&sql).bind(org_id).bind(&q).bind(&upper).bind(limit as i64).fetch_all(store.read()).await?;
+        for row in &rows {
+            let c = from_row(row)?;
+            if !hits.iter().any(|(_, _, h)| h.id == c.id) {
+                hits.push((text(row, "last_key")?, text(row, "first_key")?, c));
+            }
+        }
+    }
+    hits.sort_by(|a, b| (&a.0, &a.1, &a.2.id).cmp(&(&b.0, &b.1, &b.2.id)));
+    let mut found: Vec<Candidate> = hits.into_iter().take(limit).map(|(_, _, c)| c).collect();
+    if found.len() < limit && q.chars().count() >= 3 {
+        let want = (limit * 2) as i64;
+        let rows = match store.backend() {
+            Backend::Sqlite => {
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM candidate_trigrams t JOIN candidates c ON c.rid = t.rowid \
+                     WHERE candidate_trigrams MATCH $1 AND c.org_id = $2 LIMIT $3"
+                );
+                let phrase = format!("\"{}\"", q.replace('"', "\"\""));
+                sqlx::query(&sql).bind(phrase).bind(org_id).bind(want).fetch_all(store.read()).await?
+            }
+            Backend::Postgres => {
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM candidates c WHERE c.full_key LIKE $1 ESCAPE '\\' AND c.org_id = $2 LIMIT $3"
+                );
+                let pattern = format!("%{}%", like_escape(&q));
+                sqlx::query(&sql).bind(pattern).bind(org_id).bind(want).fetch_all(store.read()).await?
+            }
+        };
+        for row in &rows {
+            let c = from_row(row)?;
+            if found.len() < limit && !found.iter().any(|f| f.id == c.id) {
+                found.push(c);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The same search as an unindexed scan (`LIKE '%q%'` over the folded names), for benchmarks to compare against.
+pub async fn search_by_scan(store: &Store, org_id: &str, query: &str, limit: usize) -> StoreResult<Vec<Candidate>> {
+    let pattern = format!("%{}%", like_escape(&search_key(query)));
+    let sql = format!(
+        "SELECT {COLUMNS} FROM candidates c WHERE c.org_id = $1 AND (c.first_key || ' ' || c.last_key) LIKE $2 \
+         ESCAPE '\\' ORDER BY c.last_key, c.first_key LIMIT $3"
+    );
+    let rows = sqlx::query(&sql).bind(org_id).bind(pattern).bind(limit as i64).fetch_all(store.read()).await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Inserts a batch of imported candidates in one transaction, each with an `imported` timeline event. Rows whose
+/// email is already in the organization (or earlier in the batch) are skipped; their indexes in `batch` are returned.
+pub async fn import_batch(
+    store: &Store,
+    org_id: &str,
+    actor: &EventActor,
+    batch: &[NewCandidate],
+) -> StoreResult<Vec<usize>> {
+    if batch.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now = store.now_ms();
+    let mut tx = store.begin().await?;
+    // 13 parameters a row keeps one statement under both databases' parameter limits.
+    let mut inserted: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    for chunk in batch.chunks(500) {
+        let mut sql = String::from(
+            "INSERT INTO candidates (id, org_id, first_name, last_name, email, email_key, phone, notes, first_key, \
+             last_key, full_key, created_at, updated_at) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let b = i * 13;
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push('(');
+            for k in 1..=13 {
+                if k > 1 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!("${}", b + k));
+            }
+            sql.push(')');
+        }
+        sql.push_str(" ON CONFLICT (org_id, email_key) DO NOTHING RETURNING id, email_key");
+        let mut query = sqlx::query(&sql);
+        for c in chunk {
+            let (first_key, last_key, full_key) = c.keys();
+            query = query
+                .bind(new_id())
+                .bind(org_id)
+                .bind(c.first_name.as_str())
+                .bind(c.last_name.as_str())
+                .bind(c.email.as_str())
+                .bind(c.email.key())
+                .bind(c.phone.as_ref().map(|p| p.as_str().to_owned()))
+                .bind(c.notes.clone())
+                .bind(first_key)
+                .bind(last_key)
+                .bind(full_key)
+                .bind(now)
+                .bind(now);
+        }
+        for row in query.fetch_all(&mut *tx).await? {
+            inserted.insert(text(&row, "email_key")?, text(&row, "id")?);
+        }
+    }
+    let ids: Vec<&String> = inserted.values().collect();
+    let detail = serde_json::json!({ "source": "csv" }).to_string();
+    for chunk in ids.chunks(1000) {
+        let mut sql = String::from(
+            "INSERT INTO candidate_events (id, org_id, candidate_id, kind, actor, detail, created_at) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let b = i * 3;
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!("(${}, $1, ${}, 'imported', $2, ${}, $3)", b + 4, b + 5, b + 6));
+        }
+        let mut query = sqlx::query(&sql).bind(org_id).bind(&actor.label).bind(now);
+        for id in chunk {
+            query = query.bind(new_id()).bind((*id).clone()).bind(detail.clone());
+        }
+        query.execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    // The first row with an email was inserted; every other row with it is a duplicate.
+    let mut seen = std::collections::HashSet::new();
+    let mut duplicates = Vec::new();
+    for (i, c) in batch.iter().enumerate() {
+        let key = c.email.key();
+        if !inserted.contains_key(&key) || !seen.insert(key) {
+            duplicates.push(i);
+        }
+    }
+    Ok(duplicates)
+}

@@ -1,0 +1,188 @@
+//! The durable job table. Jobs are inserted in the transaction of the change that causes them; workers on any node
+//! claim them with a lease (`UPDATE … WHERE id = (SELECT …) AND <still claimable> RETURNING`, which lets exactly one
+//! claimer win on both databases), retry with backoff and end `dead` after `max_attempts`, keeping the last error.
+
+use super::{Store, StoreError, StoreResult, int, new_id, opt_int, opt_text, text};
+use sqlx::any::AnyRow;
+
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub kind: &'static str,
+    pub org_id: Option<String>,
+    pub payload: serde_json::Value,
+    pub max_attempts: i64,
+}
+
+impl NewJob {
+    pub fn new(kind: &'static str, org_id: Option<&str>, payload: serde_json::Value) -> Self {
+        Self { kind, org_id: org_id.map(str::to_owned), payload, max_attempts: DEFAULT_MAX_ATTEMPTS }
+    }
+}
+
+pub const DEFAULT_MAX_ATTEMPTS: i64 = 8;
+
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub id: String,
+    pub org_id: Option<String>,
+    pub kind: String,
+    pub payload: String,
+    pub status: String,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub run_at: i64,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const COLUMNS: &str = "id, org_id, kind, payload, status, attempts, max_attempts, run_at, lease_until, last_error, created_at, updated_at";
+
+fn from_row(row: &AnyRow) -> StoreResult<Job> {
+    Ok(Job {
+        id: text(row, "id")?,
+        org_id: opt_text(row, "org_id")?,
+        kind: text(row, "kind")?,
+        payload: text(row, "payload")?,
+        status: text(row, "status")?,
+        attempts: int(row, "attempts")?,
+        max_attempts: int(row, "max_attempts")?,
+        run_at: int(row, "run_at")?,
+        last_error: opt_text(row, "last_error")?,
+        created_at: int(row, "created_at")?,
+        updated_at: int(row, "updated_at")?,
+    })
+}
+
+pub async fn enqueue(conn: &mut sqlx::AnyConnection, store: &Store, job: &NewJob) -> StoreResult<String> {
+    let id = new_id();
+    let now = store.now_ms();
+    sqlx::query(
+        "INSERT INTO jobs (id, org_id, kind, payload, status, attempts, max_attempts, run_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $6, $6)",
+    )
+    .bind(&id)
+    .bind(job.org_id.clone())
+    .bind(job.kind)
+    .bind(job.payload.to_string())
+    .bind(job.max_attempts)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+/// Claims the job that has waited longest among those due (queued and due, or running with an expired lease).
+pub async fn claim(store: &Store, lease_ms: i64) -> StoreResult<Option<Job>> {
+    let now = store.now_ms();
+    let claimable = "((status = 'queued' AND run_at <= $2) OR (status = 'running' AND lease_until < $2))";
+    let sql = format!(
+        "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = $1, updated_at = $2 \
+         WHERE id = (SELECT id FROM jobs WHERE {claimable} ORDER BY run_at, id LIMIT 1) AND {claimable} \
+         RETURNING {COLUMNS}"
+    );
+    let row = sqlx::query(&sql).bind(now + lease_ms).bind(now).fetch_optional(store.write()).await?;
+    row.map(|r| from_row(&r)).transpose()
+}
+
+pub async fn complete(store: &Store, id: &str) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE jobs SET status = 'done', lease_until = NULL, last_error = NULL, updated_at = $1 WHERE id = $2",
+    )
+    .bind(store.now_ms())
+    .bind(id)
+    .execute(store.write())
+    .await?;
+    Ok(())
+}
+
+/// Records a failed attempt: the job runs again after `retry_in_ms`, or is `dead` when it has used all attempts.
+pub async fn fail(store: &Store, job: &Job, error: &str, retry_in_ms: i64) -> StoreResult<()> {
+    let now = store.now_ms();
+    let (status, run_at) = if job.attempts >= job.max_attempts { ("dead", now) } else { ("queued", now + retry_in_ms) };
+    let error: String = error.chars().take(2000).collect();
+    sqlx::query(
+        "UPDATE jobs SET status = $1, run_at = $2, lease_until = NULL, last_error = $3, updated_at = $4 WHERE id = $5",
+    )
+    .bind(status)
+    .bind(run_at)
+    .bind(error)
+    .bind(now)
+    .bind(&job.id)
+    .execute(store.write())
+    .await?;
+    Ok(())
+}
+
+/// Jobs per status, for the metrics.
+pub async fn counts(store: &Store) -> StoreResult<Vec<(String, i64)>> {
+    let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status").fetch_all(store.read()).await?;
+    rows.iter().map(|r| Ok((text(r, "status")?, int(r, "n")?))).collect()
+}
+
+/// Whether any job is waiting or running, due or not.
+pub async fn any_unfinished(store: &Store) -> StoreResult<bool> {
+    let row = sqlx::query("SELECT id FROM jobs WHERE status IN ('queued', 'running') LIMIT 1")
+        .fetch_optional(store.read())
+        .await?;
+    Ok(row.is_some())
+}
+
+/// The organization's jobs, newest first; `status` filters when given.
+pub async fn list(store: &Store, org_id: &str, status: Option<&str>, limit: i64) -> StoreResult<Vec<Job>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM jobs WHERE org_id = $1 AND ($2 = '' OR status = $2) ORDER BY created_at DESC, id DESC \
+         LIMIT $3"
+    ))
+    .bind(org_id)
+    .bind(status.unwrap_or(""))
+    .bind(limit)
+    .fetch_all(store.read())
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Puts a dead job of the organization back in the queue with fresh attempts.
+pub async fn retry_dead(store: &Store, org_id: &str, id: &str) -> StoreResult<()> {
+    let now = store.now_ms();
+    let done = sqlx::query(
+        "UPDATE jobs SET status = 'queued', attempts = 0, run_at = $1, updated_at = $1 \
+         WHERE org_id = $2 AND id = $3 AND status = 'dead'",
+    )
+    .bind(now)
+    .bind(org_id)
+    .bind(id)
+    .execute(store.write())
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Deletes finished jobs older than `age_ms`.
+pub async fn purge_done(store: &Store, age_ms: i64) -> StoreResult<u64> {
+    let done = sqlx::query("DELETE FROM jobs WHERE status = 'done' AND updated_at < $1")
+        .bind(store.now_ms() - age_ms)
+        .execute(store.write())
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Makes every waiting job due now (tests, and an admin's "retry now").
+pub async fn make_all_due(store: &Store) -> StoreResult<()> {
+    sqlx::query("UPDATE jobs SET run_at = $1 WHERE status = 'queued'")
+        .bind(store.now_ms())
+        .execute(store.write())
+        .await?;
+    Ok(())
+}
+
+pub async fn lease_until(store: &Store, id: &str) -> StoreResult<Option<i64>> {
+    let row = sqlx::query("SELECT lease_until FROM jobs WHERE id = $1")
+        .bind(id)
+        .fetch_optional(store.read())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    opt_int(&row, "lease_until")
+}

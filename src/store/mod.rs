@@ -1,0 +1,184 @@
+//! Persistence: one code path for SQLite and PostgreSQL over `sqlx::Any`, one function per use case.
+//!
+//! SQL is written once with `$1`-style parameters, which both drivers accept. Where the two databases really differ
+//! (the trigram index behind the name search, the migration DDL, the migration lock) the code branches on
+//! [`Backend`]. Times are Unix milliseconds in `BIGINT` columns; ids are UUIDv7 text.
+
+pub mod candidates;
+pub mod jobs;
+pub mod mail_log;
+mod migrate;
+pub mod orgs;
+pub mod sessions;
+pub mod users;
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+pub use migrate::migrate;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule was broken; the name says which (e.g. `candidate_email`).
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    #[error(transparent)]
+    Other(#[from] sqlx::Error),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Maps a unique violation (told by the database's error code, never by its message) to `Conflict(name)`.
+pub(crate) fn conflict_as(name: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
+    move |e| match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(name),
+        _ => StoreError::Other(e),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The clock every stored time comes from. Tests move it forward to reach deadlines and leases.
+#[derive(Debug, Default)]
+pub struct Clock {
+    offset_ms: AtomicI64,
+}
+
+impl Clock {
+    pub fn now_ms(&self) -> i64 {
+        let system = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        system + self.offset_ms.load(Ordering::Relaxed)
+    }
+
+    pub fn advance(&self, by: Duration) {
+        self.offset_ms.fetch_add(by.as_millis() as i64, Ordering::Relaxed);
+    }
+}
+
+/// Handle to the database. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    /// Reads, and on PostgreSQL writes too.
+    read: AnyPool,
+    /// On SQLite, one connection that takes every write transaction, so writers queue in-process instead of failing
+    /// with `SQLITE_BUSY` when a read transaction upgrades. On PostgreSQL, the same pool as `read`.
+    write: AnyPool,
+    backend: Backend,
+    pub clock: Arc<Clock>,
+}
+
+impl Store {
+    pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Self> {
+        sqlx::any::install_default_drivers();
+        if url.starts_with("sqlite:") {
+            let open = |n: u32| {
+                AnyPoolOptions::new()
+                    .max_connections(n)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            for pragma in [
+                                "PRAGMA journal_mode = WAL",
+                                "PRAGMA synchronous = NORMAL",
+                                "PRAGMA foreign_keys = ON",
+                                "PRAGMA busy_timeout = 10000",
+                            ] {
+                                sqlx::query(pragma).execute(&mut *conn).await?;
+                            }
+                            Ok(())
+                        })
+                    })
+                    .connect(url)
+            };
+            let write = open(1).await?;
+            let read = open(max_connections.max(2)).await?;
+            Ok(Self { read, write, backend: Backend::Sqlite, clock: Arc::default() })
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = AnyPoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect(url)
+                .await?;
+            Ok(Self { read: pool.clone(), write: pool, backend: Backend::Postgres, clock: Arc::default() })
+        } else {
+            anyhow::bail!("DATABASE_URL must start with sqlite: or postgres:")
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    pub(crate) fn read(&self) -> &AnyPool {
+        &self.read
+    }
+
+    pub(crate) fn write(&self) -> &AnyPool {
+        &self.write
+    }
+
+    pub(crate) async fn begin(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(self.write.begin().await?)
+    }
+
+    /// Answers once the database does.
+    pub async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+}
+
+/// A new time-ordered id.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// A text column, `""` when NULL.
+pub(crate) fn text(row: &AnyRow, col: &str) -> StoreResult<String> {
+    Ok(row.try_get::<Option<String>, _>(col)?.unwrap_or_default())
+}
+
+pub(crate) fn opt_text(row: &AnyRow, col: &str) -> StoreResult<Option<String>> {
+    Ok(row.try_get::<Option<String>, _>(col)?)
+}
+
+pub(crate) fn int(row: &AnyRow, col: &str) -> StoreResult<i64> {
+    Ok(row.try_get::<i64, _>(col)?)
+}
+
+pub(crate) fn opt_int(row: &AnyRow, col: &str) -> StoreResult<Option<i64>> {
+    Ok(row.try_get::<Option<i64>, _>(col)?)
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+pub(crate) fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}

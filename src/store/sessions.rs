@@ -1,0 +1,219 @@
+//! Sessions, API tokens, one-time tokens (setup, set/reset password) and sign-in throttling.
+//! Only SHA-256 hashes of secrets are stored.
+
+use super::orgs::{ORG_COLUMNS, Organization, org_from_row};
+use super::users::{USER_COLUMNS, User, user_from_row};
+use super::{Store, StoreResult, int, new_id, text};
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+/// A new random secret (256 bits, URL-safe) and the hash that is stored for it.
+pub fn new_secret() -> std::io::Result<(String, String)> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(std::io::Error::other)?;
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let hash = hash_secret(&token);
+    Ok((token, hash))
+}
+
+pub fn hash_secret(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+/// Who is acting: an active user and their organization.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user: User,
+    pub org: Organization,
+}
+
+pub const SESSION_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
+
+pub async fn create_session(store: &Store, user_id: &str, id_hash: &str) -> StoreResult<()> {
+    let now = store.now_ms();
+    sqlx::query("INSERT INTO sessions (id_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(id_hash)
+        .bind(user_id)
+        .bind(now)
+        .bind(now + SESSION_TTL_MS)
+        .execute(store.write())
+        .await?;
+    Ok(())
+}
+
+async fn actor_where(store: &Store, join: &str, cond: &str, arg: &str) -> StoreResult<Option<Actor>> {
+    let sql = format!(
+        "SELECT {USER_COLUMNS}, {ORG_COLUMNS} FROM {join} JOIN users u ON u.id = x.user_id \
+         JOIN organizations o ON o.id = u.org_id WHERE {cond} AND u.active = 1"
+    );
+    let row = sqlx::query(&sql).bind(arg).bind(store.now_ms()).fetch_optional(store.read()).await?;
+    match row {
+        Some(row) => Ok(Some(Actor { user: user_from_row(&row)?, org: org_from_row(&row)? })),
+        None => Ok(None),
+    }
+}
+
+/// The actor behind a session, when the session exists, has not expired and its user is active.
+pub async fn session_actor(store: &Store, id_hash: &str) -> StoreResult<Option<Actor>> {
+    actor_where(store, "sessions x", "x.id_hash = $1 AND x.expires_at > $2", id_hash).await
+}
+
+pub async fn delete_session(store: &Store, id_hash: &str) -> StoreResult<()> {
+    sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(store.write()).await?;
+    Ok(())
+}
+
+pub async fn create_api_token(store: &Store, user_id: &str, token_hash: &str) -> StoreResult<()> {
+    sqlx::query("INSERT INTO api_tokens (id, user_id, token_hash, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(new_id())
+        .bind(user_id)
+        .bind(token_hash)
+        .bind(store.now_ms())
+        .execute(store.write())
+        .await?;
+    Ok(())
+}
+
+/// The actor behind an API token, when its user is active.
+pub async fn token_actor(store: &Store, token_hash: &str) -> StoreResult<Option<Actor>> {
+    actor_where(store, "api_tokens x", "x.token_hash = $1 AND $2 > 0", token_hash).await
+}
+
+pub(crate) async fn insert_one_time_token(
+    conn: &mut sqlx::AnyConnection,
+    store: &Store,
+    purpose: &str,
+    user_id: Option<&str>,
+    token_hash: &str,
+    ttl_ms: i64,
+) -> StoreResult<()> {
+    let now = store.now_ms();
+    sqlx::query(
+        "INSERT INTO one_time_tokens (token_hash, purpose, user_id, expires_at, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(token_hash)
+    .bind(purpose)
+    .bind(user_id.map(str::to_owned))
+    .bind(now + ttl_ms)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Stores a one-time token and, in the same transaction, queues the email that carries it.
+pub async fn create_one_time_token(
+    store: &Store,
+    purpose: &str,
+    user_id: Option<&str>,
+    token_hash: &str,
+    ttl_ms: i64,
+    email: Option<&super::jobs::NewJob>,
+) -> StoreResult<()> {
+    let mut tx = store.begin().await?;
+    insert_one_time_token(&mut tx, store, purpose, user_id, token_hash, ttl_ms).await?;
+    if let Some(job) = email {
+        super::jobs::enqueue(&mut tx, store, job).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Whether a one-time token is valid now; gives its user id ("" for tokens without a user).
+pub async fn check_one_time_token(store: &Store, purpose: &str, token_hash: &str) -> StoreResult<Option<String>> {
+    let row =
+        sqlx::query("SELECT user_id FROM one_time_tokens WHERE token_hash = $1 AND purpose = $2 AND expires_at > $3")
+            .bind(token_hash)
+            .bind(purpose)
+            .bind(store.now_ms())
+            .fetch_optional(store.read())
+            .await?;
+    row.map(|r| text(&r, "user_id")).transpose()
+}
+
+/// Sets a user's password from a one-time token, spending the token and ending all of the user's sessions, in one
+/// transaction. `false` when the token is not valid (used, expired, unknown).
+pub async fn set_password_with_token(store: &Store, purpose: &str, token_hash: &str, hash: &str) -> StoreResult<bool> {
+    let mut tx = store.begin().await?;
+    let row = sqlx::query(
+        "DELETE FROM one_time_tokens WHERE token_hash = $1 AND purpose = $2 AND expires_at > $3 RETURNING user_id",
+    )
+    .bind(token_hash)
+    .bind(purpose)
+    .bind(store.now_ms())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else { return Ok(false) };
+    let user_id = text(&row, "user_id")?;
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(&user_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(&user_id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM one_time_tokens WHERE user_id = $1 AND purpose IN ('set_password', 'reset_password')")
+        .bind(&user_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Sign-in throttling: after `max_failures` failed attempts within `window_ms` the key is locked for `window_ms`.
+#[derive(Debug, Clone, Copy)]
+pub struct ThrottleRule {
+    pub max_failures: i64,
+    pub window_ms: i64,
+}
+
+/// When the key is locked, until when (Unix ms).
+pub async fn throttle_locked_until(store: &Store, key: &str) -> StoreResult<Option<i64>> {
+    let row = sqlx::query("SELECT locked_until FROM login_throttle WHERE throttle_key = $1")
+        .bind(key)
+        .fetch_optional(store.read())
+        .await?;
+    let now = store.now_ms();
+    Ok(match row {
+        Some(r) => Some(int(&r, "locked_until")?).filter(|t| *t > now),
+        None => None,
+    })
+}
+
+pub async fn throttle_record_failure(store: &Store, key: &str, rule: ThrottleRule) -> StoreResult<()> {
+    let now = store.now_ms();
+    let mut tx = store.begin().await?;
+    let row = sqlx::query("SELECT failures, window_start FROM login_throttle WHERE throttle_key = $1")
+        .bind(key)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let (failures, window_start) = match row {
+        Some(r) if now - int(&r, "window_start")? < rule.window_ms => {
+            (int(&r, "failures")? + 1, int(&r, "window_start")?)
+        }
+        _ => (1, now),
+    };
+    let locked_until = if failures >= rule.max_failures { now + rule.window_ms } else { 0 };
+    sqlx::query(
+        "INSERT INTO login_throttle (throttle_key, failures, window_start, locked_until) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (throttle_key) DO UPDATE SET failures = excluded.failures, window_start = excluded.window_start, \
+         locked_until = excluded.locked_until",
+    )
+    .bind(key)
+    .bind(failures)
+    .bind(window_start)
+    .bind(locked_until)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn throttle_clear(store: &Store, key: &str) -> StoreResult<()> {
+    sqlx::query("DELETE FROM login_throttle WHERE throttle_key = $1").bind(key).execute(store.write()).await?;
+    Ok(())
+}

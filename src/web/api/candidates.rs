@@ -1,0 +1,177 @@
+use super::{ApiJson, ErrorBody};
+use crate::store::StoreError;
+use crate::store::candidates::{self, Candidate, Cursor, EventActor, NewCandidate, Sort};
+use crate::web::AppState;
+use crate::web::auth::ApiActor;
+use crate::web::error::{ApiError, ApiResult};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct CandidateInput {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub notes: Option<String>,
+}
+
+/// Only the fields present are changed; `null` clears `phone` or `notes`.
+#[derive(serde::Deserialize, utoipa::ToSchema, Default)]
+pub struct CandidatePatch {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub notes: Option<Option<String>>,
+}
+
+mod double_option {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+        Option::<String>::deserialize(d).map(Some)
+    }
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct CandidatePage {
+    pub items: Vec<Candidate>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct ListParams {
+    /// Part of a first or last name: up to 10 matches, prefix matches first (no paging).
+    q: Option<String>,
+    /// `name` (default), `-name`, `created`, `-created`.
+    sort: Option<String>,
+    cursor: Option<String>,
+    /// 1–200, default 50.
+    limit: Option<i64>,
+}
+
+fn invalid(field: &'static str, message: &str) -> ApiError {
+    let mut errors = crate::domain::FieldErrors::new();
+    errors.push(field, message);
+    ApiError::validation(&errors)
+}
+
+fn email_taken() -> ApiError {
+    ApiError::conflict("Another candidate of this organization has this email.")
+}
+
+/// List candidates, or search them by name with `q`.
+#[utoipa::path(get, path = "/api/v1/candidates", params(ListParams), tag = "candidates",
+    responses((status = 200, body = CandidatePage), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(params): Query<ListParams>,
+) -> ApiResult<Json<CandidatePage>> {
+    if let Some(q) = params.q.as_deref().filter(|q| !q.trim().is_empty()) {
+        let items = candidates::search(&state.store, &actor.org.id, q, candidates::SEARCH_MAX).await?;
+        return Ok(Json(CandidatePage { items, next_cursor: None }));
+    }
+    let sort = Sort::parse(params.sort.as_deref().unwrap_or(""))
+        .ok_or_else(|| invalid("sort", "Use name, -name, created or -created."))?;
+    let limit = params.limit.unwrap_or(50);
+    if !(1..=candidates::PAGE_MAX).contains(&limit) {
+        return Err(invalid("limit", "Use a limit from 1 to 200."));
+    }
+    let cursor = match params.cursor.as_deref() {
+        Some(c) => Some(Cursor::decode(c).ok_or_else(|| invalid("cursor", "This cursor is not valid."))?),
+        None => None,
+    };
+    let page = match candidates::list(&state.store, &actor.org.id, sort, cursor.as_ref(), limit).await {
+        Err(StoreError::Conflict(_)) => {
+            return Err(invalid("cursor", "This cursor does not belong to this sort order."));
+        }
+        other => other?,
+    };
+    Ok(Json(CandidatePage { items: page.items, next_cursor: page.next.map(|c| c.encode()) }))
+}
+
+/// Create a candidate.
+#[utoipa::path(post, path = "/api/v1/candidates", request_body = CandidateInput, tag = "candidates",
+    responses((status = 201, body = Candidate), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(input): ApiJson<CandidateInput>,
+) -> ApiResult<Response> {
+    let new = NewCandidate::parse(
+        &input.first_name,
+        &input.last_name,
+        &input.email,
+        input.phone.as_deref(),
+        input.notes.as_deref(),
+    )
+    .map_err(|e| ApiError::validation(&e))?;
+    match candidates::create(&state.store, &actor.org.id, &EventActor::of(&actor), &new).await {
+        Ok(c) => {
+            Ok((StatusCode::CREATED, [("location", format!("/api/v1/candidates/{}", c.id))], Json(c)).into_response())
+        }
+        Err(StoreError::Conflict(_)) => Err(email_taken()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// One candidate.
+#[utoipa::path(get, path = "/api/v1/candidates/{id}", tag = "candidates",
+    responses((status = 200, body = Candidate), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Candidate>> {
+    Ok(Json(candidates::get(&state.store, &actor.org.id, &id).await?))
+}
+
+/// Change some of a candidate's fields.
+#[utoipa::path(patch, path = "/api/v1/candidates/{id}", request_body = CandidatePatch, tag = "candidates",
+    responses((status = 200, body = Candidate), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(patch): ApiJson<CandidatePatch>,
+) -> ApiResult<Json<Candidate>> {
+    let current = candidates::get(&state.store, &actor.org.id, &id).await?;
+    let phone = patch.phone.unwrap_or(current.phone);
+    let notes = patch.notes.unwrap_or(current.notes);
+    let new = NewCandidate::parse(
+        patch.first_name.as_deref().unwrap_or(&current.first_name),
+        patch.last_name.as_deref().unwrap_or(&current.last_name),
+        patch.email.as_deref().unwrap_or(&current.email),
+        phone.as_deref(),
+        notes.as_deref(),
+    )
+    .map_err(|e| ApiError::validation(&e))?;
+    match candidates::update(&state.store, &actor.org.id, &id, &EventActor::of(&actor), &new).await {
+        Ok(c) => Ok(Json(c)),
+        Err(StoreError::Conflict(_)) => Err(email_taken()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Delete a candidate and their timeline.
+#[utoipa::path(delete, path = "/api/v1/candidates/{id}", tag = "candidates",
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    candidates::delete(&state.store, &actor.org.id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

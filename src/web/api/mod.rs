@@ -1,0 +1,87 @@
+//! JSON API v1 under `/api/v1`, authenticated with `Authorization: Bearer TOKEN`. Errors are JSON with the exact
+//! status (see [`ApiError`]); the OpenAPI document is served at `/api/v1/openapi.json`.
+
+mod candidates;
+
+use super::AppState;
+use super::error::ApiError;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+        .route("/candidates", get(candidates::list).post(candidates::create))
+        .route("/candidates/{id}", get(candidates::get).patch(candidates::update).delete(candidates::delete))
+        .fallback(|| async { ApiError::not_found() })
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Candor API", version = "1", description = "One-way video interviews. Authenticate with `Authorization: Bearer TOKEN` (create a token with `candor admin create-token`)."),
+    paths(candidates::list, candidates::create, candidates::get, candidates::update, candidates::delete),
+    components(schemas(crate::store::candidates::Candidate, candidates::CandidateInput, candidates::CandidatePatch, candidates::CandidatePage, ErrorBody, ErrorDetail)),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The body of every error answer.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+    pub request_id: String,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// `unauthorized`, `not_found`, `conflict`, `validation_failed`, `bad_request`, `unsupported_media_type` …
+    pub code: String,
+    pub message: String,
+    /// Field name → message, for `validation_failed`.
+    pub fields: Option<std::collections::BTreeMap<String, String>>,
+}
+
+/// A JSON body whose rejections are JSON errors too: 415 without `Content-Type: application/json`, 400 for
+/// malformed JSON, 422 for JSON of the wrong shape.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    Json<T>: FromRequest<S, Rejection = axum::extract::rejection::JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(rejection) => {
+                let status = rejection.status();
+                let code = match status {
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+                    StatusCode::UNPROCESSABLE_ENTITY => "validation_failed",
+                    StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+                    _ => "bad_request",
+                };
+                Err(ApiError::new(status, code, rejection.body_text()))
+            }
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! Sessions (cookie → hashed id in the database), CSRF (double-submit token checked on every form), API bearer
+//! tokens, password hashing off the async threads, and the extractors that make a handler require a signed-in user.
+
+use super::AppState;
+use super::error::{ApiError, PageError};
+use crate::store::sessions::{self, Actor};
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, header, request::Parts};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+pub const SESSION_COOKIE: &str = "candor_session";
+pub const CSRF_COOKIE: &str = "candor_csrf";
+pub const FLASH_COOKIE: &str = "candor_flash";
+
+pub fn get_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// A `Set-Cookie` value: `Path=/`, `SameSite=Lax`, `HttpOnly`, `Secure` when served over https.
+pub fn cookie(name: &str, value: &str, max_age_s: Option<i64>, secure: bool) -> HeaderValue {
+    let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if let Some(age) = max_age_s {
+        c.push_str(&format!("; Max-Age={age}"));
+    }
+    if secure {
+        c.push_str("; Secure");
+    }
+    HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static("invalid=1; Max-Age=0"))
+}
+
+/// A one-time message shown on the next page (e.g. "Candidate saved."), carried in a short-lived cookie.
+pub fn flash_cookie(message: &str, secure: bool) -> HeaderValue {
+    let encoded: String = url::form_urlencoded::byte_serialize(message.as_bytes()).collect();
+    cookie(FLASH_COOKIE, &encoded, Some(60), secure)
+}
+
+pub fn take_flash(headers: &HeaderMap) -> Option<String> {
+    let raw = get_cookie(headers, FLASH_COOKIE)?;
+    url::form_urlencoded::parse(format!("m={raw}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .filter(|m| !m.is_empty())
+}
+
+/// The CSRF token of this browser, to put in every form as the `csrf` field.
+#[derive(Clone, Debug)]
+pub struct CsrfToken(pub String);
+
+impl CsrfToken {
+    /// Accepts the form only when it carries this browser's token.
+    pub fn verify(&self, submitted: &str) -> Result<(), PageError> {
+        let a = self.0.as_bytes();
+        let b = submitted.as_bytes();
+        let same = a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
+        if same && !a.is_empty() {
+            Ok(())
+        } else {
+            Err(PageError::Forbidden(
+                "This form has expired or did not come from Candor. Go back, reload the page and try again.",
+            ))
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CsrfToken {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<CsrfToken>()
+            .cloned()
+            .ok_or_else(|| PageError::Internal(anyhow::anyhow!("CSRF layer missing")))
+    }
+}
+
+/// Gives every browser a CSRF token cookie, hands the token to handlers, and refuses state-changing page requests
+/// whose `Origin` is another site.
+pub async fn csrf_layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let existing = get_cookie(req.headers(), CSRF_COOKIE)
+        .filter(|t| t.len() == 43 && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .map(str::to_owned);
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe && !req.uri().path().starts_with("/api/") {
+        let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+        if let Some(origin) = req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+            let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or(origin);
+            if origin != "null" && origin_host != host {
+                return PageError::Forbidden("This request came from another site and was refused.").into_response();
+            }
+        }
+    }
+    let token = match &existing {
+        Some(t) => t.clone(),
+        None => match sessions::new_secret() {
+            Ok((t, _)) => t,
+            Err(e) => return PageError::Internal(e.into()).into_response(),
+        },
+    };
+    req.extensions_mut().insert(CsrfToken(token.clone()));
+    let mut res = next.run(req).await;
+    if existing.is_none() {
+        res.headers_mut().append(header::SET_COOKIE, cookie(CSRF_COOKIE, &token, None, state.secure_cookies));
+    }
+    res
+}
+
+/// A signed-in user of the pages; the session's hash is kept to end or keep this session.
+#[derive(Clone, Debug)]
+pub struct CurrentUser {
+    pub actor: Actor,
+    pub session_hash: String,
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let next = parts.uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "/".into());
+        let Some(token) = get_cookie(&parts.headers, SESSION_COOKIE) else {
+            return Err(PageError::SignIn { next });
+        };
+        let hash = sessions::hash_secret(token);
+        match sessions::session_actor(&state.store, &hash).await? {
+            Some(actor) => Ok(CurrentUser { actor, session_hash: hash }),
+            None => Err(PageError::SignIn { next }),
+        }
+    }
+}
+
+/// A signed-in admin.
+#[derive(Clone, Debug)]
+pub struct AdminUser(pub CurrentUser);
+
+impl FromRequestParts<AppState> for AdminUser {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        if !user.actor.user.is_admin() {
+            return Err(PageError::Forbidden("Only administrators of your organization can open this page."));
+        }
+        Ok(AdminUser(user))
+    }
+}
+
+/// The caller of the API, from `Authorization: Bearer TOKEN`.
+#[derive(Clone, Debug)]
+pub struct ApiActor(pub Actor);
+
+impl FromRequestParts<AppState> for ApiActor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(str::trim)
+            .ok_or_else(ApiError::unauthorized)?;
+        match sessions::token_actor(&state.store, &sessions::hash_secret(token)).await? {
+            Some(actor) => Ok(ApiActor(actor)),
+            None => Err(ApiError::unauthorized()),
+        }
+    }
+}
+
+/// Hashes a password with argon2id on a blocking thread.
+pub async fn hash_password(password: String) -> anyhow::Result<String> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| anyhow::anyhow!("cannot hash password: {e}"))
+    })
+    .await?
+}
+
+/// Checks a password on a blocking thread. A missing hash still costs one verification, so that the answer time does
+/// not tell whether an account exists.
+pub async fn verify_password(password: String, hash: Option<String>) -> anyhow::Result<bool> {
+    tokio::task::spawn_blocking(move || {
+        const DUMMY: &str =
+            "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3bCcCP2h3Bqh1Bb6+TdoiX9WhcaSHGPeMJfnjkTiCgs";
+        let stored = hash.as_deref().unwrap_or(DUMMY);
+        let parsed = PasswordHash::new(stored).map_err(|e| anyhow::anyhow!("stored hash unreadable: {e}"))?;
+        let ok = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
+        Ok(ok && hash.is_some())
+    })
+    .await?
+}
+
+/// The client's address: the socket peer, or the first `X-Forwarded-For` entry behind a trusted proxy.
+pub fn client_ip(headers: &HeaderMap, peer: Option<std::net::SocketAddr>, trust_proxy: bool) -> String {
+    if trust_proxy
+        && let Some(ip) = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    {
+        return ip.to_owned();
+    }
+    peer.map(|p| p.ip().to_string()).unwrap_or_else(|| "unknown".into())
+}

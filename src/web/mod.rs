@@ -1,0 +1,149 @@
+//! The HTTP edge: parses requests into domain types, calls one store function, renders a page or JSON.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod pages;
+
+use crate::config::Config;
+use crate::jobs::Worker;
+use crate::store::Store;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use metrics_exporter_prometheus::PrometheusHandle;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tracing::Instrument;
+
+pub struct Inner {
+    pub store: Store,
+    pub config: Config,
+    /// The address people reach Candor at, without a trailing slash.
+    pub base_url: String,
+    pub secure_cookies: bool,
+    pub metrics: PrometheusHandle,
+    pub worker: Worker,
+}
+
+#[derive(Clone)]
+pub struct AppState(pub Arc<Inner>);
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.config.body_limit;
+    Router::new()
+        .merge(pages::routes())
+        .nest("/api/v1", api::routes())
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_text))
+        .route(
+            "/static/candor.css",
+            get(|| async { static_file("text/css; charset=utf-8", include_str!("../../static/candor.css")) }),
+        )
+        .route(
+            "/static/candor.js",
+            get(|| async { static_file("text/javascript; charset=utf-8", include_str!("../../static/candor.js")) }),
+        )
+        .fallback(|| async { error::PageError::NotFound })
+        .layer(middleware::from_fn_with_state(state.clone(), auth::csrf_layer))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(RequestBodyLimitLayer::new(pages::UPLOAD_LIMIT_BYTES.max(body_limit)))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(300)))
+        .layer(middleware::from_fn(observe))
+        .layer(CatchPanicLayer::new())
+        .with_state(state)
+}
+
+fn static_file(content_type: &'static str, body: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
+}
+
+/// Request id, tracing span, metrics and security headers for every request.
+async fn observe(req: Request, next: Next) -> Response {
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let method = req.method().clone();
+    let route = route_label(req.uri().path());
+    let span = tracing::info_span!("request", %request_id, %method, path = %req.uri().path());
+    let started = Instant::now();
+    let mut res = error::REQUEST_ID.scope(request_id.clone(), next.run(req).instrument(span.clone())).await;
+    let elapsed = started.elapsed();
+    let status = res.status().as_u16().to_string();
+    span.in_scope(|| tracing::info!(status = %status, ms = elapsed.as_secs_f64() * 1000.0, "served"));
+    metrics::counter!("candor_http_requests_total", "method" => method.to_string(), "route" => route, "status" => status)
+        .increment(1);
+    metrics::histogram!("candor_http_request_duration_seconds", "route" => route).record(elapsed.as_secs_f64());
+    let headers = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        headers.insert("x-request-id", v);
+    }
+    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    headers.entry("x-frame-options").or_insert(HeaderValue::from_static("DENY"));
+    res
+}
+
+/// A low-cardinality label for a path: its first two segments, ids replaced.
+fn route_label(path: &str) -> &'static str {
+    let mut parts = path.trim_start_matches('/').split('/');
+    match (parts.next().unwrap_or(""), parts.next()) {
+        ("api", _) => "/api/v1",
+        ("candidates", None) => "/candidates",
+        ("candidates", Some("suggest")) => "/candidates/suggest",
+        ("candidates", Some(_)) => "/candidates/*",
+        ("healthz", _) => "/healthz",
+        ("metrics", _) => "/metrics",
+        ("static", _) => "/static",
+        ("login" | "logout" | "password" | "setup", _) => "/auth",
+        ("users" | "settings" | "profile" | "outbox" | "jobs" | "org", _) => "/admin",
+        _ => "other",
+    }
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n").into_response()
+        }
+    }
+}
+
+async fn metrics_text(State(state): State<AppState>) -> Response {
+    match crate::store::jobs::counts(&state.store).await {
+        Ok(counts) => {
+            for status in ["queued", "running", "dead", "done"] {
+                let n = counts.iter().find(|(s, _)| s == status).map(|(_, n)| *n).unwrap_or(0);
+                metrics::gauge!("candor_jobs", "status" => status).set(n as f64);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot count jobs for metrics"),
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+}

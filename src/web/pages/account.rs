@@ -1,0 +1,513 @@
+//! Setup of the first organization, sign-in and sign-out, password reset and set-password links, own profile.
+
+use super::{Layout, redirect_with, render, render_invalid, safe_next};
+use crate::domain::{EmailAddress, FieldErrors, Language, OrgName, Password, PersonName, Role, TimeZoneName};
+use crate::mail::templates as emails;
+use crate::store::orgs::NewOrganization;
+use crate::store::sessions::{self, ThrottleRule};
+use crate::store::users::NewUser;
+use crate::store::{StoreError, orgs, users};
+use crate::web::AppState;
+use crate::web::auth::{CsrfToken, CurrentUser, SESSION_COOKIE, client_ip, cookie, hash_password, verify_password};
+use crate::web::error::{PageError, PageResult};
+use askama::Template;
+use axum::Form;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use std::net::SocketAddr;
+
+/// Per account: 5 failed sign-ins within 15 minutes lock it for 15 minutes.
+pub const ACCOUNT_THROTTLE: ThrottleRule = ThrottleRule { max_failures: 5, window_ms: 15 * 60 * 1000 };
+/// Per client address: 20 failed sign-ins within 15 minutes lock it for 15 minutes.
+pub const IP_THROTTLE: ThrottleRule = ThrottleRule { max_failures: 20, window_ms: 15 * 60 * 1000 };
+pub const RESET_TTL_MS: i64 = 3600 * 1000;
+pub const SET_PASSWORD_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
+pub const SETUP_TTL_MS: i64 = 24 * 3600 * 1000;
+
+async fn start_session(state: &AppState, user_id: &str) -> PageResult<String> {
+    let (token, hash) = sessions::new_secret().map_err(anyhow::Error::from)?;
+    sessions::create_session(&state.store, user_id, &hash).await?;
+    Ok(token)
+}
+
+fn with_session(mut res: Response, state: &AppState, token: &str) -> Response {
+    let c = cookie(SESSION_COOKIE, token, Some(sessions::SESSION_TTL_MS / 1000), state.secure_cookies);
+    res.headers_mut().append(header::SET_COOKIE, c);
+    res
+}
+
+// ---- setup ----
+
+#[derive(Template)]
+#[template(path = "setup.html")]
+struct SetupPage {
+    layout: Layout,
+    token: String,
+    form: SetupForm,
+    errors: FieldErrors,
+    timezones: Vec<String>,
+    languages: Vec<(&'static str, &'static str)>,
+}
+
+#[derive(serde::Deserialize, Default, Clone)]
+pub struct SetupForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    org_name: String,
+    #[serde(default)]
+    timezone: String,
+    #[serde(default)]
+    language: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub fn languages() -> Vec<(&'static str, &'static str)> {
+    Language::ALL.iter().map(|l| (l.code(), l.native_name())).collect()
+}
+
+async fn setup_token_valid(state: &AppState, token: &str) -> PageResult<bool> {
+    Ok(sessions::check_one_time_token(&state.store, "setup", &sessions::hash_secret(token)).await?.is_some())
+}
+
+pub async fn setup_form(
+    State(state): State<AppState>,
+    csrf: CsrfToken,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+) -> PageResult {
+    if !setup_token_valid(&state, &token).await? {
+        return Err(PageError::NotFound);
+    }
+    let form = SetupForm { timezone: "UTC".into(), language: "en".into(), ..Default::default() };
+    let layout = Layout::anonymous(&csrf, &headers, "Set up Candor");
+    let page = SetupPage {
+        layout,
+        token,
+        form,
+        errors: FieldErrors::new(),
+        timezones: TimeZoneName::all(),
+        languages: languages(),
+    };
+    render(&page, &page.layout)
+}
+
+pub async fn setup_submit(
+    State(state): State<AppState>,
+    csrf: CsrfToken,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    Form(form): Form<SetupForm>,
+) -> PageResult {
+    csrf.verify(&form.csrf)?;
+    if !setup_token_valid(&state, &token).await? {
+        return Err(PageError::NotFound);
+    }
+    let mut errors = FieldErrors::new();
+    let org_name = errors.check(OrgName::parse("org_name", &form.org_name));
+    let timezone = errors.check(TimeZoneName::parse("timezone", &form.timezone));
+    let language = errors.check(Language::parse("language", &form.language));
+    let name = errors.check(PersonName::parse("name", &form.name));
+    let email = errors.check(EmailAddress::parse("email", &form.email));
+    let password = errors.check(Password::parse("password", &form.password));
+    let invalid = |errors: FieldErrors, form: SetupForm| {
+        let layout = Layout::anonymous(&csrf, &headers, "Set up Candor");
+        let page = SetupPage {
+            layout,
+            token: token.clone(),
+            form,
+            errors,
+            timezones: TimeZoneName::all(),
+            languages: languages(),
+        };
+        render_invalid(&page, &page.layout)
+    };
+    let (Some(org_name), Some(timezone), Some(language), Some(name), Some(email), Some(password)) =
+        (org_name, timezone, language, name, email, password)
+    else {
+        return invalid(errors, form);
+    };
+    let password_hash = hash_password(password.expose().to_owned()).await?;
+    let org = NewOrganization { name: org_name, timezone, language };
+    let admin = NewUser { email, name, role: Role::Admin, password_hash: Some(password_hash) };
+    match orgs::create_with_first_user(&state.store, &org, &admin).await {
+        Ok((_, user)) => {
+            let session = start_session(&state, &user.id).await?;
+            Ok(with_session(
+                redirect_with(&state, "/candidates", "Welcome to Candor. Your organization is ready."),
+                &state,
+                &session,
+            ))
+        }
+        Err(StoreError::Conflict("user_email")) => {
+            errors.push("email", "This email already has a Candor account.");
+            invalid(errors, form)
+        }
+        Err(StoreError::Conflict(_)) => {
+            errors.push("org_name", "An organization with this name already exists.");
+            invalid(errors, form)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---- sign in / out ----
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    layout: Layout,
+    email: String,
+    next: String,
+    error: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+pub async fn login_form(
+    user: Option<CurrentUser>,
+    csrf: CsrfToken,
+    headers: HeaderMap,
+    Query(q): Query<NextQuery>,
+) -> PageResult {
+    let next = safe_next(q.next.as_deref());
+    if user.is_some() {
+        return Ok(Redirect::to(&next).into_response());
+    }
+    let layout = Layout::anonymous(&csrf, &headers, "Sign in");
+    let page = LoginPage { layout, email: String::new(), next, error: None };
+    render(&page, &page.layout)
+}
+
+#[derive(serde::Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+}
+
+fn minutes_until(state: &AppState, until_ms: i64) -> i64 {
+    ((until_ms - state.store.now_ms()) as f64 / 60_000.0).ceil().max(1.0) as i64
+}
+
+pub async fn login_submit(
+    State(state): State<AppState>,
+    csrf: CsrfToken,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Form(form): Form<LoginForm>,
+) -> PageResult {
+    csrf.verify(&form.csrf)?;
+    let next = safe_next(form.next.as_deref());
+    let fail = |message: String| {
+        let layout = Layout::anonymous(&csrf, &headers, "Sign in");
+        let page = LoginPage { layout, email: form.email.clone(), next: next.clone(), error: Some(message) };
+        render_invalid(&page, &page.layout)
+    };
+    let ip_key = format!("ip:{}", client_ip(&headers, Some(peer), state.config.trust_proxy));
+    let account_key = format!("account:{}", form.email.trim().to_lowercase());
+    for key in [&ip_key, &account_key] {
+        if let Some(until) = sessions::throttle_locked_until(&state.store, key).await? {
+            return fail(format!(
+                "Too many failed sign-in attempts. Try again in {} minutes, or reset your password.",
+                minutes_until(&state, until)
+            ));
+        }
+    }
+    let found = match EmailAddress::parse("email", &form.email) {
+        Ok(email) => users::for_login(&state.store, &email).await?,
+        Err(_) => None,
+    };
+    let (user, hash) = match found {
+        Some((user, hash)) => (Some(user), hash),
+        None => (None, None),
+    };
+    let ok = verify_password(form.password.clone(), hash).await?;
+    match user {
+        Some(user) if ok && user.active => {
+            sessions::throttle_clear(&state.store, &account_key).await?;
+            let session = start_session(&state, &user.id).await?;
+            tracing::info!(user_id = %user.id, org_id = %user.org_id, "signed in");
+            Ok(with_session(Redirect::to(&next).into_response(), &state, &session))
+        }
+        Some(user) if ok => {
+            tracing::info!(user_id = %user.id, "sign-in refused: deactivated");
+            fail("This account has been deactivated. Ask an administrator of your organization.".into())
+        }
+        _ => {
+            sessions::throttle_record_failure(&state.store, &account_key, ACCOUNT_THROTTLE).await?;
+            sessions::throttle_record_failure(&state.store, &ip_key, IP_THROTTLE).await?;
+            fail("The email or password is not right.".into())
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    csrf: CsrfToken,
+    user: Option<CurrentUser>,
+    Form(form): Form<CsrfOnly>,
+) -> PageResult {
+    csrf.verify(&form.csrf)?;
+    if let Some(user) = user {
+        sessions::delete_session(&state.store, &user.session_hash).await?;
+    }
+    let mut res = redirect_with(&state, "/login", "You are signed out.");
+    res.headers_mut().append(header::SET_COOKIE, cookie(SESSION_COOKIE, "", Some(0), state.secure_cookies));
+    Ok(res)
+}
+
+// ---- forgotten password, set-password and reset links ----
+
+#[derive(Template)]
+#[template(path = "forgot.html")]
+struct ForgotPage {
+    layout: Layout,
+    email: String,
+    errors: FieldErrors,
+}
+
+pub async fn forgot_form(csrf: CsrfToken, headers: HeaderMap) -> PageResult {
+    let layout = Layout::anonymous(&csrf, &headers, "Reset your password");
+    let page = ForgotPage { layout, email: String::new(), errors: FieldErrors::new() };
+    render(&page, &page.layout)
+}
+
+#[derive(serde::Deserialize)]
+pub struct ForgotForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+}
+
+pub async fn forgot_submit(
+    State(state): State<AppState>,
+    csrf: CsrfToken,
+    headers: HeaderMap,
+    Form(form): Form<ForgotForm>,
+) -> PageResult {
+    csrf.verify(&form.csrf)?;
+    let email = match EmailAddress::parse("email", &form.email) {
+        Ok(e) => e,
+        Err(e) => {
+            let layout = Layout::anonymous(&csrf, &headers, "Reset your password");
+            let page = ForgotPage { layout, email: form.email, errors: FieldErrors(vec![e]) };
+            return render_invalid(&page, &page.layout);
+        }
+    };
+    // The answer is the same whether or not the account exists.
+    if let Some((user, _)) = users::for_login(&state.store, &email).await?
+        && user.active
+    {
+        let (token, hash) = sessions::new_secret().map_err(anyhow::Error::from)?;
+        let link = state.link(&format!("/password/reset/{token}"));
+        let message = emails::reset_password(&user.email, &user.name, &link)?;
+        sessions::create_one_time_token(
+            &state.store,
+            "reset_password",
+            Some(&user.id),
+            &hash,
+            RESET_TTL_MS,
+            Some(&message.job(Some(&user.org_id))),
+        )
+        .await?;
+        tracing::info!(user_id = %user.id, "password reset requested");
+    }
+    Ok(redirect_with(
+        &state,
+        "/login",
+        "If an account uses that address, we have emailed it a link to choose a new password.",
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "choose_password.html")]
+struct ChoosePasswordPage {
+    layout: Layout,
+    action: String,
+    errors: FieldErrors,
+}
+
+fn purpose_of(path: &str) -> Option<&'static str> {
+    match path {
+        "reset" => Some("reset_password"),
+        "set" => Some("set_password"),
+        _ => None,
+    }
+}
+
+pub async fn choose_password_form(
+    State(state): State<AppState>,
+    csrf: CsrfToken,
+    headers: HeaderMap,
+    Path((purpose, token)): Path<(String, String)>,
+) -> PageResult {
+    let purpose_key = purpose_of(&purpose).ok_or(PageError::NotFound)?;
+    if sessions::check_one_time_token(&state.store, purpose_key, &sessions::hash_secret(&token)).await?.is_none() {
+        return Err(PageError::BadRequest(
+            "This link has expired or was already used. Ask for a new one on the sign-in page (\"Forgot your password?\").".into(),
+        ));
+    }
+    let layout = Layout::anonymous(&csrf, &headers, "Choose a password");
+    let page =
+        ChoosePasswordPage { layout, action: format!("/password/{purpose}/{token}"), errors: FieldErrors::new() };
+    render(&page, &page.layout)
+}
+
+#[derive(serde::Deserialize)]
+pub struct ChoosePasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+pub async fn choose_password_submit(
+    State(state): State<AppState>,
+    csrf: CsrfToken,
+    headers: HeaderMap,
+    Path((purpose, token)): Path<(String, String)>,
+    Form(form): Form<ChoosePasswordForm>,
+) -> PageResult {
+    csrf.verify(&form.csrf)?;
+    let purpose_key = purpose_of(&purpose).ok_or(PageError::NotFound)?;
+    let mut errors = FieldErrors::new();
+    let password = errors.check(Password::parse("password", &form.password));
+    if password.is_some() && form.password != form.confirm {
+        errors.push("confirm", "The two passwords are not the same.");
+    }
+    let Some(password) = password.filter(|_| errors.is_empty()) else {
+        let layout = Layout::anonymous(&csrf, &headers, "Choose a password");
+        let page = ChoosePasswordPage { layout, action: format!("/password/{purpose}/{token}"), errors };
+        return render_invalid(&page, &page.layout);
+    };
+    let hash = hash_password(password.expose().to_owned()).await?;
+    if !sessions::set_password_with_token(&state.store, purpose_key, &sessions::hash_secret(&token), &hash).await? {
+        return Err(PageError::BadRequest("This link has expired or was already used. Ask for a new one.".into()));
+    }
+    Ok(redirect_with(&state, "/login", "Your password is set. Sign in with it now."))
+}
+
+// ---- own profile ----
+
+#[derive(Template)]
+#[template(path = "profile.html")]
+struct ProfilePage {
+    layout: Layout,
+    name: String,
+    email: String,
+    errors: FieldErrors,
+    password_errors: FieldErrors,
+}
+
+pub async fn profile_form(user: CurrentUser, csrf: CsrfToken, headers: HeaderMap) -> PageResult {
+    let layout = Layout::new(&user, &csrf, &headers, "Your profile", "profile");
+    let page = ProfilePage {
+        layout,
+        name: user.actor.user.name.clone(),
+        email: user.actor.user.email.clone(),
+        errors: FieldErrors::new(),
+        password_errors: FieldErrors::new(),
+    };
+    render(&page, &page.layout)
+}
+
+#[derive(serde::Deserialize)]
+pub struct ProfileForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+}
+
+pub async fn profile_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    csrf: CsrfToken,
+    headers: HeaderMap,
+    Form(form): Form<ProfileForm>,
+) -> PageResult {
+    csrf.verify(&form.csrf)?;
+    let mut errors = FieldErrors::new();
+    let name = errors.check(PersonName::parse("name", &form.name));
+    let email = errors.check(EmailAddress::parse("email", &form.email));
+    if let (Some(name), Some(email)) = (&name, &email) {
+        match users::update_profile(&state.store, &user.actor.user.id, name, email).await {
+            Ok(()) => return Ok(redirect_with(&state, "/profile", "Your profile is saved.")),
+            Err(StoreError::Conflict(_)) => errors.push("email", "Another account uses this email."),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let layout = Layout::new(&user, &csrf, &headers, "Your profile", "profile");
+    let page = ProfilePage { layout, name: form.name, email: form.email, errors, password_errors: FieldErrors::new() };
+    render_invalid(&page, &page.layout)
+}
+
+#[derive(serde::Deserialize)]
+pub struct ChangePasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    csrf: CsrfToken,
+    headers: HeaderMap,
+    Form(form): Form<ChangePasswordForm>,
+) -> PageResult {
+    csrf.verify(&form.csrf)?;
+    let mut errors = FieldErrors::new();
+    let stored = users::password_hash(&state.store, &user.actor.user.id).await?;
+    if !verify_password(form.current.clone(), stored).await? {
+        errors.push("current", "This is not your current password.");
+    }
+    let password = errors.check(Password::parse("password", &form.password));
+    if password.is_some() && form.password != form.confirm {
+        errors.push("confirm", "The two passwords are not the same.");
+    }
+    if let Some(password) = password.filter(|_| errors.is_empty()) {
+        let hash = hash_password(password.expose().to_owned()).await?;
+        users::set_password(&state.store, &user.actor.user.id, &hash, Some(&user.session_hash)).await?;
+        return Ok(redirect_with(&state, "/profile", "Your password is changed. Your other sessions were signed out."));
+    }
+    let layout = Layout::new(&user, &csrf, &headers, "Your profile", "profile");
+    let page = ProfilePage {
+        layout,
+        name: user.actor.user.name.clone(),
+        email: user.actor.user.email.clone(),
+        errors: FieldErrors::new(),
+        password_errors: errors,
+    };
+    render_invalid(&page, &page.layout)
+}

@@ -1,0 +1,159 @@
+//! Recruiter HTML views, one module per screen. Every page is a typed askama template extending `base.html`.
+
+mod account;
+pub use account::SETUP_TTL_MS;
+mod admin;
+mod candidates;
+
+use super::AppState;
+use super::auth::{CsrfToken, CurrentUser, FLASH_COOKIE, cookie, flash_cookie, take_flash};
+use super::error::{PageError, PageResult};
+use askama::Template;
+use axum::Router;
+use axum::http::{HeaderMap, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+
+/// Largest upload a page accepts (CSV import, logo): 20 MiB. Larger CSV files go through `candor import`.
+pub const UPLOAD_LIMIT_BYTES: usize = 20 * 1024 * 1024;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/setup/{token}", get(account::setup_form).post(account::setup_submit))
+        .route("/login", get(account::login_form).post(account::login_submit))
+        .route("/logout", post(account::logout))
+        .route("/password/forgot", get(account::forgot_form).post(account::forgot_submit))
+        .route("/password/{purpose}/{token}", get(account::choose_password_form).post(account::choose_password_submit))
+        .route("/profile", get(account::profile_form).post(account::profile_submit))
+        .route("/profile/password", post(account::change_password))
+        .route("/settings", get(admin::settings_form).post(admin::settings_submit))
+        .route("/settings/logo", post(admin::logo_submit))
+        .route("/org/logo", get(admin::logo))
+        .route("/users", get(admin::users_list).post(admin::user_create))
+        .route("/users/new", get(admin::user_new))
+        .route("/users/{id}/active", post(admin::user_set_active))
+        .route("/outbox", get(admin::outbox_list))
+        .route("/outbox/{id}", get(admin::outbox_view))
+        .route("/jobs", get(admin::jobs_list))
+        .route("/jobs/{id}/retry", post(admin::job_retry))
+        .route("/candidates", get(candidates::list).post(candidates::create))
+        .route("/candidates/new", get(candidates::new_form))
+        .route("/candidates/suggest", get(candidates::suggest))
+        .route("/candidates/import", get(candidates::import_form).post(candidates::import_submit))
+        .route("/candidates/{id}", get(candidates::view).post(candidates::update))
+        .route("/candidates/{id}/edit", get(candidates::edit_form))
+        .route("/candidates/{id}/delete", get(candidates::delete_confirm).post(candidates::delete))
+}
+
+async fn home(user: Option<CurrentUser>) -> Redirect {
+    match user {
+        Some(_) => Redirect::to("/candidates"),
+        None => Redirect::to("/login"),
+    }
+}
+
+impl axum::extract::OptionalFromRequestParts<AppState> for CurrentUser {
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        match <CurrentUser as axum::extract::FromRequestParts<AppState>>::from_request_parts(parts, state).await {
+            Ok(u) => Ok(Some(u)),
+            Err(PageError::SignIn { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// What every page's frame shows: who is signed in, the navigation, the CSRF token and a one-time message.
+pub struct Layout {
+    pub title: String,
+    pub signed_in: bool,
+    pub user_name: String,
+    pub org_name: String,
+    pub is_admin: bool,
+    pub has_logo: bool,
+    pub nav: &'static str,
+    pub csrf: String,
+    pub flash: Option<String>,
+}
+
+impl Layout {
+    pub fn new(
+        user: &CurrentUser,
+        csrf: &CsrfToken,
+        headers: &HeaderMap,
+        title: impl Into<String>,
+        nav: &'static str,
+    ) -> Self {
+        Self {
+            title: title.into(),
+            signed_in: true,
+            user_name: user.actor.user.name.clone(),
+            org_name: user.actor.org.name.clone(),
+            is_admin: user.actor.user.is_admin(),
+            has_logo: user.actor.org.has_logo,
+            nav,
+            csrf: csrf.0.clone(),
+            flash: take_flash(headers),
+        }
+    }
+
+    pub fn anonymous(csrf: &CsrfToken, headers: &HeaderMap, title: impl Into<String>) -> Self {
+        Self {
+            title: title.into(),
+            signed_in: false,
+            user_name: String::new(),
+            org_name: String::new(),
+            is_admin: false,
+            has_logo: false,
+            nav: "",
+            csrf: csrf.0.clone(),
+            flash: take_flash(headers),
+        }
+    }
+}
+
+/// Renders a page; a one-time message it showed is then cleared.
+pub fn render(page: &impl Template, layout: &Layout) -> PageResult {
+    let body = page.render()?;
+    let mut res = Html(body).into_response();
+    if layout.flash.is_some() {
+        res.headers_mut().append(header::SET_COOKIE, cookie(FLASH_COOKIE, "", Some(0), false));
+    }
+    Ok(res)
+}
+
+/// Renders a form again with its errors, as 422 so scripts and tests can tell.
+pub fn render_invalid(page: &impl Template, layout: &Layout) -> PageResult {
+    let mut res = render(page, layout)?;
+    *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(res)
+}
+
+/// A redirect (303, so the browser follows with GET) that shows `message` on the next page.
+pub fn redirect_with(state: &AppState, to: &str, message: &str) -> Response {
+    let mut res = Redirect::to(to).into_response();
+    res.headers_mut().append(header::SET_COOKIE, flash_cookie(message, state.secure_cookies));
+    res
+}
+
+/// A time as people read it, in the organization's time zone: `2026-11-26 14:05`.
+pub fn local_time(ms: i64, timezone: &str) -> String {
+    let tz = jiff::tz::TimeZone::get(timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    match jiff::Timestamp::from_millisecond(ms) {
+        Ok(t) => t.to_zoned_datetime(tz).strftime("%Y-%m-%d %H:%M").to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+/// `next` after sign-in: only a path on this site.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/candidates".to_owned(),
+    }
+}

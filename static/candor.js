@@ -1,0 +1,61 @@
+// Candor's small progressive enhancements. Pages work without JavaScript; this adds the name typeahead.
+//
+// <div class="typeahead" data-suggest="/candidates/suggest">
+//   <input data-typeahead-input> … <div data-typeahead-results></div>
+// </div>
+// Picking a suggestion fills the inputs named by data-fill-id / data-fill-email on the container and fires
+// a "candor:picked" event with {id, name, email}.
+(function () {
+  "use strict";
+  function setup(box) {
+    var input = box.querySelector("[data-typeahead-input]");
+    var results = box.querySelector("[data-typeahead-results]");
+    if (!input || !results) return;
+    var timer = null, seq = 0, active = -1;
+    function options() { return Array.prototype.slice.call(results.querySelectorAll("li[role=option]")); }
+    function highlight(i) {
+      var opts = options();
+      opts.forEach(function (o, j) { o.setAttribute("aria-selected", j === i ? "true" : "false"); });
+      active = i;
+    }
+    function pick(li) {
+      var detail = { id: li.dataset.id, name: li.dataset.name, email: li.dataset.email };
+      input.value = detail.name;
+      var idField = box.dataset.fillId && document.querySelector(box.dataset.fillId);
+      var emailField = box.dataset.fillEmail && document.querySelector(box.dataset.fillEmail);
+      if (idField) idField.value = detail.id;
+      if (emailField) emailField.value = detail.email;
+      results.innerHTML = "";
+      box.dispatchEvent(new CustomEvent("candor:picked", { detail: detail, bubbles: true }));
+    }
+    function load() {
+      var q = input.value.trim();
+      var mine = ++seq;
+      if (!q) { results.innerHTML = ""; return; }
+      fetch(box.dataset.suggest + "?q=" + encodeURIComponent(q), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : ""; })
+        .then(function (html) { if (mine === seq) { results.innerHTML = html; active = -1; } });
+    }
+    input.setAttribute("autocomplete", "off");
+    input.addEventListener("input", function () {
+      var idField = box.dataset.fillId && document.querySelector(box.dataset.fillId);
+      if (idField) idField.value = "";
+      clearTimeout(timer);
+      timer = setTimeout(load, 120);
+    });
+    input.addEventListener("keydown", function (e) {
+      var opts = options();
+      if (e.key === "ArrowDown" && opts.length) { e.preventDefault(); highlight(Math.min(active + 1, opts.length - 1)); }
+      else if (e.key === "ArrowUp" && opts.length) { e.preventDefault(); highlight(Math.max(active - 1, 0)); }
+      else if (e.key === "Enter" && active >= 0 && opts[active]) { e.preventDefault(); pick(opts[active]); }
+      else if (e.key === "Escape") { results.innerHTML = ""; }
+    });
+    results.addEventListener("mousedown", function (e) {
+      var li = e.target.closest("li[role=option]");
+      if (li) { e.preventDefault(); pick(li); }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll(".typeahead[data-suggest]"), setup);
+  });
+})();
