@@ -6,6 +6,7 @@
 
 use crate::store::candidates::{EventActor, NewCandidate, import_batch};
 use crate::store::{Store, StoreError};
+use std::collections::VecDeque;
 use std::io::Read;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -104,7 +105,7 @@ where
 }
 
 fn parse<R: Read>(input: R, tx: tokio::sync::mpsc::Sender<Parsed>, progress: Arc<AtomicU64>) -> anyhow::Result<()> {
-    let counting = CountingReader { inner: input, count: progress };
+    let counting = CountingReader { inner: input, count: progress, pos: 0, newlines: VecDeque::new(), lines_before: 0 };
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(counting);
     let mut record = csv::ByteRecord::new();
     let send = |msg: Parsed| tx.blocking_send(msg).is_ok();
@@ -132,11 +133,16 @@ fn parse<R: Read>(input: R, tx: tokio::sync::mpsc::Sender<Parsed>, progress: Arc
     let mut rows = Vec::with_capacity(BATCH_ROWS);
     let mut problems = Vec::new();
     loop {
-        let line = reader.position().line();
-        match reader.read_byte_record(&mut record) {
+        let result = reader.read_byte_record(&mut record);
+        // The record's line: the line its terminator is on, less the line breaks inside quoted fields. (The reader's
+        // own start position would point at any blank lines it skipped before the record.)
+        let end = reader.position().byte();
+        let line_of_end = reader.get_mut().line_of(end.saturating_sub(1));
+        match result {
             Ok(false) => break,
             Ok(true) => {
-                let line = record.position().map(|p| p.line()).unwrap_or(line);
+                let embedded: usize = record.iter().map(|f| f.iter().filter(|b| **b == b'\n').count()).sum();
+                let line = line_of_end.saturating_sub(embedded as u64);
                 if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
                     continue;
                 }
@@ -146,17 +152,17 @@ fn parse<R: Read>(input: R, tx: tokio::sync::mpsc::Sender<Parsed>, progress: Arc
                 }
             }
             Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(line);
+                let line = line_of_end;
                 problems.push(RowProblem { line, message: format!("cannot read this row: {e}") });
                 if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. }) {
                     break;
                 }
             }
         }
-        if rows.len() >= BATCH_ROWS || problems.len() >= BATCH_ROWS {
-            if !send(Parsed::Batch(std::mem::take(&mut rows), std::mem::take(&mut problems))) {
-                return Ok(());
-            }
+        if (rows.len() >= BATCH_ROWS || problems.len() >= BATCH_ROWS)
+            && !send(Parsed::Batch(std::mem::take(&mut rows), std::mem::take(&mut problems)))
+        {
+            return Ok(());
         }
     }
     send(Parsed::Batch(rows, problems));
@@ -206,14 +212,36 @@ fn parse_row(record: &csv::ByteRecord, columns: &Columns) -> Result<NewCandidate
         .map_err(|errors| errors.0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))
 }
 
+/// Counts the bytes read (for progress) and knows the line number of any byte offset not yet passed — blank lines
+/// included, which the CSV reader skips without counting. Keeps only the newlines read ahead, so memory stays bounded.
 struct CountingReader<R> {
     inner: R,
     count: Arc<AtomicU64>,
+    pos: u64,
+    newlines: VecDeque<u64>,
+    lines_before: u64,
+}
+
+impl<R> CountingReader<R> {
+    /// The 1-based line of `byte`; offsets must come in increasing order.
+    fn line_of(&mut self, byte: u64) -> u64 {
+        while self.newlines.front().is_some_and(|&nl| nl < byte) {
+            self.newlines.pop_front();
+            self.lines_before += 1;
+        }
+        self.lines_before + 1
+    }
 }
 
 impl<R: Read> Read for CountingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
+        for (i, b) in buf[..n].iter().enumerate() {
+            if *b == b'\n' {
+                self.newlines.push_back(self.pos + i as u64);
+            }
+        }
+        self.pos += n as u64;
         self.count.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }

@@ -19,7 +19,6 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tracing::Instrument;
 
@@ -67,7 +66,6 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { error::PageError::NotFound })
         .layer(middleware::from_fn_with_state(state.clone(), auth::csrf_layer))
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(RequestBodyLimitLayer::new(pages::UPLOAD_LIMIT_BYTES.max(body_limit)))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(300)))
         .layer(middleware::from_fn(observe))
         .layer(CatchPanicLayer::new())

@@ -1,2 +1,14 @@
-#[test]
-fn t() {}
+//! Candor's integration tests: one binary, every scenario on SQLite and on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod helpers;
+
+mod accounts;
+mod api;
+mod candidates;
+mod cli;
+mod health;
+mod import;
+mod jobs;
+mod mail;
+mod tenancy;

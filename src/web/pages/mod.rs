@@ -10,6 +10,7 @@ use super::auth::{CsrfToken, CurrentUser, FLASH_COOKIE, cookie, flash_cookie, ta
 use super::error::{PageError, PageResult};
 use askama::Template;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -28,7 +29,7 @@ pub fn routes() -> Router<AppState> {
         .route("/profile", get(account::profile_form).post(account::profile_submit))
         .route("/profile/password", post(account::change_password))
         .route("/settings", get(admin::settings_form).post(admin::settings_submit))
-        .route("/settings/logo", post(admin::logo_submit))
+        .route("/settings/logo", post(admin::logo_submit).layer(DefaultBodyLimit::max(UPLOAD_LIMIT_BYTES)))
         .route("/org/logo", get(admin::logo))
         .route("/users", get(admin::users_list).post(admin::user_create))
         .route("/users/new", get(admin::user_new))
@@ -40,7 +41,12 @@ pub fn routes() -> Router<AppState> {
         .route("/candidates", get(candidates::list).post(candidates::create))
         .route("/candidates/new", get(candidates::new_form))
         .route("/candidates/suggest", get(candidates::suggest))
-        .route("/candidates/import", get(candidates::import_form).post(candidates::import_submit))
+        .route(
+            "/candidates/import",
+            get(candidates::import_form)
+                .post(candidates::import_submit)
+                .layer(DefaultBodyLimit::max(UPLOAD_LIMIT_BYTES + 64 * 1024)),
+        )
         .route("/candidates/{id}", get(candidates::view).post(candidates::update))
         .route("/candidates/{id}/edit", get(candidates::edit_form))
         .route("/candidates/{id}/delete", get(candidates::delete_confirm).post(candidates::delete))

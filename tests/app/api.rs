@@ -1,0 +1,122 @@
+use crate::both;
+use crate::helpers::{Db, TestApp};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+async fn candidates_api_statuses_and_errors(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let admin = app.create_org_admin("Acme", "ada@acme.fi").await;
+    let token = app.api_token(&admin).await;
+
+    let res = reqwest::get(app.url("/api/v1/candidates")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unauthorized");
+    assert_eq!(
+        app.api(Method::GET, "/candidates", "not-a-token").send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    let res = app
+        .api(Method::POST, "/candidates", &token)
+        .json(&json!({"first_name": "Aino", "last_name": "Järvinen", "email": "aino@example.fi", "phone": "+358 40 1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let created: Value = res.json().await.unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(created["email"], "aino@example.fi");
+
+    let res = app
+        .api(Method::POST, "/candidates", &token)
+        .json(&json!({"first_name": "", "last_name": "X", "email": "nope"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "validation_failed");
+    assert!(
+        body["error"]["fields"]["first_name"].is_string() && body["error"]["fields"]["email"].is_string(),
+        "{body}"
+    );
+
+    let res = app
+        .api(Method::POST, "/candidates", &token)
+        .json(&json!({"first_name": "Aino", "last_name": "J", "email": "AINO@example.fi"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let res = app.api(Method::POST, "/candidates", &token).json(&json!({"first_name": "Aino"})).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "missing fields");
+    let res = app
+        .api(Method::POST, "/candidates", &token)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let res = app
+        .api(Method::POST, "/candidates", &token)
+        .header("content-type", "text/plain")
+        .body("first_name=A")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(res.json::<Value>().await.unwrap()["error"]["code"], "unsupported_media_type");
+    let huge = json!({"first_name": "A".repeat(3 * 1024 * 1024), "last_name": "B", "email": "big@example.com"});
+    let res = app.api(Method::POST, "/candidates", &token).json(&huge).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+    let got: Value =
+        app.api(Method::GET, &format!("/candidates/{id}"), &token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(got["last_name"], "Järvinen");
+    let res = app
+        .api(Method::PATCH, &format!("/candidates/{id}"), &token)
+        .json(&json!({"email": "aino.j@example.fi", "phone": null}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let patched: Value = res.json().await.unwrap();
+    assert_eq!(patched["email"], "aino.j@example.fi");
+    assert_eq!(patched["first_name"], "Aino");
+    assert!(patched["phone"].is_null());
+    let res = app
+        .api(Method::PATCH, &format!("/candidates/{id}"), &token)
+        .json(&json!({"last_name": ""}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let res = app.api(Method::GET, "/candidates?sort=sideways", &token).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app.api(Method::GET, "/candidates?cursor=%%%", &token).send().await.unwrap();
+    assert!(res.status() == StatusCode::UNPROCESSABLE_ENTITY || res.status() == StatusCode::BAD_REQUEST);
+    let res = app.api(Method::GET, "/candidates?limit=0", &token).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    assert_eq!(
+        app.api(Method::DELETE, &format!("/candidates/{id}"), &token).send().await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    for method in [Method::GET, Method::DELETE] {
+        assert_eq!(
+            app.api(method, &format!("/candidates/{id}"), &token).send().await.unwrap().status(),
+            StatusCode::NOT_FOUND
+        );
+    }
+    assert_eq!(app.api(Method::GET, "/no-such-thing", &token).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+
+    let doc: Value = reqwest::get(app.url("/api/v1/openapi.json")).await.unwrap().json().await.unwrap();
+    assert!(doc["paths"]["/api/v1/candidates"]["post"].is_object(), "{doc}");
+    assert!(doc["paths"]["/api/v1/candidates/{id}"]["patch"].is_object());
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+both!(candidates_api_statuses_and_errors);

@@ -1,0 +1,196 @@
+use crate::both;
+use crate::helpers::{Db, TestApp, location, texts};
+use reqwest::StatusCode;
+
+async fn create_view_edit_delete_with_timeline(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let admin = app.create_org_admin("Acme", "ada@acme.fi").await;
+    app.login(&admin).await;
+
+    // Bad input: every field's message, nothing written.
+    let long = "x".repeat(101);
+    let res = app
+        .post_form("/candidates", &[("first_name", ""), ("last_name", &long), ("email", "a@b"), ("phone", "call me")])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert_eq!(texts(&html, ".field-error").len(), 4, "{html}");
+    assert!(html.contains("value=\"call me\""), "the form keeps what was typed");
+    assert_eq!(
+        candor::store::candidates::list(&app.store, &admin.org_id, candor::store::candidates::Sort::Name, None, 10)
+            .await
+            .unwrap()
+            .items
+            .len(),
+        0
+    );
+
+    // Names are escaped wherever they show.
+    let xss = "<script>alert(1)</script>";
+    let id = app.add_candidate(xss, "Järvinen", "aino@example.fi").await;
+    let page = app.get_html(&format!("/candidates/{id}")).await;
+    assert!(!page.contains(xss) && page.contains("&#60;script&#62;"), "escaped on the candidate view");
+    assert!(
+        texts(&page, "ol.timeline li").iter().any(|t| t.contains("Candidate created") && t.contains("ada@acme.fi"))
+    );
+    let list = app.get_html("/candidates").await;
+    assert!(!list.contains(xss));
+
+    // A second candidate with the same email (any case) is refused with a field message.
+    let res = app
+        .post_form("/candidates", &[("first_name", "Other"), ("last_name", "Person"), ("email", "AINO@example.fi")])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("Another candidate of your organization has this email."));
+
+    let edit = app.get_html(&format!("/candidates/{id}/edit")).await;
+    assert!(edit.contains("aino@example.fi"));
+    let res = app
+        .post_form(
+            &format!("/candidates/{id}"),
+            &[
+                ("first_name", "Aino"),
+                ("last_name", "Järvinen"),
+                ("email", "aino@example.fi"),
+                ("phone", "+358 40 123 4567"),
+                ("notes", "Met at a fair"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&res), format!("/candidates/{id}"));
+    let page = app.get_html(&format!("/candidates/{id}")).await;
+    assert!(page.contains("+358 40 123 4567") && page.contains("Met at a fair"));
+    let timeline = texts(&page, "ol.timeline li");
+    assert_eq!(timeline.len(), 2);
+    assert!(timeline[0].contains("Edited: first name, phone, notes"), "{timeline:?}");
+
+    assert!(app.get_html(&format!("/candidates/{id}/delete")).await.contains("cannot be undone"));
+    let res = app.post_form(&format!("/candidates/{id}/delete"), &[]).await;
+    assert_eq!(location(&res), "/candidates");
+    assert_eq!(app.get(&format!("/candidates/{id}")).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.get("/candidates/not-an-id").await.status(), StatusCode::NOT_FOUND);
+}
+
+async fn list_pages_and_sorts(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let admin = app.create_org_admin("Acme", "ada@acme.fi").await;
+    app.login(&admin).await;
+    let token = app.api_token(&admin).await;
+    for i in 0..120 {
+        let res = app
+            .api(reqwest::Method::POST, "/candidates", &token)
+            .json(&serde_json::json!({"first_name": format!("First{i:03}"), "last_name": format!("Last{:03}", (i * 7) % 120), "email": format!("c{i}@example.com")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    // The pages of the HTML list follow each other without gaps or repeats.
+    let mut seen = Vec::new();
+    let mut path = "/candidates?sort=name".to_owned();
+    loop {
+        let html = app.get_html(&path).await;
+        seen.extend(texts(&html, "tbody td:first-child a"));
+        let doc = scraper::Html::parse_document(&html);
+        let next = doc
+            .select(&scraper::Selector::parse("a[rel=next]").unwrap())
+            .next()
+            .map(|a| a.value().attr("href").unwrap().to_owned());
+        match next {
+            Some(n) => path = n,
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 120);
+    let mut sorted = seen.clone();
+    sorted.sort_by_key(|n| n.split(' ').nth(1).unwrap().to_owned());
+    assert_eq!(seen, sorted);
+
+    // Newest first through the API, in pages of 50.
+    let mut ids = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut url = "/candidates?sort=-created&limit=50".to_owned();
+        if let Some(c) = &cursor {
+            url.push_str(&format!("&cursor={c}"));
+        }
+        let page: serde_json::Value =
+            app.api(reqwest::Method::GET, &url, &token).send().await.unwrap().json().await.unwrap();
+        ids.extend(page["items"].as_array().unwrap().iter().map(|c| c["email"].as_str().unwrap().to_owned()));
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(ids.len(), 120);
+    assert_eq!(ids[0], "c119@example.com");
+    assert_eq!(ids[119], "c0@example.com");
+    assert_eq!(app.get("/candidates?after=garbage").await.status(), StatusCode::BAD_REQUEST);
+}
+
+async fn typeahead_by_part_of_a_name(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let admin = app.create_org_admin("Acme", "ada@acme.fi").await;
+    app.login(&admin).await;
+    let token = app.api_token(&admin).await;
+    for (first, last, email) in [
+        ("Aino", "Järvinen", "aino@example.fi"),
+        ("Sven", "Öström", "sven@example.se"),
+        ("Jarvis", "Cocker", "jarvis@example.com"),
+        ("Ville", "Vine", "ville@example.fi"),
+        ("Ελένη", "Παπαδοπούλου", "eleni@example.gr"),
+        ("<b>Bold</b>", "Injection", "x@example.com"),
+    ] {
+        app.add_candidate(first, last, email).await;
+    }
+    let names = |q: &str| {
+        let app = &app;
+        let token = token.clone();
+        let q = q.to_owned();
+        async move {
+            let url = format!("/candidates?q={}", url_escape(&q));
+            let page: serde_json::Value =
+                app.api(reqwest::Method::GET, &url, &token).send().await.unwrap().json().await.unwrap();
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| format!("{} {}", c["first_name"].as_str().unwrap(), c["last_name"].as_str().unwrap()))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        names("jarv").await,
+        vec!["Jarvis Cocker", "Aino Järvinen"],
+        "prefix of first and last names, by last name"
+    );
+    assert_eq!(names("JÄR").await, vec!["Jarvis Cocker", "Aino Järvinen"]);
+    assert_eq!(names("ostr").await, vec!["Sven Öström"]);
+    assert_eq!(names("vine").await, vec!["Ville Vine", "Aino Järvinen"], "prefix match first, then inside a name");
+    assert_eq!(names("ελεν").await, vec!["Ελένη Παπαδοπούλου"]);
+    assert_eq!(names("aino jär").await, vec!["Aino Järvinen"], "first and last name together");
+    assert!(names("zzz").await.is_empty());
+    assert!(names("%").await.is_empty());
+
+    // At most ten, prefix matches first.
+    for i in 0..15 {
+        app.add_candidate(&format!("Anna{i:02}"), "Virtanen", &format!("anna{i}@example.fi")).await;
+    }
+    let many = names("anna").await;
+    assert_eq!(many.len(), 10);
+    assert!(many.iter().all(|n| n.starts_with("Anna")));
+
+    // The HTML fragment for the invitation form's Full name field.
+    let fragment = app.get("/candidates/suggest?q=j%C3%A4r").await.text().await.unwrap();
+    assert!(fragment.contains("data-email=\"aino@example.fi\"") && fragment.contains("Järvinen"));
+    let fragment = app.get("/candidates/suggest?q=inj").await.text().await.unwrap();
+    assert!(fragment.contains("&#60;b&#62;Bold&#60;/b&#62;") && !fragment.contains("<b>Bold"));
+    let fragment = app.get("/candidates/suggest?q=%3Cimg%20src%3Dx%3E").await.text().await.unwrap();
+    assert!(!fragment.contains("<img"), "the query is escaped in the no-match message");
+}
+
+fn url_escape(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+both!(create_view_edit_delete_with_timeline, list_pages_and_sorts, typeahead_by_part_of_a_name);

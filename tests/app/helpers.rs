@@ -1,0 +1,460 @@
+//! The test harness: a fresh database per test (a SQLite file, or a new PostgreSQL database dropped afterwards),
+//! the application on port 0, a browser-like HTTP client, and a real SMTP server (aiosmtpd) when mail is tested.
+
+use candor::Config;
+use candor::store::{self, Store};
+use reqwest::StatusCode;
+use reqwest::cookie::CookieStore;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs a test body once on SQLite and once on PostgreSQL: `both!(name);` for `async fn name(db: Db)`.
+#[macro_export]
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::helpers::Db::Sqlite).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::helpers::Db::Postgres).await
+                }
+            }
+        )*
+    };
+}
+
+pub fn postgres_admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A database for one test.
+pub struct TestDb {
+    pub url: String,
+    pg_name: Option<String>,
+}
+
+impl TestDb {
+    pub async fn create(db: Db, dir: &Path) -> TestDb {
+        match db {
+            Db::Sqlite => {
+                TestDb { url: format!("sqlite://{}?mode=rwc", dir.join("candor.db").display()), pg_name: None }
+            }
+            Db::Postgres => {
+                use sqlx::Connection;
+                let admin = postgres_admin_url();
+                let mut conn = sqlx::PgConnection::connect(&admin)
+                    .await
+                    .unwrap_or_else(|e| panic!("PostgreSQL is required for the tests ({admin}): {e}"));
+                let name = format!("candor_test_{}", uuid::Uuid::new_v4().simple());
+                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
+                let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap();
+                TestDb { url: format!("{base}/{name}"), pg_name: Some(name) }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(name) = self.pg_name.take() {
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                rt.block_on(async move {
+                    use sqlx::Connection;
+                    if let Ok(mut conn) = sqlx::PgConnection::connect(&postgres_admin_url()).await {
+                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .execute(&mut conn)
+                            .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A real SMTP server (Python's aiosmtpd) on loopback, writing what it receives to a Maildir.
+pub struct SmtpServer {
+    pub port: u16,
+    maildir: PathBuf,
+    child: Option<std::process::Child>,
+    _dir: tempfile::TempDir,
+}
+
+/// One message as the SMTP server received it.
+#[derive(Debug, Clone)]
+pub struct ReceivedMail {
+    /// Envelope recipients (To, Cc and Bcc).
+    pub rcpt_to: Vec<String>,
+    pub to: String,
+    pub subject: String,
+    #[allow(dead_code)]
+    pub reply_to: String,
+    pub bcc_header: Option<String>,
+    pub html: String,
+    pub text: String,
+}
+
+impl SmtpServer {
+    pub async fn start() -> SmtpServer {
+        Self::start_on(free_port()).await
+    }
+
+    pub async fn start_on(port: u16) -> SmtpServer {
+        let dir = tempfile::tempdir().unwrap();
+        let maildir = dir.path().join("maildir");
+        let mut server = SmtpServer { port, maildir, child: None, _dir: dir };
+        server.restart().await;
+        server
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}?tls=none", self.port)
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub async fn restart(&mut self) {
+        self.stop();
+        let child = std::process::Command::new("python3")
+            .args([
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                &format!("127.0.0.1:{}", self.port),
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+            ])
+            .arg(&self.maildir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 with aiosmtpd is required for the mail tests (pip install aiosmtpd)");
+        self.child = Some(child);
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.is_ok() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the SMTP server did not start");
+    }
+
+    /// Every message received so far, oldest first.
+    pub fn messages(&self) -> Vec<ReceivedMail> {
+        let mut files: Vec<PathBuf> = match std::fs::read_dir(self.maildir.join("new")) {
+            Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+            Err(_) => return Vec::new(),
+        };
+        files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
+        files.iter().map(|p| parse_mail(&std::fs::read(p).unwrap())).collect()
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+pub fn parse_mail(raw: &[u8]) -> ReceivedMail {
+    let parsed = mailparse::parse_mail(raw).unwrap();
+    let header =
+        |name: &str| parsed.headers.iter().find(|h| h.get_key().eq_ignore_ascii_case(name)).map(|h| h.get_value());
+    let mut html = String::new();
+    let mut text = String::new();
+    for part in parsed.subparts.iter().chain(std::iter::once(&parsed)) {
+        match part.ctype.mimetype.as_str() {
+            "text/html" => html = part.get_body().unwrap(),
+            "text/plain" => text = part.get_body().unwrap(),
+            _ => {}
+        }
+    }
+    ReceivedMail {
+        rcpt_to: header("X-RcptTo")
+            .unwrap_or_default()
+            .split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        to: header("To").unwrap_or_default(),
+        subject: header("Subject").unwrap_or_default(),
+        reply_to: header("Reply-To").unwrap_or_default(),
+        bcc_header: header("Bcc"),
+        html,
+        text,
+    }
+}
+
+/// The first `http…` link in a text that contains `needle`.
+pub fn find_link(text: &str, needle: &str) -> String {
+    text.split_whitespace()
+        .find(|w| w.starts_with("http") && w.contains(needle))
+        .unwrap_or_else(|| panic!("no link with {needle:?} in:\n{text}"))
+        .trim_end_matches(['.', ',', ')', '>'])
+        .to_owned()
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub state: candor::web::AppState,
+    pub store: Store,
+    pub client: reqwest::Client,
+    pub jar: Arc<reqwest::cookie::Jar>,
+    pub setup_link: Option<String>,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+    _db: TestDb,
+}
+
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub email: String,
+    pub password: String,
+    pub org_id: String,
+    pub user_id: String,
+}
+
+pub fn browser() -> (reqwest::Client, Arc<reqwest::cookie::Jar>) {
+    let jar = Arc::new(reqwest::cookie::Jar::default());
+    let client = reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    (client, jar)
+}
+
+impl TestApp {
+    pub async fn spawn(db: Db) -> TestApp {
+        Self::spawn_with(db, |_| {}).await
+    }
+
+    pub async fn spawn_with(db: Db, configure: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let test_db = TestDb::create(db, dir.path()).await;
+        let mut config = Config::embedded(dir.path().join("data"));
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        config.database_url = Some(test_db.url.clone());
+        config.run_worker = false;
+        config.max_db_connections = 5;
+        configure(&mut config);
+        let app = candor::Application::build(config).await.expect("the application starts");
+        let port = app.port();
+        let state = app.state().clone();
+        let setup_link = app.setup_link().map(str::to_owned);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            app.run_until_stopped(async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        let (client, jar) = browser();
+        TestApp {
+            address: format!("http://127.0.0.1:{port}"),
+            store: state.store.clone(),
+            data_dir: state.config.data_dir.clone(),
+            database_url: test_db.url.clone(),
+            state,
+            client,
+            jar,
+            setup_link,
+            shutdown: Some(tx),
+            server: Some(server),
+            _dir: dir,
+            _db: test_db,
+        }
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap();
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn get_html(&self, path: &str) -> String {
+        let res = self.get(path).await;
+        assert_eq!(res.status(), StatusCode::OK, "GET {path}");
+        res.text().await.unwrap()
+    }
+
+    /// This browser's CSRF token (a page is fetched first when it has none yet).
+    pub async fn csrf(&self) -> String {
+        if let Some(t) = csrf_from_jar(&self.jar, &self.address) {
+            return t;
+        }
+        self.get("/login").await;
+        csrf_from_jar(&self.jar, &self.address).expect("a CSRF cookie")
+    }
+
+    /// Submits a form as a browser does: with the CSRF token.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let csrf = self.csrf().await;
+        let mut all: Vec<(&str, &str)> = vec![("csrf", &csrf)];
+        all.extend_from_slice(fields);
+        self.client.post(self.url(path)).form(&all).send().await.unwrap()
+    }
+
+    /// Creates an organization and its admin directly in the store, as `candor admin create-user` does.
+    pub async fn create_org_admin(&self, org: &str, email: &str) -> TestUser {
+        self.create_org_user(org, email, "admin").await
+    }
+
+    pub async fn create_org_user(&self, org: &str, email: &str, role: &str) -> TestUser {
+        use candor::domain::*;
+        use candor::store::users::NewUser;
+        let password = "correct horse battery".to_owned();
+        let hash = candor::web::auth::hash_password(password.clone()).await.unwrap();
+        let user = NewUser {
+            email: EmailAddress::parse("email", email).unwrap(),
+            name: PersonName::parse("name", &format!("User {}", email.split('@').next().unwrap())).unwrap(),
+            role: Role::parse("role", role).unwrap(),
+            password_hash: Some(hash),
+        };
+        let org_name = OrgName::parse("org", org).unwrap();
+        let (org, user) = match store::orgs::find_by_name(&self.store, &org_name).await {
+            Ok(o) => {
+                let u = store::users::create(&self.store, &o.id, &user).await.unwrap();
+                (o, u)
+            }
+            Err(_) => {
+                let new_org = store::orgs::NewOrganization {
+                    name: org_name,
+                    timezone: TimeZoneName::parse("tz", "Europe/Helsinki").unwrap(),
+                    language: Language::Fi,
+                };
+                store::orgs::create_with_first_user(&self.store, &new_org, &user).await.unwrap()
+            }
+        };
+        TestUser { email: email.to_owned(), password, org_id: org.id, user_id: user.id }
+    }
+
+    pub async fn login(&self, user: &TestUser) {
+        let res = self.login_with(&user.email, &user.password).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "sign-in of {}", user.email);
+    }
+
+    pub async fn login_with(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post_form("/login", &[("email", email), ("password", password)]).await
+    }
+
+    pub async fn logout(&self) -> reqwest::Response {
+        self.post_form("/logout", &[]).await
+    }
+
+    /// A fresh browser for the same server (no cookies).
+    pub fn new_browser(&mut self) {
+        let (client, jar) = browser();
+        self.client = client;
+        self.jar = jar;
+    }
+
+    pub async fn api_token(&self, user: &TestUser) -> String {
+        let (token, hash) = store::sessions::new_secret().unwrap();
+        store::sessions::create_api_token(&self.store, &user.user_id, &hash).await.unwrap();
+        token
+    }
+
+    pub fn api(&self, method: reqwest::Method, path: &str, token: &str) -> reqwest::RequestBuilder {
+        reqwest::Client::new().request(method, self.url(&format!("/api/v1{path}"))).bearer_auth(token)
+    }
+
+    /// Runs every due background job now; returns how many ran.
+    pub async fn run_pending_jobs(&self) -> usize {
+        self.state.worker.run_pending().await.unwrap()
+    }
+
+    /// Creates a candidate through the form, returning its id.
+    pub async fn add_candidate(&self, first: &str, last: &str, email: &str) -> String {
+        let res = self.post_form("/candidates", &[("first_name", first), ("last_name", last), ("email", email)]).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "add candidate {first} {last}");
+        location(&res).trim_start_matches("/candidates/").to_owned()
+    }
+
+    /// The `.eml` files in the local outbox.
+    pub fn outbox_files(&self) -> Vec<PathBuf> {
+        match std::fs::read_dir(self.data_dir.join("outbox")) {
+            Ok(rd) => rd
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+fn csrf_from_jar(jar: &reqwest::cookie::Jar, address: &str) -> Option<String> {
+    let url: reqwest::Url = address.parse().unwrap();
+    let header = jar.cookies(&url)?;
+    header
+        .to_str()
+        .ok()?
+        .split(';')
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == "candor_csrf")
+        .map(|(_, v)| v.to_owned())
+}
+
+pub fn location(res: &reqwest::Response) -> String {
+    res.headers()
+        .get("location")
+        .unwrap_or_else(|| panic!("no Location on {}", res.status()))
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The text of the elements matching a CSS selector.
+pub fn texts(html: &str, selector: &str) -> Vec<String> {
+    let doc = scraper::Html::parse_document(html);
+    let sel = scraper::Selector::parse(selector).unwrap();
+    doc.select(&sel)
+        .map(|e| e.text().collect::<Vec<_>>().join(" ").split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect()
+}
