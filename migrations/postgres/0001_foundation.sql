@@ -56,7 +56,7 @@ CREATE TABLE login_throttle (
 );
 
 CREATE TABLE candidates (
-    id TEXT PRIMARY KEY,
+    id TEXT NOT NULL,
     org_id TEXT NOT NULL REFERENCES organizations(id),
     first_name TEXT NOT NULL,
     last_name TEXT NOT NULL,
@@ -64,25 +64,27 @@ CREATE TABLE candidates (
     email_key TEXT NOT NULL,
     phone TEXT,
     notes TEXT,
+    -- Set for candidates created by a CSV import: who imported them. Their timeline's "imported" event is read from
+    -- here rather than stored as a row per candidate, which keeps large imports fast.
+    imported_by TEXT,
     first_key TEXT COLLATE "C" NOT NULL,
     last_key TEXT COLLATE "C" NOT NULL,
     full_key TEXT COLLATE "C" NOT NULL,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
+    PRIMARY KEY (org_id, id),
     CONSTRAINT candidates_org_email UNIQUE (org_id, email_key)
 );
-CREATE INDEX candidates_first ON candidates (org_id, first_key);
 CREATE INDEX candidates_last ON candidates (org_id, last_key, first_key, id);
 CREATE INDEX candidates_full ON candidates (org_id, full_key);
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE INDEX candidates_trigrams ON candidates USING gin (full_key gin_trgm_ops);
-CREATE INDEX candidates_created ON candidates (org_id, created_at, id);
 
 
 CREATE TABLE candidate_events (
     id TEXT PRIMARY KEY,
     org_id TEXT NOT NULL,
-    candidate_id TEXT NOT NULL REFERENCES candidates(id) ON DELETE CASCADE,
+    candidate_id TEXT NOT NULL,
     kind TEXT NOT NULL,
     actor TEXT NOT NULL,
     detail TEXT NOT NULL,

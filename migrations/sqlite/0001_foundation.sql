@@ -58,7 +58,7 @@ CREATE TABLE login_throttle (
 -- rid: SQLite's row id made explicit, so the trigram index below keeps pointing at the right rows after VACUUM.
 CREATE TABLE candidates (
     rid INTEGER PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
+    id TEXT NOT NULL,
     org_id TEXT NOT NULL REFERENCES organizations(id),
     first_name TEXT NOT NULL,
     last_name TEXT NOT NULL,
@@ -66,17 +66,19 @@ CREATE TABLE candidates (
     email_key TEXT NOT NULL,
     phone TEXT,
     notes TEXT,
+    -- Set for candidates created by a CSV import: who imported them. Their timeline's "imported" event is read from
+    -- here rather than stored as a row per candidate, which keeps large imports fast.
+    imported_by TEXT,
     first_key TEXT NOT NULL,
     last_key TEXT NOT NULL,
     full_key TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
+    CONSTRAINT candidates_org_id UNIQUE (org_id, id),
     CONSTRAINT candidates_org_email UNIQUE (org_id, email_key)
 );
-CREATE INDEX candidates_first ON candidates (org_id, first_key);
 CREATE INDEX candidates_last ON candidates (org_id, last_key, first_key, id);
 CREATE INDEX candidates_full ON candidates (org_id, full_key);
-CREATE INDEX candidates_created ON candidates (org_id, created_at, id);
 
 CREATE VIRTUAL TABLE candidate_trigrams USING fts5(full_key, content='candidates', content_rowid='rid', tokenize='trigram');
 CREATE TRIGGER candidates_ai AFTER INSERT ON candidates BEGIN
@@ -93,7 +95,7 @@ END;
 CREATE TABLE candidate_events (
     id TEXT PRIMARY KEY,
     org_id TEXT NOT NULL,
-    candidate_id TEXT NOT NULL REFERENCES candidates(id) ON DELETE CASCADE,
+    candidate_id TEXT NOT NULL,
     kind TEXT NOT NULL,
     actor TEXT NOT NULL,
     detail TEXT NOT NULL,

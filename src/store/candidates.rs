@@ -243,7 +243,9 @@ pub async fn delete(store: &Store, org_id: &str, id: &str) -> StoreResult<()> {
 
 pub async fn timeline(store: &Store, org_id: &str, candidate_id: &str) -> StoreResult<Vec<TimelineEvent>> {
     let rows = sqlx::query(
-        "SELECT kind, actor, detail, created_at FROM candidate_events WHERE org_id = $1 AND candidate_id = $2 \
+        "SELECT kind, actor, detail, created_at, id FROM candidate_events WHERE org_id = $1 AND candidate_id = $2 \
+         UNION ALL SELECT 'imported', imported_by, '{\"source\":\"csv\"}', created_at, '' FROM candidates \
+         WHERE org_id = $1 AND id = $2 AND imported_by IS NOT NULL \
          ORDER BY created_at DESC, id DESC",
     )
     .bind(org_id)
@@ -324,11 +326,12 @@ pub const PAGE_MAX: i64 = 200;
 /// `Conflict("cursor")`.
 pub async fn list(store: &Store, org_id: &str, sort: Sort, after: Option<&Cursor>, limit: i64) -> StoreResult<Page> {
     let limit = limit.clamp(1, PAGE_MAX);
+    // Ids are time-ordered (UUIDv7), so "by creation" is "by id" and uses the (org_id, id) key.
     let (order, cmp, name_keyed) = match sort {
         Sort::Name => ("c.last_key ASC, c.first_key ASC, c.id ASC", ">", true),
         Sort::NameDesc => ("c.last_key DESC, c.first_key DESC, c.id DESC", "<", true),
-        Sort::Newest => ("c.created_at DESC, c.id DESC", "<", false),
-        Sort::Oldest => ("c.created_at ASC, c.id ASC", ">", false),
+        Sort::Newest => ("c.id DESC", "<", false),
+        Sort::Oldest => ("c.id ASC", ">", false),
     };
     let mut sql = format!("SELECT {COLUMNS} FROM candidates c WHERE c.org_id = $1");
     let after = match after {
@@ -337,27 +340,17 @@ pub async fn list(store: &Store, org_id: &str, sort: Sort, after: Option<&Cursor
             sql.push_str(&format!(" AND (c.last_key, c.first_key, c.id) {cmp} ($2, $3, $4)"));
             Some(parts.clone())
         }
-        Some(Cursor(parts)) if !name_keyed && parts.len() == 2 && parts[0].parse::<i64>().is_ok() => {
-            sql.push_str(&format!(" AND (c.created_at, c.id) {cmp} ($2, $3)"));
+        Some(Cursor(parts)) if !name_keyed && parts.len() == 1 => {
+            sql.push_str(&format!(" AND c.id {cmp} $2"));
             Some(parts.clone())
         }
         Some(_) => return Err(StoreError::Conflict("cursor")),
     };
-    let n = if after.as_ref().is_some_and(|p| p.len() == 3) {
-        5
-    } else if after.is_some() {
-        4
-    } else {
-        2
-    };
+    let n = 2 + after.as_ref().map_or(0, Vec::len);
     sql.push_str(&format!(" ORDER BY {order} LIMIT ${n}"));
     let mut query = sqlx::query(&sql).bind(org_id);
-    if let Some(parts) = &after {
-        if name_keyed {
-            query = query.bind(parts[0].clone()).bind(parts[1].clone()).bind(parts[2].clone());
-        } else {
-            query = query.bind(parts[0].parse::<i64>().unwrap_or(0)).bind(parts[1].clone());
-        }
+    for part in after.iter().flatten() {
+        query = query.bind(part.clone());
     }
     let rows = query.bind(limit + 1).fetch_all(store.read()).await?;
     let more = rows.len() as i64 > limit;
@@ -366,7 +359,7 @@ pub async fn list(store: &Store, org_id: &str, sort: Sort, after: Option<&Cursor
         (true, Some(last)) if name_keyed => {
             Some(Cursor(vec![text(last, "last_key")?, text(last, "first_key")?, text(last, "id")?]))
         }
-        (true, Some(last)) => Some(Cursor(vec![int(last, "created_at")?.to_string(), text(last, "id")?])),
+        (true, Some(last)) => Some(Cursor(vec![text(last, "id")?])),
         _ => None,
     };
     Ok(Page { items: rows.iter().map(from_row).collect::<StoreResult<_>>()?, next })
@@ -377,7 +370,7 @@ pub const SEARCH_MAX: usize = 10;
 
 /// Candidates whose first or last name matches `query`, case- and accent-insensitively: names that start with it
 /// first (sorted by name), then names that contain it. Both steps use an index: B-tree range scans on the folded
-/// names, then the trigram index (FTS5 on SQLite, `pg_trgm` on PostgreSQL) only when fewer than `limit` prefix hits
+/// last name and on the folded "first last", then the trigram index (FTS5 on SQLite, `pg_trgm` on PostgreSQL) only when fewer than `limit` prefix hits
 /// came back and the query has at least three characters (a trigram needs three).
 pub async fn search(store: &Store, org_id: &str, query: &str, limit: usize) -> StoreResult<Vec<Candidate>> {
     let q = search_key(query);
@@ -388,7 +381,8 @@ pub async fn search(store: &Store, org_id: &str, query: &str, limit: usize) -> S
     // U+10FFFF sorts after every other character in both databases' byte order.
     let upper = format!("{q}\u{10FFFF}");
     let mut hits: Vec<(String, String, Candidate)> = Vec::new();
-    let columns: &[&str] = if q.contains(' ') { &["full_key", "last_key"] } else { &["last_key", "first_key"] };
+    // `full_key` is "first last", so its prefix is the first name's prefix (and, with a space, first + last).
+    let columns = ["last_key", "full_key"];
     for column in columns {
         let sql = format!(
             "SELECT {COLUMNS} FROM candidates c WHERE c.org_id = $1 AND c.{column} >= $2 AND c.{column} < $3 \
@@ -445,7 +439,7 @@ pub async fn search_by_scan(store: &Store, org_id: &str, query: &str, limit: usi
     rows.iter().map(from_row).collect()
 }
 
-/// Inserts a batch of imported candidates in one transaction, each with an `imported` timeline event. Rows whose
+/// Inserts a batch of imported candidates in one transaction (their timeline shows them imported, by `actor`). Rows whose
 /// email is already in the organization (or earlier in the batch) are skipped; their indexes in `batch` are returned.
 pub async fn import_batch(
     store: &Store,
@@ -458,33 +452,35 @@ pub async fn import_batch(
     }
     let now = store.now_ms();
     let mut tx = store.begin().await?;
-    // 13 parameters a row keeps one statement under both databases' parameter limits.
-    let mut inserted: std::collections::HashMap<String, String> = std::collections::HashMap::new();
-    for chunk in batch.chunks(500) {
+    // Rows per statement stay under both databases' parameter limits. SQLite gets anonymous `?` parameters: binding
+    // a numbered one looks its name up in a list, which is quadratic in the parameters of one statement.
+    let placeholder = |n: usize| match store.backend() {
+        Backend::Sqlite => "?".to_owned(),
+        Backend::Postgres => format!("${n}"),
+    };
+    let mut duplicates = Vec::new();
+    for (n, chunk) in batch.chunks(500).enumerate() {
         let mut sql = String::from(
             "INSERT INTO candidates (id, org_id, first_name, last_name, email, email_key, phone, notes, first_key, \
-             last_key, full_key, created_at, updated_at) VALUES ",
+             last_key, full_key, created_at, updated_at, imported_by) VALUES ",
         );
         for i in 0..chunk.len() {
-            let b = i * 13;
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push('(');
-            for k in 1..=13 {
+            sql.push_str(if i > 0 { ",(" } else { "(" });
+            for k in 1..=14 {
                 if k > 1 {
                     sql.push(',');
                 }
-                sql.push_str(&format!("${}", b + k));
+                sql.push_str(&placeholder(i * 14 + k));
             }
             sql.push(')');
         }
-        sql.push_str(" ON CONFLICT (org_id, email_key) DO NOTHING RETURNING id, email_key");
+        sql.push_str(" ON CONFLICT (org_id, email_key) DO NOTHING");
+        let ids: Vec<String> = chunk.iter().map(|_| new_id()).collect();
         let mut query = sqlx::query(&sql);
-        for c in chunk {
+        for (c, id) in chunk.iter().zip(&ids) {
             let (first_key, last_key, full_key) = c.keys();
             query = query
-                .bind(new_id())
+                .bind(id.clone())
                 .bind(org_id)
                 .bind(c.first_name.as_str())
                 .bind(c.last_name.as_str())
@@ -496,40 +492,38 @@ pub async fn import_batch(
                 .bind(last_key)
                 .bind(full_key)
                 .bind(now)
-                .bind(now);
+                .bind(now)
+                .bind(&actor.label);
         }
-        for row in query.fetch_all(&mut *tx).await? {
-            inserted.insert(text(&row, "email_key")?, text(&row, "id")?);
+        let done = query.execute(&mut *tx).await?;
+        if done.rows_affected() as usize == chunk.len() {
+            continue;
         }
-    }
-    let ids: Vec<&String> = inserted.values().collect();
-    let detail = serde_json::json!({ "source": "csv" }).to_string();
-    for chunk in ids.chunks(1000) {
-        let mut sql = String::from(
-            "INSERT INTO candidate_events (id, org_id, candidate_id, kind, actor, detail, created_at) VALUES ",
-        );
-        for i in 0..chunk.len() {
-            let b = i * 3;
-            if i > 0 {
-                sql.push(',');
+        // Some emails were already there (or twice in the chunk): the rows that are not ours are the duplicates.
+        let mut ours = std::collections::HashSet::new();
+        for ids_part in ids.chunks(500) {
+            let list = (0..ids_part.len()).map(|i| placeholder(i + 2)).collect::<Vec<_>>().join(",");
+            let sql = format!("SELECT id FROM candidates WHERE org_id = {} AND id IN ({list})", placeholder(1));
+            let mut q = sqlx::query(&sql).bind(org_id);
+            for id in ids_part {
+                q = q.bind(id.clone());
             }
-            sql.push_str(&format!("(${}, $1, ${}, 'imported', $2, ${}, $3)", b + 4, b + 5, b + 6));
+            for row in q.fetch_all(&mut *tx).await? {
+                ours.insert(text(&row, "id")?);
+            }
         }
-        let mut query = sqlx::query(&sql).bind(org_id).bind(&actor.label).bind(now);
-        for id in chunk {
-            query = query.bind(new_id()).bind((*id).clone()).bind(detail.clone());
+        for (i, id) in ids.iter().enumerate() {
+            if !ours.contains(id) {
+                duplicates.push(n * 500 + i);
+            }
         }
-        query.execute(&mut *tx).await?;
     }
     tx.commit().await?;
-    // The first row with an email was inserted; every other row with it is a duplicate.
-    let mut seen = std::collections::HashSet::new();
-    let mut duplicates = Vec::new();
-    for (i, c) in batch.iter().enumerate() {
-        let key = c.email.key();
-        if !inserted.contains_key(&key) || !seen.insert(key) {
-            duplicates.push(i);
-        }
-    }
     Ok(duplicates)
+}
+
+/// Refreshes the planner's statistics after a large import, so the name search keeps choosing its indexes.
+pub async fn analyze(store: &Store) -> StoreResult<()> {
+    sqlx::query("ANALYZE candidates").execute(store.write()).await?;
+    Ok(())
 }
