@@ -245,3 +245,51 @@ impl<R: Read> Read for CountingReader<R> {
         Ok(n)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_all(input: &'static [u8]) -> (Vec<(u64, String)>, Vec<RowProblem>, Option<String>) {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+        parse(input, tx, Arc::new(AtomicU64::new(0))).unwrap();
+        let mut rows = Vec::new();
+        let mut problems = Vec::new();
+        let mut fatal = None;
+        while let Ok(msg) = rx.try_recv() {
+            match msg {
+                Parsed::Batch(r, p) => {
+                    rows.extend(r.into_iter().map(|(line, c)| (line, c.email.to_string())));
+                    problems.extend(p);
+                }
+                Parsed::Fatal(f) => fatal = Some(f),
+            }
+        }
+        (rows, problems, fatal)
+    }
+
+    #[test]
+    fn line_numbers_count_blank_lines_crlf_and_quoted_line_breaks() {
+        let csv = b"\xEF\xBB\xBFEmail,First_Name,last_name\r\n\
+                    a@x.fi,A,One\r\n\
+                    \r\n\
+                    b@x.fi,\"B\nwith a break\",Two\r\n\
+                    bad,C,Three\r\n\
+                    \n\n\
+                    d@x.fi,D,Four";
+        let (rows, problems, fatal) = parse_all(csv);
+        assert_eq!(fatal, None);
+        assert_eq!(rows, vec![(2, "a@x.fi".to_owned()), (4, "b@x.fi".to_owned()), (9, "d@x.fi".to_owned())]);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].line, 6);
+        assert!(problems[0].message.starts_with("email:"));
+    }
+
+    #[test]
+    fn a_header_without_the_columns_is_fatal() {
+        let (_, _, fatal) = parse_all(b"name,mail\nA,a@x.fi\n");
+        assert!(fatal.unwrap().contains("missing: first_name, last_name, email"));
+        let (_, _, fatal) = parse_all(b"");
+        assert!(fatal.unwrap().contains("empty"));
+    }
+}

@@ -3,8 +3,8 @@
 // <div class="typeahead" data-suggest="/candidates/suggest">
 //   <input data-typeahead-input> … <div data-typeahead-results></div>
 // </div>
-// Picking a suggestion fills the inputs named by data-fill-id / data-fill-email on the container and fires
-// a "candor:picked" event with {id, name, email}.
+// Picking a suggestion fills the inputs named by data-fill-id / data-fill-email on the container, fires
+// a "candor:picked" event with {id, name, email}, and opens data-navigate + id when the container has it.
 (function () {
   "use strict";
   function setup(box) {
@@ -27,6 +27,7 @@
       if (emailField) emailField.value = detail.email;
       results.innerHTML = "";
       box.dispatchEvent(new CustomEvent("candor:picked", { detail: detail, bubbles: true }));
+      if (box.dataset.navigate) window.location.href = box.dataset.navigate + encodeURIComponent(detail.id);
     }
     function load() {
       var q = input.value.trim();

@@ -52,3 +52,47 @@ impl FieldErrors {
         self.0.iter().find(|e| e.field == field).map(|e| e.message.as_str())
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn search_key_is_folded_and_stable(s in "\\PC{0,40}") {
+            let k = search_key(&s);
+            prop_assert_eq!(search_key(&k), k.clone());
+            prop_assert!(!k.starts_with(' ') && !k.ends_with(' ') && !k.contains("  "));
+            prop_assert!(!k.chars().any(|c| c.is_ascii_uppercase()));
+        }
+
+        #[test]
+        fn parsed_emails_reparse_to_themselves(s in "[a-zA-Z0-9._%+-]{1,20}@[a-zA-Z0-9-]{1,20}\\.[a-zA-Z]{2,6}|\\PC{0,60}") {
+            if let Ok(e) = EmailAddress::parse("email", &s) {
+                let again = EmailAddress::parse("email", e.as_str()).unwrap();
+                prop_assert_eq!(again.as_str(), e.as_str());
+                prop_assert!(e.as_str().len() <= EMAIL_MAX_LEN);
+                prop_assert!(!e.as_str().chars().any(|c| c.is_whitespace() || c.is_control()));
+            }
+        }
+
+        #[test]
+        fn parsed_names_are_within_limits(s in "\\PC{0,120}|[ \\t\\n]{0,5}[a-zA-ZäöåÄÖÅ]{0,110}") {
+            if let Ok(n) = PersonName::parse("name", &s) {
+                prop_assert!(n.as_str().chars().count() <= NAME_MAX_CHARS);
+                prop_assert!(!n.as_str().is_empty());
+                prop_assert!(!n.as_str().chars().any(char::is_control));
+                let again = PersonName::parse("name", n.as_str()).unwrap();
+                prop_assert_eq!(again.as_str(), n.as_str());
+            }
+        }
+
+        #[test]
+        fn phones_never_panic_and_keep_digits(s in "\\PC{0,40}") {
+            if let Ok(Some(p)) = Phone::parse_optional("phone", Some(&s)) {
+                prop_assert!(p.as_str().chars().any(|c| c.is_ascii_digit()));
+            }
+        }
+    }
+}

@@ -428,14 +428,22 @@ pub async fn search(store: &Store, org_id: &str, query: &str, limit: usize) -> S
     Ok(found)
 }
 
-/// The same search as an unindexed scan (`LIKE '%q%'` over the folded names), for benchmarks to compare against.
+/// The same search done the naive way, for benchmarks to compare against: `LIKE '%q%'` over the folded names,
+/// names that start with `q` ranked first — which has to look at every candidate of the organization.
 pub async fn search_by_scan(store: &Store, org_id: &str, query: &str, limit: usize) -> StoreResult<Vec<Candidate>> {
-    let pattern = format!("%{}%", like_escape(&search_key(query)));
+    let q = like_escape(&search_key(query));
     let sql = format!(
         "SELECT {COLUMNS} FROM candidates c WHERE c.org_id = $1 AND (c.first_key || ' ' || c.last_key) LIKE $2 \
-         ESCAPE '\\' ORDER BY c.last_key, c.first_key LIMIT $3"
+         ESCAPE '\\' ORDER BY CASE WHEN c.last_key LIKE $3 ESCAPE '\\' OR c.first_key LIKE $3 ESCAPE '\\' THEN 0 \
+         ELSE 1 END, c.last_key, c.first_key LIMIT $4"
     );
-    let rows = sqlx::query(&sql).bind(org_id).bind(pattern).bind(limit as i64).fetch_all(store.read()).await?;
+    let rows = sqlx::query(&sql)
+        .bind(org_id)
+        .bind(format!("%{q}%"))
+        .bind(format!("{q}%"))
+        .bind(limit as i64)
+        .fetch_all(store.read())
+        .await?;
     rows.iter().map(from_row).collect()
 }
 

@@ -97,7 +97,10 @@ async fn candidates_api_statuses_and_errors(db: Db) {
     let res = app.api(Method::GET, "/candidates?sort=sideways", &token).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let res = app.api(Method::GET, "/candidates?cursor=%%%", &token).send().await.unwrap();
-    assert!(res.status() == StatusCode::UNPROCESSABLE_ENTITY || res.status() == StatusCode::BAD_REQUEST);
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app.api(Method::GET, "/candidates?limit=ten", &token).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(res.json::<Value>().await.unwrap()["error"]["code"], "bad_request");
     let res = app.api(Method::GET, "/candidates?limit=0", &token).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 

@@ -1,11 +1,11 @@
-use super::{ApiJson, ErrorBody};
+use super::{ApiJson, ApiQuery, ErrorBody};
 use crate::store::StoreError;
 use crate::store::candidates::{self, Candidate, Cursor, EventActor, NewCandidate, Sort};
 use crate::web::AppState;
 use crate::web::auth::ApiActor;
 use crate::web::error::{ApiError, ApiResult};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
@@ -74,7 +74,7 @@ fn email_taken() -> ApiError {
 pub async fn list(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Query(params): Query<ListParams>,
+    ApiQuery(params): ApiQuery<ListParams>,
 ) -> ApiResult<Json<CandidatePage>> {
     if let Some(q) = params.q.as_deref().filter(|q| !q.trim().is_empty()) {
         let items = candidates::search(&state.store, &actor.org.id, q, candidates::SEARCH_MAX).await?;

@@ -58,6 +58,24 @@ pub struct ErrorDetail {
     pub fields: Option<std::collections::BTreeMap<String, String>>,
 }
 
+/// Query parameters whose rejections are JSON errors too (400 with `code: bad_request`).
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for ApiQuery<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
+            Err(rejection) => Err(ApiError::new(rejection.status(), "bad_request", rejection.body_text())),
+        }
+    }
+}
+
 /// A JSON body whose rejections are JSON errors too: 415 without `Content-Type: application/json`, 400 for
 /// malformed JSON, 422 for JSON of the wrong shape.
 pub struct ApiJson<T>(pub T);
