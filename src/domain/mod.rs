@@ -2,21 +2,26 @@
 //! one of these types first, so the layers below never see unchecked input.
 
 mod fields;
+mod interview;
+mod invitation;
 mod search;
 
 pub use fields::*;
+pub use interview::*;
+pub use invitation::*;
 pub use search::search_key;
 
 /// A field-level validation failure: which field, and a message for a person.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
-    pub field: &'static str,
+    /// The form field or JSON path, e.g. `email` or `questions[2].max_takes`.
+    pub field: String,
     pub message: String,
 }
 
 impl FieldError {
-    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
-        Self { field, message: message.into() }
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
     }
 }
 
@@ -40,7 +45,7 @@ impl FieldErrors {
         }
     }
 
-    pub fn push(&mut self, field: &'static str, message: impl Into<String>) {
+    pub fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
         self.0.push(FieldError::new(field, message));
     }
 

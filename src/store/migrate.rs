@@ -2,12 +2,20 @@ use super::{Backend, Store};
 use sqlx::Row;
 
 /// (version, name, SQLite DDL, PostgreSQL DDL). Append only; never edit a released migration.
-const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../../migrations/sqlite/0001_foundation.sql"),
-    include_str!("../../migrations/postgres/0001_foundation.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../../migrations/sqlite/0001_foundation.sql"),
+        include_str!("../../migrations/postgres/0001_foundation.sql"),
+    ),
+    (
+        2,
+        "interviews",
+        include_str!("../../migrations/common/0002_interviews.sql"),
+        include_str!("../../migrations/common/0002_interviews.sql"),
+    ),
+];
 
 /// Brings the schema up to date. Safe to run from several nodes at once: on PostgreSQL the nodes queue on an advisory
 /// lock, on SQLite on the single writer connection.

@@ -5,6 +5,7 @@
 //! [`Backend`]. Times are Unix milliseconds in `BIGINT` columns; ids are UUIDv7 text.
 
 pub mod candidates;
+pub mod interviews;
 pub mod jobs;
 pub mod mail_log;
 mod migrate;

@@ -57,6 +57,8 @@ pub async fn create_with_first_user(
     .await
     .map_err(conflict_as("organization_name"))?;
     let user = super::users::insert(&mut tx, store, &id, user).await?;
+    // A demo interview, so the first recruiter can invite themselves at once.
+    super::interviews::insert(&mut tx, store, &id, &crate::domain::demo_interview()).await?;
     // Every setup token is spent once an organization exists.
     sqlx::query("DELETE FROM one_time_tokens WHERE purpose = 'setup'").execute(&mut *tx).await?;
     tx.commit().await?;

@@ -9,6 +9,7 @@ mod candidates;
 mod cli;
 mod health;
 mod import;
+mod interviews;
 mod jobs;
 mod mail;
 mod tenancy;

@@ -2,6 +2,7 @@
 //! status (see [`ApiError`]); the OpenAPI document is served at `/api/v1/openapi.json`.
 
 mod candidates;
+mod interviews;
 
 use super::AppState;
 use super::error::ApiError;
@@ -17,14 +18,24 @@ pub fn routes() -> Router<AppState> {
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .route("/candidates", get(candidates::list).post(candidates::create))
         .route("/candidates/{id}", get(candidates::get).patch(candidates::update).delete(candidates::delete))
+        .route("/interviews", get(interviews::list).post(interviews::create))
+        .route("/interviews/{id}", get(interviews::get).patch(interviews::update).delete(interviews::delete))
         .fallback(|| async { ApiError::not_found() })
 }
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Candor API", version = "1", description = "One-way video interviews. Authenticate with `Authorization: Bearer TOKEN` (create a token with `candor admin create-token`)."),
-    paths(candidates::list, candidates::create, candidates::get, candidates::update, candidates::delete),
-    components(schemas(crate::store::candidates::Candidate, candidates::CandidateInput, candidates::CandidatePatch, candidates::CandidatePage, ErrorBody, ErrorDetail)),
+    paths(
+        candidates::list, candidates::create, candidates::get, candidates::update, candidates::delete,
+        interviews::list, interviews::create, interviews::get, interviews::update, interviews::delete,
+    ),
+    components(schemas(
+        crate::store::candidates::Candidate, candidates::CandidateInput, candidates::CandidatePatch,
+        candidates::CandidatePage, crate::store::interviews::Interview, crate::store::interviews::Question,
+        interviews::InterviewBody, interviews::QuestionBody, interviews::InterviewPatch, interviews::InterviewList,
+        interviews::InterviewSummary, ErrorBody, ErrorDetail,
+    )),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]

@@ -4,6 +4,7 @@ mod account;
 pub use account::SETUP_TTL_MS;
 mod admin;
 mod candidates;
+mod interviews;
 
 use super::AppState;
 use super::auth::{CsrfToken, CurrentUser, FLASH_COOKIE, cookie, flash_cookie, take_flash};
@@ -38,6 +39,12 @@ pub fn routes() -> Router<AppState> {
         .route("/outbox/{id}", get(admin::outbox_view))
         .route("/jobs", get(admin::jobs_list))
         .route("/jobs/{id}/retry", post(admin::job_retry))
+        .route("/interviews", get(interviews::list).post(interviews::create))
+        .route("/interviews/new", get(interviews::new_form))
+        .route("/interviews/{id}", post(interviews::update))
+        .route("/interviews/{id}/edit", get(interviews::edit_form))
+        .route("/interviews/{id}/clone", get(interviews::clone_form).post(interviews::clone))
+        .route("/interviews/{id}/delete", get(interviews::delete_confirm).post(interviews::delete))
         .route("/candidates", get(candidates::list).post(candidates::create))
         .route("/candidates/new", get(candidates::new_form))
         .route("/candidates/suggest", get(candidates::suggest))

@@ -1,0 +1,174 @@
+use super::{ApiJson, ErrorBody};
+use crate::domain::{InterviewInput, QuestionInput};
+use crate::store::interviews::{self, Interview};
+use crate::web::AppState;
+use crate::web::auth::ApiActor;
+use crate::web::error::{ApiError, ApiResult};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+#[derive(serde::Deserialize, utoipa::ToSchema, Clone)]
+pub struct QuestionBody {
+    pub text: String,
+    pub instructions: Option<String>,
+    /// 30–600.
+    pub max_answer_seconds: i64,
+    /// 1–5.
+    pub max_takes: i64,
+    /// 0–600, or `null` for no limit.
+    pub think_seconds: Option<i64>,
+    #[serde(default)]
+    pub notes_allowed: bool,
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct InterviewBody {
+    pub name: String,
+    pub title: String,
+    pub intro_text: Option<String>,
+    pub outro_text: Option<String>,
+    #[serde(default)]
+    pub show_questions_upfront: bool,
+    #[serde(default)]
+    pub audio_only: bool,
+    /// 1–20 questions, in order.
+    pub questions: Vec<QuestionBody>,
+}
+
+/// Only the fields present change; `questions`, when present, replaces all of them.
+#[derive(serde::Deserialize, utoipa::ToSchema, Default)]
+pub struct InterviewPatch {
+    pub name: Option<String>,
+    pub title: Option<String>,
+    pub intro_text: Option<String>,
+    pub outro_text: Option<String>,
+    pub show_questions_upfront: Option<bool>,
+    pub audio_only: Option<bool>,
+    pub questions: Option<Vec<QuestionBody>>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct InterviewSummary {
+    pub id: String,
+    pub name: String,
+    pub title: String,
+    pub questions: i64,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct InterviewList {
+    pub items: Vec<InterviewSummary>,
+}
+
+fn questions_input(questions: &[QuestionBody]) -> Vec<QuestionInput> {
+    questions
+        .iter()
+        .map(|q| QuestionInput {
+            text: q.text.clone(),
+            instructions: q.instructions.clone().unwrap_or_default(),
+            max_answer_seconds: Some(q.max_answer_seconds),
+            max_takes: Some(q.max_takes),
+            think_seconds: q.think_seconds,
+            notes_allowed: q.notes_allowed,
+        })
+        .collect()
+}
+
+fn existing_questions(i: &Interview) -> Vec<QuestionBody> {
+    i.questions
+        .iter()
+        .map(|q| QuestionBody {
+            text: q.text.clone(),
+            instructions: q.instructions.clone(),
+            max_answer_seconds: q.max_answer_seconds,
+            max_takes: q.max_takes,
+            think_seconds: q.think_seconds,
+            notes_allowed: q.notes_allowed,
+        })
+        .collect()
+}
+
+/// The organization's video interviews.
+#[utoipa::path(get, path = "/api/v1/interviews", tag = "interviews",
+    responses((status = 200, body = InterviewList), (status = 401, body = ErrorBody)))]
+pub async fn list(State(state): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult<Json<InterviewList>> {
+    let items = interviews::list(&state.store, &actor.org.id)
+        .await?
+        .into_iter()
+        .map(|i| InterviewSummary { id: i.id, name: i.name, title: i.title, questions: i.questions })
+        .collect();
+    Ok(Json(InterviewList { items }))
+}
+
+/// Create a video interview with its questions.
+#[utoipa::path(post, path = "/api/v1/interviews", request_body = InterviewBody, tag = "interviews",
+    responses((status = 201, body = Interview), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(body): ApiJson<InterviewBody>,
+) -> ApiResult<Response> {
+    let input = InterviewInput {
+        name: body.name,
+        title: body.title,
+        intro: body.intro_text.unwrap_or_default(),
+        outro: body.outro_text.unwrap_or_default(),
+        show_questions_upfront: body.show_questions_upfront,
+        audio_only: body.audio_only,
+        questions: questions_input(&body.questions),
+    };
+    let spec = input.parse().map_err(|e| ApiError::validation(&e))?;
+    let created = interviews::create(&state.store, &actor.org.id, &spec).await?;
+    Ok((StatusCode::CREATED, [("location", format!("/api/v1/interviews/{}", created.id))], Json(created))
+        .into_response())
+}
+
+/// One video interview with its questions.
+#[utoipa::path(get, path = "/api/v1/interviews/{id}", tag = "interviews",
+    responses((status = 200, body = Interview), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Interview>> {
+    Ok(Json(interviews::get(&state.store, &actor.org.id, &id).await?))
+}
+
+/// Change a video interview.
+#[utoipa::path(patch, path = "/api/v1/interviews/{id}", request_body = InterviewPatch, tag = "interviews",
+    responses((status = 200, body = Interview), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(patch): ApiJson<InterviewPatch>,
+) -> ApiResult<Json<Interview>> {
+    let current = interviews::get(&state.store, &actor.org.id, &id).await?;
+    let questions = patch.questions.unwrap_or_else(|| existing_questions(&current));
+    let input = InterviewInput {
+        name: patch.name.unwrap_or(current.name),
+        title: patch.title.unwrap_or(current.title),
+        intro: patch.intro_text.or(current.intro_text).unwrap_or_default(),
+        outro: patch.outro_text.or(current.outro_text).unwrap_or_default(),
+        show_questions_upfront: patch.show_questions_upfront.unwrap_or(current.show_questions_upfront),
+        audio_only: patch.audio_only.unwrap_or(current.audio_only),
+        questions: questions_input(&questions),
+    };
+    let spec = input.parse().map_err(|e| ApiError::validation(&e))?;
+    Ok(Json(interviews::update(&state.store, &actor.org.id, &id, &spec).await?))
+}
+
+/// Delete a video interview.
+#[utoipa::path(delete, path = "/api/v1/interviews/{id}", tag = "interviews",
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    interviews::delete(&state.store, &actor.org.id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
