@@ -46,7 +46,9 @@ impl Application {
         };
         let mailer = Mailer::from_config(&config)?;
         let worker = Worker::new(store.clone(), mailer, config.mail_from.clone());
+        let link_key = config.link_key()?;
         let state = AppState(Arc::new(Inner {
+            link_key,
             secure_cookies: base_url.starts_with("https://"),
             base_url,
             metrics: metrics_handle()?,

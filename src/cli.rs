@@ -55,6 +55,9 @@ pub struct Opts {
     /// Database connections per process.
     #[arg(long, env = "CANDOR_DB_CONNECTIONS", default_value_t = 16, global = true)]
     pub db_connections: u32,
+    /// Key personal links are derived from (≥ 32 characters; default: DATA_DIR/secret.key). Same on every node.
+    #[arg(long, env = "CANDOR_SECRET_KEY", global = true, hide_env_values = true)]
+    pub secret_key: Option<String>,
 }
 
 impl Opts {
@@ -70,6 +73,7 @@ impl Opts {
             trust_proxy: self.trust_proxy,
             body_limit: self.body_limit,
             max_db_connections: self.db_connections,
+            secret_key: self.secret_key.clone().filter(|s| !s.is_empty()),
         }
     }
 }

@@ -28,6 +28,9 @@ pub struct Config {
     pub body_limit: usize,
     /// Pool size for the database.
     pub max_db_connections: u32,
+    /// The key personal links are derived from (≥ 32 characters). `None`: a random key kept in
+    /// `DATA_DIR/secret.key`. Several nodes must share one: set it on each.
+    pub secret_key: Option<String>,
 }
 
 impl Config {
@@ -44,6 +47,37 @@ impl Config {
             trust_proxy: false,
             body_limit: 2 * 1024 * 1024,
             max_db_connections: 16,
+            secret_key: None,
+        }
+    }
+
+    /// The link key: `secret_key`, or the one in `DATA_DIR/secret.key` (created on first use, readable by the owner
+    /// only).
+    pub fn link_key(&self) -> anyhow::Result<Vec<u8>> {
+        if let Some(key) = &self.secret_key {
+            anyhow::ensure!(key.len() >= 32, "CANDOR_SECRET_KEY must have at least 32 characters");
+            return Ok(key.as_bytes().to_vec());
+        }
+        let path = self.data_dir.join("secret.key");
+        if let Ok(existing) = std::fs::read(&path)
+            && existing.len() >= 32
+        {
+            return Ok(existing);
+        }
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(&path) {
+            Ok(mut f) => {
+                std::io::Write::write_all(&mut f, &key)?;
+                Ok(key.to_vec())
+            }
+            // Another process created it first: use theirs.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(std::fs::read(&path)?),
+            Err(e) => Err(e.into()),
         }
     }
 
@@ -78,6 +112,7 @@ impl fmt::Debug for Config {
             .field("run_worker", &self.run_worker)
             .field("trust_proxy", &self.trust_proxy)
             .field("body_limit", &self.body_limit)
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
             .finish()
     }
 }

@@ -4,8 +4,8 @@
 //! bounded whatever the file's size. Good rows are imported; bad rows are reported by line number with the reason;
 //! an email already in the organization (or earlier in the file) is reported, not duplicated.
 
+use crate::store::Store;
 use crate::store::candidates::{EventActor, NewCandidate, import_batch};
-use crate::store::{Store, StoreError};
 use std::collections::VecDeque;
 use std::io::Read;
 use std::sync::Arc;
@@ -78,7 +78,6 @@ where
                 let (lines, candidates): (Vec<u64>, Vec<NewCandidate>) = rows.into_iter().unzip();
                 let duplicates = match import_batch(store, org_id, actor, &candidates).await {
                     Ok(d) => d,
-                    Err(StoreError::Other(e)) => return Err(e.into()),
                     Err(e) => return Err(e.into()),
                 };
                 report.imported += (candidates.len() - duplicates.len()) as u64;

@@ -7,6 +7,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod i18n;
 pub mod import;
 pub mod jobs;
 pub mod mail;

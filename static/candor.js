@@ -58,5 +58,18 @@
   }
   document.addEventListener("DOMContentLoaded", function () {
     Array.prototype.forEach.call(document.querySelectorAll(".typeahead[data-suggest]"), setup);
+    Array.prototype.forEach.call(document.querySelectorAll("[data-copy]"), function (button) {
+      button.addEventListener("click", function () {
+        var field = document.querySelector(button.dataset.copy);
+        var done = document.querySelector("[data-copied]");
+        function shown() { if (done) done.hidden = false; }
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(field.value).then(shown, function () { field.select(); });
+        } else {
+          field.select();
+          try { if (document.execCommand("copy")) shown(); } catch (e) { /* the link stays selected */ }
+        }
+      });
+    });
   });
 })();

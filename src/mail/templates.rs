@@ -60,3 +60,99 @@ pub fn reset_password(to: &str, name: &str, link: &str) -> askama::Result<Outgoi
         text: ResetPasswordText { name, link }.render()?,
     })
 }
+
+#[derive(Template)]
+#[template(path = "emails/invitation.html")]
+struct InvitationHtml<'a> {
+    lang: &'a str,
+    greeting: &'a str,
+    intro: &'a str,
+    deadline: &'a str,
+    how: &'a str,
+    needs: &'a str,
+    button: &'a str,
+    link: &'a str,
+    link_note: &'a str,
+    footer: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "emails/invitation.txt")]
+struct InvitationText<'a> {
+    greeting: &'a str,
+    intro: &'a str,
+    deadline: &'a str,
+    how: &'a str,
+    needs: &'a str,
+    button: &'a str,
+    link: &'a str,
+    footer: &'a str,
+}
+
+/// What an invitation email says.
+pub struct InvitationEmail<'a> {
+    pub to: &'a str,
+    pub bcc: Option<&'a str>,
+    pub reply_to: &'a str,
+    pub language: crate::domain::Language,
+    pub org: &'a str,
+    pub candidate_first_name: &'a str,
+    pub interview_title: &'a str,
+    pub deadline: jiff::civil::Date,
+    pub timezone: &'a str,
+    pub question_count: i64,
+    pub minutes: i64,
+    pub link: &'a str,
+}
+
+/// The invitation email, in the invitation's language.
+pub fn invitation(e: &InvitationEmail) -> askama::Result<OutgoingEmail> {
+    use crate::i18n::{fill, invitation_texts, long_date};
+    let t = invitation_texts(e.language);
+    let date = long_date(e.language, e.deadline);
+    let count = e.question_count.to_string();
+    let minutes = e.minutes.to_string();
+    let values = [
+        ("org", e.org),
+        ("name", e.candidate_first_name),
+        ("title", e.interview_title),
+        ("date", date.as_str()),
+        ("zone", e.timezone),
+        ("count", count.as_str()),
+        ("minutes", minutes.as_str()),
+    ];
+    let f = |s: &str| fill(s, &values);
+    let (greeting, intro, deadline, how, needs, footer) =
+        (f(t.greeting), f(t.intro), f(t.deadline), f(t.how), f(t.needs), f(t.footer));
+    Ok(OutgoingEmail {
+        to: vec![e.to.to_owned()],
+        cc: vec![],
+        bcc: e.bcc.map(|b| vec![b.to_owned()]).unwrap_or_default(),
+        reply_to: Some(e.reply_to.to_owned()),
+        subject: f(t.subject),
+        html: InvitationHtml {
+            lang: e.language.code(),
+            greeting: &greeting,
+            intro: &intro,
+            deadline: &deadline,
+            how: &how,
+            needs: &needs,
+            button: t.button,
+            link: e.link,
+            link_note: t.link_note,
+            footer: &footer,
+        }
+        .render()?,
+        text: InvitationText {
+            greeting: &greeting,
+            intro: &intro,
+            deadline: &deadline,
+            how: &how,
+            needs: &needs,
+            button: t.button,
+            link: e.link,
+            footer: &footer,
+        }
+        .render()?,
+    })
+}

@@ -127,10 +127,14 @@ async fn insert_event(
     Ok(())
 }
 
-/// Creates a candidate and its `created` timeline event. An email already in the organization is
-/// `Conflict("candidate_email")`.
-pub async fn create(store: &Store, org_id: &str, actor: &EventActor, new: &NewCandidate) -> StoreResult<Candidate> {
-    let mut tx = store.begin().await?;
+/// Inserts a candidate and its `created` timeline event on an open transaction; gives the new id.
+pub(crate) async fn insert(
+    conn: &mut sqlx::AnyConnection,
+    store: &Store,
+    org_id: &str,
+    actor: &EventActor,
+    new: &NewCandidate,
+) -> StoreResult<String> {
     let id = new_id();
     let now = store.now_ms();
     let (first_key, last_key, full_key) = new.keys();
@@ -150,10 +154,18 @@ pub async fn create(store: &Store, org_id: &str, actor: &EventActor, new: &NewCa
     .bind(last_key)
     .bind(full_key)
     .bind(now)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await
     .map_err(conflict_as("candidate_email"))?;
-    insert_event(&mut tx, store, org_id, &id, "created", actor, serde_json::json!({})).await?;
+    insert_event(conn, store, org_id, &id, "created", actor, serde_json::json!({})).await?;
+    Ok(id)
+}
+
+/// Creates a candidate and its `created` timeline event. An email already in the organization is
+/// `Conflict("candidate_email")`.
+pub async fn create(store: &Store, org_id: &str, actor: &EventActor, new: &NewCandidate) -> StoreResult<Candidate> {
+    let mut tx = store.begin().await?;
+    let id = insert(&mut tx, store, org_id, actor, new).await?;
     tx.commit().await?;
     get(store, org_id, &id).await
 }

@@ -15,6 +15,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/common/0002_interviews.sql"),
         include_str!("../../migrations/common/0002_interviews.sql"),
     ),
+    (
+        3,
+        "invitations",
+        include_str!("../../migrations/common/0003_invitations.sql"),
+        include_str!("../../migrations/common/0003_invitations.sql"),
+    ),
 ];
 
 /// Brings the schema up to date. Safe to run from several nodes at once: on PostgreSQL the nodes queue on an advisory

@@ -6,6 +6,7 @@
 
 pub mod candidates;
 pub mod interviews;
+pub mod invitations;
 pub mod jobs;
 pub mod mail_log;
 mod migrate;
@@ -30,6 +31,9 @@ pub enum StoreError {
     Conflict(&'static str),
     #[error(transparent)]
     Other(#[from] sqlx::Error),
+    /// A step the caller supplied inside a use case failed; the transaction was rolled back.
+    #[error("aborted: {0}")]
+    Aborted(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

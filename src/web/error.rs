@@ -136,10 +136,10 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        match e {
+        match &e {
             StoreError::NotFound => ApiError::not_found(),
             StoreError::Conflict(what) => ApiError::conflict(format!("Conflict: {what}.")),
-            StoreError::Other(e) => {
+            StoreError::Other(_) | StoreError::Aborted(_) => {
                 tracing::error!(request_id = %current_request_id(), error = %e, "API request failed");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error; nothing was changed.")
             }

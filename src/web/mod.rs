@@ -30,6 +30,8 @@ pub struct Inner {
     pub secure_cookies: bool,
     pub metrics: PrometheusHandle,
     pub worker: Worker,
+    /// The key personal links are derived from.
+    pub link_key: Vec<u8>,
 }
 
 #[derive(Clone)]

@@ -255,6 +255,10 @@ impl TestApp {
     }
 
     pub async fn spawn_with(db: Db, configure: impl FnOnce(&mut Config)) -> TestApp {
+        // CANDOR_TEST_LOG=debug shows the server's logs while a test runs.
+        if let Ok(filter) = std::env::var("CANDOR_TEST_LOG") {
+            let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+        }
         let dir = tempfile::tempdir().unwrap();
         let test_db = TestDb::create(db, dir.path()).await;
         let mut config = Config::embedded(dir.path().join("data"));

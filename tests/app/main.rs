@@ -10,6 +10,7 @@ mod cli;
 mod health;
 mod import;
 mod interviews;
+mod invitations;
 mod jobs;
 mod mail;
 mod tenancy;

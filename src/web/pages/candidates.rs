@@ -207,6 +207,15 @@ fn describe_event(kind: &str, detail: &serde_json::Value) -> String {
     match kind {
         "created" => "Candidate created".into(),
         "imported" => "Imported from a CSV file".into(),
+        "invited" => format!(
+            "Invited to “{}” at {}, deadline {}",
+            detail["interview"].as_str().unwrap_or("?"),
+            detail["email"].as_str().unwrap_or("?"),
+            detail["deadline"].as_str().unwrap_or("?")
+        ),
+        "invitation_resent" => format!("Invitation to “{}” sent again", detail["interview"].as_str().unwrap_or("?")),
+        "invitation_disabled" => format!("Invitation to “{}” disabled", detail["interview"].as_str().unwrap_or("?")),
+        "invitation_deleted" => format!("Invitation to “{}” deleted", detail["interview"].as_str().unwrap_or("?")),
         "edited" => {
             let fields: Vec<String> = detail["fields"]
                 .as_array()

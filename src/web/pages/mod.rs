@@ -5,6 +5,7 @@ pub use account::SETUP_TTL_MS;
 mod admin;
 mod candidates;
 mod interviews;
+mod invitations;
 
 use super::AppState;
 use super::auth::{CsrfToken, CurrentUser, FLASH_COOKIE, cookie, flash_cookie, take_flash};
@@ -39,6 +40,12 @@ pub fn routes() -> Router<AppState> {
         .route("/outbox/{id}", get(admin::outbox_view))
         .route("/jobs", get(admin::jobs_list))
         .route("/jobs/{id}/retry", post(admin::job_retry))
+        .route("/invitations", get(invitations::list).post(invitations::create))
+        .route("/invitations/new", get(invitations::new_form))
+        .route("/invitations/{id}/resend", post(invitations::resend))
+        .route("/invitations/{id}/disable", post(invitations::disable))
+        .route("/invitations/{id}/delete", get(invitations::delete_confirm).post(invitations::delete))
+        .route("/invitations/{id}/link", get(invitations::link))
         .route("/interviews", get(interviews::list).post(interviews::create))
         .route("/interviews/new", get(interviews::new_form))
         .route("/interviews/{id}", post(interviews::update))

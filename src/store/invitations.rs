@@ -1,0 +1,436 @@
+//! Invitations: created with their email job and timeline event in one transaction, listed with filters and keyset
+//! pages, resent, disabled, deleted. The personal link's token is derived from the invitation id with a server key
+//! (so a resend carries the same link) and only its hash is stored.
+
+use super::candidates::{EventActor, NewCandidate};
+use super::jobs::{self, NewJob};
+use super::sessions::{Actor, hash_secret};
+use super::{Store, StoreError, StoreResult, conflict_as, int, new_id, opt_int, text};
+use crate::domain::{Deadline, EmailAddress, InvitationEvent, InvitationStatus, Language, search_key};
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use sqlx::any::AnyRow;
+
+/// The personal link's token of an invitation: HMAC-SHA256 of its id under the server's link key (256 bits).
+pub fn invitation_token(link_key: &[u8], invitation_id: &str) -> String {
+    let mut mac = match Hmac::<sha2::Sha256>::new_from_slice(link_key) {
+        Ok(m) => m,
+        Err(_) => return String::new(),
+    };
+    mac.update(b"candor-invitation:");
+    mac.update(invitation_id.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+}
+
+/// Who is invited: a candidate of the organization, or a new one (reused when the email is already there).
+#[derive(Debug, Clone)]
+pub enum Invitee {
+    Existing(String),
+    New(NewCandidate),
+}
+
+#[derive(Debug, Clone)]
+pub struct NewInvitation {
+    pub invitee: Invitee,
+    pub email: EmailAddress,
+    pub language: Language,
+    pub interview_id: String,
+    pub deadline: Deadline,
+    /// The first instant past the deadline in the organization's time zone (Unix ms).
+    pub closes_at: i64,
+    pub bcc_me: bool,
+    pub notify_me: bool,
+    pub idempotency_key: Option<String>,
+}
+
+/// What the invitation email is built from.
+pub struct EmailContext<'a> {
+    pub invitation_id: &'a str,
+    pub token: &'a str,
+    pub candidate_first_name: &'a str,
+    pub interview_title: &'a str,
+    pub question_count: i64,
+    pub typical_minutes: i64,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct InvitationRow {
+    pub id: String,
+    pub candidate_id: String,
+    pub candidate_name: String,
+    pub email: String,
+    pub interview_id: String,
+    pub interview_name: String,
+    /// `pending`, `in_progress`, `answered`, `withdrawn`, `disabled`, `expired`.
+    pub status: String,
+    pub language: String,
+    /// `YYYY-MM-DD`, inclusive.
+    pub deadline: String,
+    pub bcc_me: bool,
+    pub notify_me: bool,
+    /// Unix milliseconds.
+    pub sent_at: i64,
+    /// Unix milliseconds.
+    pub answered_at: Option<i64>,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    #[serde(skip)]
+    pub closes_at: i64,
+}
+
+pub struct Created {
+    pub invitation: InvitationRow,
+    /// The external candidate's email was already in the base: that candidate was invited.
+    pub reused_candidate: bool,
+    /// The same form (or Idempotency-Key) was sent before: nothing new was created.
+    pub repeated: bool,
+}
+
+const COLUMNS: &str = "i.id, i.candidate_id, c.first_name || ' ' || c.last_name AS candidate_name, i.email, \
+    i.interview_id, v.name AS interview_name, i.status, i.language, i.deadline, i.bcc_me, i.notify_me, i.sent_at, \
+    i.answered_at, i.created_at, i.closes_at";
+const FROM: &str = "invitations i JOIN candidates c ON c.org_id = i.org_id AND c.id = i.candidate_id \
+    JOIN interviews v ON v.id = i.interview_id";
+
+fn from_row(row: &AnyRow) -> StoreResult<InvitationRow> {
+    Ok(InvitationRow {
+        id: text(row, "id")?,
+        candidate_id: text(row, "candidate_id")?,
+        candidate_name: text(row, "candidate_name")?,
+        email: text(row, "email")?,
+        interview_id: text(row, "interview_id")?,
+        interview_name: text(row, "interview_name")?,
+        status: text(row, "status")?,
+        language: text(row, "language")?,
+        deadline: text(row, "deadline")?,
+        bcc_me: int(row, "bcc_me")? != 0,
+        notify_me: int(row, "notify_me")? != 0,
+        sent_at: int(row, "sent_at")?,
+        answered_at: opt_int(row, "answered_at")?,
+        created_at: int(row, "created_at")?,
+        closes_at: int(row, "closes_at")?,
+    })
+}
+
+pub async fn get(store: &Store, org_id: &str, id: &str) -> StoreResult<InvitationRow> {
+    let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE i.org_id = $1 AND i.id = $2");
+    let row =
+        sqlx::query(&sql).bind(org_id).bind(id).fetch_optional(store.read()).await?.ok_or(StoreError::NotFound)?;
+    from_row(&row)
+}
+
+async fn event(
+    conn: &mut sqlx::AnyConnection,
+    store: &Store,
+    org_id: &str,
+    candidate_id: &str,
+    kind: &str,
+    actor: &EventActor,
+    detail: serde_json::Value,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO candidate_events (id, org_id, candidate_id, kind, actor, detail, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(new_id())
+    .bind(org_id)
+    .bind(candidate_id)
+    .bind(kind)
+    .bind(&actor.label)
+    .bind(detail.to_string())
+    .bind(store.now_ms())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Creates the invitation (and an external candidate), its `invited` timeline event and its email job, in one
+/// transaction. A repeated idempotency key gives back the first invitation. Unknown or foreign interview or
+/// candidate: `NotFound`.
+pub async fn create(
+    store: &Store,
+    actor: &Actor,
+    new: &NewInvitation,
+    link_key: &[u8],
+    email: impl FnOnce(&EmailContext) -> Result<NewJob, String>,
+) -> StoreResult<Created> {
+    let org_id = &actor.org.id;
+    if let Some(key) = &new.idempotency_key
+        && let Some(existing) = by_idempotency_key(store, org_id, key).await?
+    {
+        return Ok(Created { invitation: existing, reused_candidate: false, repeated: true });
+    }
+    let who = EventActor::of(actor);
+    let mut tx = store.begin().await?;
+    let interview = sqlx::query(
+        "SELECT name, title, (SELECT COUNT(*) FROM questions q WHERE q.interview_id = v.id) AS n, \
+         (SELECT CAST(COALESCE(SUM(q.max_answer_seconds + COALESCE(q.think_seconds, 30)), 0) AS BIGINT) \
+         FROM questions q WHERE q.interview_id = v.id) AS secs FROM interviews v WHERE v.org_id = $1 AND v.id = $2",
+    )
+    .bind(org_id)
+    .bind(&new.interview_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let (reused_candidate, candidate_id, first_name) = match &new.invitee {
+        Invitee::Existing(id) => {
+            let row = sqlx::query("SELECT id, first_name FROM candidates WHERE org_id = $1 AND id = $2")
+                .bind(org_id)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            (false, text(&row, "id")?, text(&row, "first_name")?)
+        }
+        Invitee::New(c) => {
+            let found = sqlx::query("SELECT id, first_name FROM candidates WHERE org_id = $1 AND email_key = $2")
+                .bind(org_id)
+                .bind(c.email.key())
+                .fetch_optional(&mut *tx)
+                .await?;
+            match found {
+                Some(row) => (true, text(&row, "id")?, text(&row, "first_name")?),
+                None => {
+                    let id = super::candidates::insert(&mut tx, store, org_id, &who, c).await?;
+                    (false, id, c.first_name.as_str().to_owned())
+                }
+            }
+        }
+    };
+    let id = new_id();
+    let token = invitation_token(link_key, &id);
+    let now = store.now_ms();
+    sqlx::query(
+        "INSERT INTO invitations (id, org_id, candidate_id, interview_id, invited_by, email, language, deadline, \
+         closes_at, bcc_me, notify_me, status, token_hash, idempotency_key, created_at, updated_at, sent_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $15)",
+    )
+    .bind(&id)
+    .bind(org_id)
+    .bind(&candidate_id)
+    .bind(&new.interview_id)
+    .bind(&actor.user.id)
+    .bind(new.email.as_str())
+    .bind(new.language.code())
+    .bind(new.deadline.iso())
+    .bind(new.closes_at)
+    .bind(i64::from(new.bcc_me))
+    .bind(i64::from(new.notify_me))
+    .bind(InvitationStatus::Pending.as_str())
+    .bind(hash_secret(&token))
+    .bind(new.idempotency_key.clone())
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .map_err(conflict_as("invitation_idempotency"))?;
+    let interview_name = text(&interview, "name")?;
+    event(
+        &mut tx,
+        store,
+        org_id,
+        &candidate_id,
+        "invited",
+        &who,
+        serde_json::json!({ "invitation_id": id, "interview": interview_name, "deadline": new.deadline.iso(), "email": new.email.as_str() }),
+    )
+    .await?;
+    let title = text(&interview, "title")?;
+    let job = email(&EmailContext {
+        invitation_id: &id,
+        token: &token,
+        candidate_first_name: &first_name,
+        interview_title: &title,
+        question_count: int(&interview, "n")?,
+        typical_minutes: (int(&interview, "secs")? + 59) / 60,
+    })
+    .map_err(StoreError::Aborted)?;
+    jobs::enqueue(&mut tx, store, &job).await?;
+    tx.commit().await?;
+    Ok(Created { invitation: get(store, org_id, &id).await?, reused_candidate, repeated: false })
+}
+
+async fn by_idempotency_key(store: &Store, org_id: &str, key: &str) -> StoreResult<Option<InvitationRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE i.org_id = $1 AND i.idempotency_key = $2");
+    let row = sqlx::query(&sql).bind(org_id).bind(key).fetch_optional(store.read()).await?;
+    row.map(|r| from_row(&r)).transpose()
+}
+
+/// The order of the invitations list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    RecentlyCreated,
+    RecentlyAnswered,
+    CloserDeadline,
+}
+
+impl Sort {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "" | "created" => Some(Sort::RecentlyCreated),
+            "answered" => Some(Sort::RecentlyAnswered),
+            "deadline" => Some(Sort::CloserDeadline),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::RecentlyCreated => "created",
+            Sort::RecentlyAnswered => "answered",
+            Sort::CloserDeadline => "deadline",
+        }
+    }
+}
+
+pub struct ListFilter {
+    /// Empty: any status.
+    pub statuses: Vec<InvitationStatus>,
+    pub candidate_query: Option<String>,
+    pub candidate_id: Option<String>,
+    pub interview_id: Option<String>,
+    pub sort: Sort,
+    /// The keyset position: (sort key, id) of the last row of the previous page.
+    pub after: Option<(i64, String)>,
+    pub limit: i64,
+}
+
+pub struct Page {
+    pub items: Vec<InvitationRow>,
+    pub next: Option<(i64, String)>,
+}
+
+pub async fn list(store: &Store, org_id: &str, filter: &ListFilter) -> StoreResult<Page> {
+    let limit = filter.limit.clamp(1, 200);
+    let mut sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE i.org_id = $1");
+    let mut args: Vec<String> = Vec::new();
+    let arg = |v: String, args: &mut Vec<String>| {
+        args.push(v);
+        format!("${}", args.len() + 1)
+    };
+    if !filter.statuses.is_empty() {
+        let list: Vec<String> = filter.statuses.iter().map(|s| arg(s.as_str().to_owned(), &mut args)).collect();
+        sql.push_str(&format!(" AND i.status IN ({})", list.join(", ")));
+    }
+    if let Some(q) = filter.candidate_query.as_deref().map(search_key).filter(|q| !q.is_empty()) {
+        let low = arg(q.clone(), &mut args);
+        let high = arg(format!("{q}\u{10FFFF}"), &mut args);
+        sql.push_str(&format!(
+            " AND ((c.full_key >= {low} AND c.full_key < {high}) OR (c.last_key >= {low} AND c.last_key < {high}))"
+        ));
+    }
+    if let Some(id) = &filter.candidate_id {
+        let p = arg(id.clone(), &mut args);
+        sql.push_str(&format!(" AND i.candidate_id = {p}"));
+    }
+    if let Some(id) = &filter.interview_id {
+        let p = arg(id.clone(), &mut args);
+        sql.push_str(&format!(" AND i.interview_id = {p}"));
+    }
+    let (key, order, cmp) = match filter.sort {
+        Sort::RecentlyCreated => ("i.created_at", "DESC", "<"),
+        Sort::RecentlyAnswered => ("COALESCE(i.answered_at, 0)", "DESC", "<"),
+        Sort::CloserDeadline => ("i.closes_at", "ASC", ">"),
+    };
+    let n_args = args.len();
+    if filter.after.is_some() {
+        sql.push_str(&format!(" AND ({key}, i.id) {cmp} (${}, ${})", n_args + 2, n_args + 3));
+    }
+    let limit_param = n_args + 2 + if filter.after.is_some() { 2 } else { 0 };
+    sql.push_str(&format!(" ORDER BY {key} {order}, i.id {order} LIMIT ${limit_param}"));
+    let mut query = sqlx::query(&sql).bind(org_id);
+    for a in &args {
+        query = query.bind(a.clone());
+    }
+    if let Some((k, id)) = &filter.after {
+        query = query.bind(*k).bind(id.clone());
+    }
+    let rows = query.bind(limit + 1).fetch_all(store.read()).await?;
+    let mut items = rows.iter().map(from_row).collect::<StoreResult<Vec<_>>>()?;
+    let next = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|last| {
+            let k = match filter.sort {
+                Sort::RecentlyCreated => last.created_at,
+                Sort::RecentlyAnswered => last.answered_at.unwrap_or(0),
+                Sort::CloserDeadline => last.closes_at,
+            };
+            (k, last.id.clone())
+        })
+    } else {
+        None
+    };
+    Ok(Page { items, next })
+}
+
+/// Queues the invitation email again (same link) and records it.
+pub async fn resend(store: &Store, actor: &Actor, id: &str, job: &NewJob) -> StoreResult<()> {
+    let inv = get(store, &actor.org.id, id).await?;
+    if !InvitationStatus::parse(&inv.status).is_some_and(InvitationStatus::is_open) {
+        return Err(StoreError::Conflict("invitation_closed"));
+    }
+    let mut tx = store.begin().await?;
+    sqlx::query("UPDATE invitations SET sent_at = $1, updated_at = $1 WHERE org_id = $2 AND id = $3")
+        .bind(store.now_ms())
+        .bind(&actor.org.id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let detail = serde_json::json!({ "invitation_id": id, "interview": inv.interview_name, "email": inv.email });
+    event(&mut tx, store, &actor.org.id, &inv.candidate_id, "invitation_resent", &EventActor::of(actor), detail)
+        .await?;
+    jobs::enqueue(&mut tx, store, job).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Disables the link. An invitation that can no longer be disabled (answered, withdrawn, already disabled) is
+/// `Conflict("invitation_status")`.
+pub async fn disable(store: &Store, actor: &Actor, id: &str) -> StoreResult<()> {
+    let inv = get(store, &actor.org.id, id).await?;
+    let from = InvitationStatus::parse(&inv.status).ok_or(StoreError::Conflict("invitation_status"))?;
+    let to = from.apply(InvitationEvent::Disable).map_err(|_| StoreError::Conflict("invitation_status"))?;
+    let mut tx = store.begin().await?;
+    let done = sqlx::query(
+        "UPDATE invitations SET status = $1, updated_at = $2 WHERE org_id = $3 AND id = $4 AND status = $5",
+    )
+    .bind(to.as_str())
+    .bind(store.now_ms())
+    .bind(&actor.org.id)
+    .bind(id)
+    .bind(from.as_str())
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Conflict("invitation_status"));
+    }
+    let detail = serde_json::json!({ "invitation_id": id, "interview": inv.interview_name });
+    event(&mut tx, store, &actor.org.id, &inv.candidate_id, "invitation_disabled", &EventActor::of(actor), detail)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn delete(store: &Store, actor: &Actor, id: &str) -> StoreResult<()> {
+    let inv = get(store, &actor.org.id, id).await?;
+    let mut tx = store.begin().await?;
+    sqlx::query("DELETE FROM invitations WHERE org_id = $1 AND id = $2")
+        .bind(&actor.org.id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let detail = serde_json::json!({ "invitation_id": id, "interview": inv.interview_name });
+    event(&mut tx, store, &actor.org.id, &inv.candidate_id, "invitation_deleted", &EventActor::of(actor), detail)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The invitation a personal link's token belongs to, if any (any organization: the token is the credential).
+pub async fn by_token(store: &Store, token: &str) -> StoreResult<Option<(String, InvitationRow)>> {
+    let sql = format!("SELECT {COLUMNS}, i.org_id AS org_id FROM {FROM} WHERE i.token_hash = $1");
+    let row = sqlx::query(&sql).bind(hash_secret(token)).fetch_optional(store.read()).await?;
+    match row {
+        Some(r) => Ok(Some((text(&r, "org_id")?, from_row(&r)?))),
+        None => Ok(None),
+    }
+}

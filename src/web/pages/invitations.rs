@@ -1,0 +1,461 @@
+//! Manage video interview invitations: the list (filters, search, sorts, keyset pages), the invitation form for an
+//! internal or an external candidate, and the row actions (resend, disable, delete, copy the candidate's link).
+
+use super::{Layout, local_time, redirect_with, render, render_invalid};
+use crate::domain::{Deadline, EmailAddress, FieldErrors, InvitationStatus, Language, today_in};
+use crate::mail::templates::{self as emails, InvitationEmail};
+use crate::store::candidates::{self, NewCandidate};
+use crate::store::invitations::{self, Invitee, ListFilter, NewInvitation, Sort, invitation_token};
+use crate::store::sessions::Actor;
+use crate::store::{StoreError, interviews};
+use crate::web::AppState;
+use crate::web::auth::{CsrfToken, CurrentUser};
+use crate::web::error::{PageError, PageResult};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use base64::Engine;
+
+struct Row {
+    id: String,
+    candidate_id: String,
+    candidate: String,
+    email: String,
+    interview: String,
+    status: &'static str,
+    status_key: String,
+    sent: String,
+    deadline: String,
+    answered: String,
+    open: bool,
+}
+
+#[derive(Template)]
+#[template(path = "invitations/list.html")]
+struct ListPage {
+    layout: Layout,
+    rows: Vec<Row>,
+    status: String,
+    q: String,
+    sort: &'static str,
+    next: Option<String>,
+    statuses: Vec<(&'static str, &'static str)>,
+    sorts: Vec<(&'static str, &'static str)>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    sort: String,
+    after: Option<String>,
+}
+
+/// `status` of the list's filter: `open` (Pending or In progress, the default), `any`, or one status.
+pub fn statuses_of(filter: &str) -> Option<Vec<InvitationStatus>> {
+    match filter {
+        "" | "open" => Some(vec![InvitationStatus::Pending, InvitationStatus::InProgress]),
+        "any" => Some(vec![]),
+        s => InvitationStatus::parse(s).map(|st| vec![st]),
+    }
+}
+
+fn encode_after(k: i64, id: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{k}.{id}"))
+}
+
+fn decode_after(s: &str) -> Option<(i64, String)> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let (k, id) = text.split_once('.')?;
+    Some((k.parse().ok()?, id.to_owned()))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    csrf: CsrfToken,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> PageResult {
+    let org = &user.actor.org;
+    let statuses = statuses_of(&q.status).ok_or_else(|| PageError::BadRequest("Unknown status filter.".into()))?;
+    let sort = Sort::parse(&q.sort).ok_or_else(|| PageError::BadRequest("Unknown sort order.".into()))?;
+    let after = match q.after.as_deref() {
+        Some(a) => Some(decode_after(a).ok_or_else(|| PageError::BadRequest("This page link is not valid.".into()))?),
+        None => None,
+    };
+    let filter = ListFilter {
+        statuses,
+        candidate_query: Some(q.q.clone()).filter(|s| !s.trim().is_empty()),
+        candidate_id: None,
+        interview_id: None,
+        sort,
+        after,
+        limit: 50,
+    };
+    let page = invitations::list(&state.store, &org.id, &filter).await?;
+    let rows = page
+        .items
+        .into_iter()
+        .map(|i| {
+            let status = InvitationStatus::parse(&i.status);
+            Row {
+                status: status.map(InvitationStatus::label).unwrap_or("?"),
+                open: status.is_some_and(InvitationStatus::is_open),
+                status_key: i.status,
+                sent: local_time(i.sent_at, &org.timezone),
+                answered: i.answered_at.map(|t| local_time(t, &org.timezone)).unwrap_or_default(),
+                id: i.id,
+                candidate_id: i.candidate_id,
+                candidate: i.candidate_name,
+                email: i.email,
+                interview: i.interview_name,
+                deadline: i.deadline,
+            }
+        })
+        .collect();
+    let mut statuses: Vec<(&'static str, &'static str)> = vec![("open", "Pending or In progress"), ("any", "Any")];
+    statuses.extend(InvitationStatus::ALL.iter().map(|s| (s.as_str(), s.label())));
+    let page = ListPage {
+        layout: Layout::new(&user, &csrf, &headers, "Manage video interview invitations", "invitations"),
+        rows,
+        status: if q.status.is_empty() { "open".into() } else { q.status },
+        q: q.q,
+        sort: sort.as_str(),
+        next: page.next.map(|(k, id)| encode_after(k, &id)),
+        statuses,
+        sorts: vec![
+            ("created", "Recently created"),
+            ("answered", "Recently answered"),
+            ("deadline", "Closer deadline"),
+        ],
+    };
+    render(&page, &page.layout)
+}
+
+#[derive(serde::Deserialize, Default, Clone)]
+pub struct InvitationForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    candidate_id: String,
+    #[serde(default)]
+    full_name: String,
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    last_name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    language: String,
+    #[serde(default)]
+    interview_id: String,
+    #[serde(default)]
+    deadline: String,
+    bcc_me: Option<String>,
+    notify_me: Option<String>,
+    #[serde(default)]
+    form_key: String,
+}
+
+#[derive(Template)]
+#[template(path = "invitations/form.html")]
+struct FormPage {
+    layout: Layout,
+    form: InvitationForm,
+    external: bool,
+    errors: FieldErrors,
+    languages: Vec<(&'static str, &'static str)>,
+    interviews: Vec<(String, String)>,
+    user_email: String,
+    today: String,
+    timezone: String,
+}
+
+async fn form_page(
+    state: &AppState,
+    user: &CurrentUser,
+    csrf: &CsrfToken,
+    headers: &HeaderMap,
+    form: InvitationForm,
+    errors: FieldErrors,
+) -> PageResult<FormPage> {
+    let org = &user.actor.org;
+    let external = form.to == "external";
+    let interviews = interviews::list(&state.store, &org.id).await?.into_iter().map(|i| (i.id, i.name)).collect();
+    let tz = jiff::tz::TimeZone::get(&org.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let title = if external { "Invite an external candidate" } else { "Invite a candidate" };
+    Ok(FormPage {
+        layout: Layout::new(user, csrf, headers, title, "invitations"),
+        form,
+        external,
+        errors,
+        languages: super::account::languages(),
+        interviews,
+        user_email: user.actor.user.email.clone(),
+        today: today_in(
+            &tz,
+            jiff::Timestamp::from_millisecond(state.store.now_ms()).unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+        )
+        .to_string(),
+        timezone: org.timezone.clone(),
+    })
+}
+
+#[derive(serde::Deserialize)]
+pub struct NewQuery {
+    #[serde(default)]
+    to: String,
+    candidate_id: Option<String>,
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    csrf: CsrfToken,
+    headers: HeaderMap,
+    Query(q): Query<NewQuery>,
+) -> PageResult {
+    let mut form = InvitationForm {
+        to: if q.to == "external" { "external".into() } else { "internal".into() },
+        language: user.actor.org.language.clone(),
+        form_key: crate::store::new_id(),
+        ..Default::default()
+    };
+    if let Some(id) = q.candidate_id.filter(|id| !id.is_empty()) {
+        let c = candidates::get(&state.store, &user.actor.org.id, &id).await?;
+        form.candidate_id = c.id;
+        form.full_name = format!("{} {}", c.first_name, c.last_name);
+        form.email = c.email;
+    }
+    let page = form_page(&state, &user, &csrf, &headers, form, FieldErrors::new()).await?;
+    render(&page, &page.layout)
+}
+
+/// Builds the invitation email for the invitation being created or resent.
+pub fn invitation_job(
+    state: &AppState,
+    actor: &Actor,
+    to: &str,
+    language: Language,
+    bcc_me: bool,
+    deadline: Deadline,
+    ctx: &invitations::EmailContext,
+) -> Result<crate::store::jobs::NewJob, askama::Error> {
+    let link = state.link(&format!("/i/{}", ctx.token));
+    let email = emails::invitation(&InvitationEmail {
+        to,
+        bcc: bcc_me.then_some(actor.user.email.as_str()),
+        reply_to: &actor.user.email,
+        language,
+        org: &actor.org.name,
+        candidate_first_name: ctx.candidate_first_name,
+        interview_title: ctx.interview_title,
+        deadline: deadline.date(),
+        timezone: &actor.org.timezone,
+        question_count: ctx.question_count,
+        minutes: ctx.typical_minutes,
+        link: &link,
+    })?;
+    Ok(email.job(Some(&actor.org.id)))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    csrf: CsrfToken,
+    headers: HeaderMap,
+    Form(form): Form<InvitationForm>,
+) -> PageResult {
+    csrf.verify(&form.csrf)?;
+    let actor = &user.actor;
+    let tz = jiff::tz::TimeZone::get(&actor.org.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let now = jiff::Timestamp::from_millisecond(state.store.now_ms()).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let mut errors = FieldErrors::new();
+    let invitee = if form.to == "external" {
+        match NewCandidate::parse(&form.first_name, &form.last_name, &form.email, None, None) {
+            Ok(c) => Some(Invitee::New(c)),
+            Err(e) => {
+                errors.0.extend(e.0);
+                None
+            }
+        }
+    } else if form.candidate_id.trim().is_empty() {
+        errors.push("full_name", "Choose a candidate: type part of the first or last name and pick from the list.");
+        None
+    } else {
+        Some(Invitee::Existing(form.candidate_id.trim().to_owned()))
+    };
+    let email = if form.to == "external" {
+        EmailAddress::parse("email", &form.email).ok()
+    } else {
+        errors.check(EmailAddress::parse("email", &form.email))
+    };
+    let language = errors.check(Language::parse("language", &form.language));
+    if form.interview_id.trim().is_empty() {
+        errors.push("interview_id", "Choose a video interview.");
+    }
+    let deadline = errors.check(Deadline::parse("deadline", &form.deadline, today_in(&tz, now)));
+    let (Some(invitee), Some(email), Some(language), Some(deadline)) = (invitee, email, language, deadline) else {
+        let page = form_page(&state, &user, &csrf, &headers, form, errors).await?;
+        return render_invalid(&page, &page.layout);
+    };
+    if !errors.is_empty() {
+        let page = form_page(&state, &user, &csrf, &headers, form, errors).await?;
+        return render_invalid(&page, &page.layout);
+    }
+    let bcc_me = form.bcc_me.is_some();
+    let new = NewInvitation {
+        invitee,
+        email: email.clone(),
+        language,
+        interview_id: form.interview_id.trim().to_owned(),
+        deadline,
+        closes_at: deadline.closes_at(&tz).as_millisecond(),
+        bcc_me,
+        notify_me: form.notify_me.is_some(),
+        idempotency_key: Some(form.form_key.clone()).filter(|k| !k.is_empty() && k.len() <= 100),
+    };
+    let result = invitations::create(&state.store, actor, &new, &state.link_key, |ctx| {
+        invitation_job(&state, actor, email.as_str(), language, bcc_me, deadline, ctx).map_err(|e| e.to_string())
+    });
+    let created = match result.await {
+        Ok(c) => c,
+        // A double submit that raced past the first check: the first one won.
+        Err(StoreError::Conflict("invitation_idempotency")) => {
+            return Ok(redirect_with(&state, "/invitations", "This invitation was already sent."));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    tracing::info!(invitation_id = %created.invitation.id, org_id = %actor.org.id, "invitation created");
+    let mut message = if created.repeated {
+        "This invitation was already sent.".to_owned()
+    } else {
+        format!("The invitation to {} is sent to {}.", created.invitation.candidate_name, created.invitation.email)
+    };
+    if created.reused_candidate {
+        message
+            .push_str(" That email already belonged to one of your candidates, so the invitation is on their record.");
+    }
+    Ok(redirect_with(&state, "/invitations", &message))
+}
+
+#[derive(serde::Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn resend(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    csrf: CsrfToken,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> PageResult {
+    csrf.verify(&form.csrf)?;
+    let actor = &user.actor;
+    let inv = invitations::get(&state.store, &actor.org.id, &id).await?;
+    let interview = interviews::get(&state.store, &actor.org.id, &inv.interview_id).await?;
+    let candidate = candidates::get(&state.store, &actor.org.id, &inv.candidate_id).await?;
+    let deadline = Deadline::from_stored(&inv.deadline)
+        .ok_or_else(|| PageError::Internal(anyhow::anyhow!("bad stored deadline")))?;
+    let language = Language::parse("language", &inv.language).unwrap_or(Language::En);
+    let token = invitation_token(&state.link_key, &inv.id);
+    let ctx = invitations::EmailContext {
+        invitation_id: &inv.id,
+        token: &token,
+        candidate_first_name: &candidate.first_name,
+        interview_title: &interview.title,
+        question_count: interview.questions.len() as i64,
+        typical_minutes: interview.typical_minutes(),
+    };
+    let job = invitation_job(&state, actor, &inv.email, language, inv.bcc_me, deadline, &ctx)?;
+    match invitations::resend(&state.store, actor, &id, &job).await {
+        Ok(()) => Ok(redirect_with(&state, "/invitations", &format!("The invitation is sent again to {}.", inv.email))),
+        Err(StoreError::Conflict(_)) => Err(PageError::BadRequest(format!(
+            "This invitation is {}; only a Pending or In progress invitation can be resent.",
+            InvitationStatus::parse(&inv.status).map(InvitationStatus::label).unwrap_or("closed")
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn disable(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    csrf: CsrfToken,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> PageResult {
+    csrf.verify(&form.csrf)?;
+    match invitations::disable(&state.store, &user.actor, &id).await {
+        Ok(()) => Ok(redirect_with(&state, "/invitations", "The invitation is disabled: its link now says so.")),
+        Err(StoreError::Conflict(_)) => {
+            Err(PageError::BadRequest("This invitation cannot be disabled any more.".into()))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "invitations/delete.html")]
+struct DeletePage {
+    layout: Layout,
+    inv: invitations::InvitationRow,
+}
+
+pub async fn delete_confirm(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    csrf: CsrfToken,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> PageResult {
+    let inv = invitations::get(&state.store, &user.actor.org.id, &id).await?;
+    let page = DeletePage { layout: Layout::new(&user, &csrf, &headers, "Delete invitation", "invitations"), inv };
+    render(&page, &page.layout)
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    csrf: CsrfToken,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> PageResult {
+    csrf.verify(&form.csrf)?;
+    invitations::delete(&state.store, &user.actor, &id).await?;
+    Ok(redirect_with(&state, "/invitations", "The invitation is deleted."))
+}
+
+#[derive(Template)]
+#[template(path = "invitations/link.html")]
+struct LinkPage {
+    layout: Layout,
+    inv: invitations::InvitationRow,
+    link: String,
+}
+
+pub async fn link(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    csrf: CsrfToken,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> PageResult {
+    let inv = invitations::get(&state.store, &user.actor.org.id, &id).await?;
+    let link = state.link(&format!("/i/{}", invitation_token(&state.link_key, &inv.id)));
+    let page = LinkPage { layout: Layout::new(&user, &csrf, &headers, "Candidate link", "invitations"), inv, link };
+    let mut res = render(&page, &page.layout)?;
+    res.headers_mut().insert("cache-control", axum::http::HeaderValue::from_static("no-store"));
+    Ok(res)
+}

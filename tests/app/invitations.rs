@@ -1,0 +1,287 @@
+use crate::both;
+use crate::helpers::{Db, SmtpServer, TestApp, TestUser, find_link, location, texts};
+use reqwest::StatusCode;
+
+/// A date `days` from today in Europe/Helsinki (the test organizations' zone), as the date picker sends it.
+fn in_days(app: &TestApp, days: i64) -> String {
+    let tz = jiff::tz::TimeZone::get("Europe/Helsinki").unwrap();
+    let now = jiff::Timestamp::from_millisecond(app.store.now_ms()).unwrap();
+    let today = candor::domain::today_in(&tz, now);
+    today.checked_add(jiff::Span::new().days(days)).unwrap().to_string()
+}
+
+async fn demo_interview_id(app: &TestApp, user: &TestUser) -> String {
+    candor::store::interviews::list(&app.store, &user.org_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|i| i.name == "Getting to know you")
+        .unwrap()
+        .id
+}
+
+fn form_key(html: &str) -> String {
+    let doc = scraper::Html::parse_document(html);
+    let sel = scraper::Selector::parse("input[name=form_key]").unwrap();
+    doc.select(&sel).next().unwrap().value().attr("value").unwrap().to_owned()
+}
+
+/// The help page's story: invite an internal candidate found by typing part of the name, in Finnish, with BCC
+/// myself and Notify me; back on the list with a Pending row; one email to the candidate with the user in BCC.
+async fn invite_an_internal_candidate(db: Db) {
+    let smtp = SmtpServer::start().await;
+    let url = smtp.url();
+    let app = TestApp::spawn_with(db, |c| c.smtp_url = Some(url)).await;
+    let user = app.create_org_admin("Acme", "ada@acme.fi").await;
+    app.login(&user).await;
+    app.add_candidate("Aino", "Järvinen", "aino@example.fi").await;
+    app.add_candidate("Jarmo", "Virtanen", "jarmo@example.fi").await;
+
+    let list = app.get_html("/invitations").await;
+    assert!(list.contains("to internal candidate") && list.contains("to external candidate"));
+    let form = app.get_html("/invitations/new?to=internal").await;
+    assert!(form.contains("BCC myself (ada@acme.fi)"));
+    assert!(form.contains("inclusive"), "the deadline hint says the date is inclusive");
+    assert!(form.contains("does not change the language of the interview"));
+    let key = form_key(&form);
+
+    // Typing "jär" offers Aino; picking her fills the email.
+    let fragment = app.get("/candidates/suggest?q=j%C3%A4r").await.text().await.unwrap();
+    let doc = scraper::Html::parse_fragment(&fragment);
+    let li = doc.select(&scraper::Selector::parse("li[role=option]").unwrap()).next().unwrap();
+    assert_eq!(li.value().attr("data-name"), Some("Aino Järvinen"));
+    let candidate_id = li.value().attr("data-id").unwrap().to_owned();
+    let email = li.value().attr("data-email").unwrap().to_owned();
+
+    let interview = demo_interview_id(&app, &user).await;
+    let deadline = in_days(&app, 7);
+    let fields = [
+        ("to", "internal"),
+        ("candidate_id", candidate_id.as_str()),
+        ("full_name", "Aino Järvinen"),
+        ("email", email.as_str()),
+        ("language", "fi"),
+        ("interview_id", interview.as_str()),
+        ("deadline", deadline.as_str()),
+        ("bcc_me", "1"),
+        ("notify_me", "1"),
+        ("form_key", key.as_str()),
+    ];
+    let res = app.post_form("/invitations", &fields).await;
+    assert_eq!(location(&res), "/invitations");
+    assert!(app.get_html("/invitations").await.contains("The invitation to Aino Järvinen is sent to aino@example.fi."));
+    // A double submit of the same form creates nothing more.
+    let res = app.post_form("/invitations", &fields).await;
+    assert_eq!(location(&res), "/invitations");
+
+    let list = app.get_html("/invitations").await;
+    let rows = texts(&list, "table.invitations tbody tr");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(
+        rows[0].contains("Aino Järvinen") && rows[0].contains("Pending") && rows[0].contains(&deadline),
+        "{rows:?}"
+    );
+    assert!(list.contains("This invitation was already sent."));
+
+    assert_eq!(app.run_pending_jobs().await, 1);
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 1);
+    let mail = &mails[0];
+    assert_eq!(mail.subject, "Kutsu videohaastatteluun: Acme");
+    assert_eq!(mail.to, "aino@example.fi");
+    let mut rcpt = mail.rcpt_to.clone();
+    rcpt.sort();
+    assert_eq!(rcpt, vec!["ada@acme.fi", "aino@example.fi"], "the user gets a blind copy");
+    assert!(mail.bcc_header.is_none());
+    assert_eq!(mail.reply_to, "ada@acme.fi");
+    let (y, m, d) = {
+        let p: Vec<&str> = deadline.split('-').collect();
+        (p[0].to_owned(), p[1].trim_start_matches('0').to_owned(), p[2].trim_start_matches('0').to_owned())
+    };
+    assert!(mail.text.contains(&format!("Vastaa viimeistään {d}.{m}.{y}")), "{}", mail.text);
+    assert!(
+        mail.text.contains("Hei Aino")
+            && mail.text.contains("Getting to know you")
+            && mail.text.contains("5 kysymykseen")
+    );
+    assert!(mail.html.contains("Aloita videohaastattelu"));
+
+    // The personal link: 256 random-looking bits, and it leads to this invitation.
+    let link = find_link(&mail.text, "/i/");
+    let token = link.rsplit('/').next().unwrap();
+    assert!(token.len() >= 43);
+    let (org, inv) = candor::store::invitations::by_token(&app.store, token).await.unwrap().expect("the link is valid");
+    assert_eq!((org.as_str(), inv.status.as_str(), inv.language.as_str()), (user.org_id.as_str(), "pending", "fi"));
+    assert!(inv.bcc_me && inv.notify_me);
+
+    // The candidate's timeline shows the invitation at once.
+    let view = app.get_html(&format!("/candidates/{candidate_id}")).await;
+    assert!(
+        texts(&view, "ol.timeline li").iter().any(|t| t.contains("Invited to “Getting to know you”")
+            && t.contains(&deadline)
+            && t.contains("ada@acme.fi"))
+    );
+
+    // Resend: same link, a new email; the Copy candidate link page shows the same link.
+    let res = app.post_form(&format!("/invitations/{}/resend", inv.id), &[]).await;
+    assert_eq!(location(&res), "/invitations");
+    app.run_pending_jobs().await;
+    let again = smtp.messages().pop().unwrap();
+    assert_eq!(find_link(&again.text, "/i/"), link);
+    assert!(app.get_html(&format!("/invitations/{}/link", inv.id)).await.contains(&link));
+
+    // Disable: no longer in the default list; shown with the Disabled filter; cannot be resent.
+    app.post_form(&format!("/invitations/{}/disable", inv.id), &[]).await;
+    assert!(texts(&app.get_html("/invitations").await, "table.invitations tbody tr").is_empty());
+    let disabled = app.get_html("/invitations?status=disabled").await;
+    assert!(texts(&disabled, "tbody tr").iter().any(|r| r.contains("Disabled")));
+    assert_eq!(app.post_form(&format!("/invitations/{}/resend", inv.id), &[]).await.status(), StatusCode::BAD_REQUEST);
+
+    assert!(app.get_html(&format!("/invitations/{}/delete", inv.id)).await.contains("stops working"));
+    app.post_form(&format!("/invitations/{}/delete", inv.id), &[]).await;
+    assert!(texts(&app.get_html("/invitations?status=any").await, "table.invitations tbody tr").is_empty());
+    assert!(candor::store::invitations::by_token(&app.store, token).await.unwrap().is_none());
+}
+
+async fn invite_an_external_candidate_and_from_the_candidate_view(db: Db) {
+    let smtp = SmtpServer::start().await;
+    let url = smtp.url();
+    let app = TestApp::spawn_with(db, |c| c.smtp_url = Some(url)).await;
+    let user = app.create_org_admin("Acme", "ada@acme.fi").await;
+    app.login(&user).await;
+    let interview = demo_interview_id(&app, &user).await;
+    let deadline = in_days(&app, 0);
+
+    let form = app.get_html("/invitations/new?to=external").await;
+    assert!(form.contains("First name") && form.contains("Last name"));
+    let external = |key: &'static str, email: &'static str| {
+        vec![
+            ("to", "external"),
+            ("first_name", "Sven"),
+            ("last_name", "Öström"),
+            ("email", email),
+            ("language", "sv"),
+            ("interview_id", interview.as_str()),
+            ("deadline", deadline.as_str()),
+            ("form_key", key),
+        ]
+    };
+    let res = app.post_form("/invitations", &external("k1", "sven@example.se")).await;
+    assert_eq!(location(&res), "/invitations");
+    let found = candor::store::candidates::search(&app.store, &user.org_id, "ostr", 10).await.unwrap();
+    assert_eq!(found.len(), 1, "the candidate record was created");
+    let timeline = app.get_html(&format!("/candidates/{}", found[0].id)).await;
+    let events = texts(&timeline, "ol.timeline li");
+    assert!(events[0].contains("Invited to") && events[1].contains("Candidate created"), "{events:?}");
+
+    // The same email again: the existing candidate is reused, and the user is told.
+    let res = app.post_form("/invitations", &external("k2", "SVEN@example.se")).await;
+    let list = app.get(&location(&res)).await.text().await.unwrap();
+    assert!(list.contains("already belonged to one of your candidates"));
+    assert_eq!(candor::store::candidates::search(&app.store, &user.org_id, "ostr", 10).await.unwrap().len(), 1);
+
+    // From the candidate view: the form opens with the candidate chosen and the email prefilled.
+    let id = app.add_candidate("Éloïse", "Dubois", "eloise@example.fr").await;
+    let view = app.get_html(&format!("/candidates/{id}")).await;
+    assert!(view.contains(&format!("/invitations/new?to=internal&amp;candidate_id={id}")));
+    let form = app.get_html(&format!("/invitations/new?to=internal&candidate_id={id}")).await;
+    assert!(form.contains("value=\"eloise@example.fr\"") && form.contains("value=\"Éloïse Dubois\""));
+    let key = form_key(&form);
+    let res = app
+        .post_form(
+            "/invitations",
+            &[
+                ("to", "internal"),
+                ("candidate_id", &id),
+                ("full_name", "Éloïse Dubois"),
+                ("email", "eloise.d@example.fr"),
+                ("language", "fr"),
+                ("interview_id", &interview),
+                ("deadline", &deadline),
+                ("form_key", &key),
+            ],
+        )
+        .await;
+    assert_eq!(location(&res), "/invitations");
+    let events = texts(&app.get_html(&format!("/candidates/{id}")).await, "ol.timeline li");
+    assert!(events[0].contains("eloise.d@example.fr"), "the edited email is the one used: {events:?}");
+
+    assert_eq!(app.run_pending_jobs().await, 3);
+    let subjects: Vec<String> = smtp.messages().into_iter().map(|m| m.subject).collect();
+    assert!(subjects.contains(&"Inbjudan till videointervju från Acme".to_owned()));
+    assert!(subjects.contains(&"Invitation à un entretien vidéo de la part de Acme".to_owned()));
+    let fr = smtp.messages().into_iter().find(|m| m.rcpt_to.contains(&"eloise.d@example.fr".to_owned())).unwrap();
+    assert!(fr.rcpt_to.len() == 1, "no BCC unless asked");
+}
+
+async fn invitation_form_refuses_bad_input(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let user = app.create_org_admin("Acme", "ada@acme.fi").await;
+    let other = app.create_org_admin("Other", "o@other.fi").await;
+    app.login(&user).await;
+    let interview = demo_interview_id(&app, &user).await;
+    let foreign_interview = demo_interview_id(&app, &other).await;
+    let id = app.add_candidate("<script>x</script>", "Evil", "evil@example.com").await;
+    let tomorrow = in_days(&app, 1);
+    let yesterday = in_days(&app, -1);
+    let post = |fields: Vec<(&'static str, String)>| {
+        let app = &app;
+        async move {
+            let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.post_form("/invitations", &pairs).await
+        }
+    };
+    let base = |deadline: &str, interview: &str, candidate: &str| {
+        vec![
+            ("to", "internal".to_owned()),
+            ("candidate_id", candidate.to_owned()),
+            ("full_name", "x".to_owned()),
+            ("email", "evil@example.com".to_owned()),
+            ("language", "fi".to_owned()),
+            ("interview_id", interview.to_owned()),
+            ("deadline", deadline.to_owned()),
+        ]
+    };
+    for (deadline, message) in [
+        (yesterday.as_str(), "cannot be in the past"),
+        ("2027-02-30", "date that exists"),
+        ("next week", "date that exists"),
+    ] {
+        let res = post(base(deadline, &interview, &id)).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(res.text().await.unwrap().contains(message), "{deadline}");
+    }
+    let mut bad = base(&tomorrow, "", "");
+    bad[3].1 = "not-an-email".into();
+    bad[4].1 = "xx".into();
+    let res = post(bad).await;
+    let html = res.text().await.unwrap();
+    for field in ["full_name", "email", "language", "interview_id"] {
+        assert_eq!(texts(&html, &format!("#e-{field}")).len(), 1, "{field}");
+    }
+    // Unknown or foreign ids: 404, nothing created.
+    assert_eq!(post(base(&tomorrow, &foreign_interview, &id)).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(post(base(&tomorrow, "no-such-interview", &id)).await.status(), StatusCode::NOT_FOUND);
+    let foreign_candidate = {
+        let c = candor::store::candidates::NewCandidate::parse("Other", "Person", "op@other.fi", None, None).unwrap();
+        let actor = candor::store::candidates::EventActor { label: "test".into() };
+        candor::store::candidates::create(&app.store, &other.org_id, &actor, &c).await.unwrap().id
+    };
+    assert_eq!(post(base(&tomorrow, &interview, &foreign_candidate)).await.status(), StatusCode::NOT_FOUND);
+    assert!(texts(&app.get_html("/invitations?status=any").await, "table.invitations tbody tr").is_empty());
+
+    // Names are escaped in the list and in the email.
+    let res = post(base(&tomorrow, &interview, &id)).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let list = app.get_html("/invitations").await;
+    assert!(!list.contains("<script>x</script>") && list.contains("&#60;script&#62;x&#60;/script&#62;"));
+    app.run_pending_jobs().await;
+    let mail = crate::helpers::parse_mail(&std::fs::read(&app.outbox_files()[0]).unwrap());
+    assert!(!mail.html.contains("<script>") && mail.html.contains("&#60;script&#62;"));
+}
+
+both!(
+    invite_an_internal_candidate,
+    invite_an_external_candidate_and_from_the_candidate_view,
+    invitation_form_refuses_bad_input
+);
