@@ -9,6 +9,8 @@ use tracing::Instrument;
 
 /// How long a claimed job is ours before another worker may take it over.
 pub const LEASE_MS: i64 = 5 * 60 * 1000;
+/// How often a worker expires invitations whose deadline has passed.
+pub const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(60);
 /// How often an idle worker looks for due jobs.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
 
@@ -58,6 +60,16 @@ impl Worker {
         Ok(true)
     }
 
+    /// Periodic upkeep: expires invitations whose deadline has passed. Safe on any number of nodes at once.
+    pub async fn run_maintenance(&self) -> anyhow::Result<()> {
+        let expired = store::invitations::expire_due(&self.store).await?;
+        if expired > 0 {
+            tracing::info!(expired, "invitations expired");
+            metrics::counter!("candor_invitations_expired_total").increment(expired as u64);
+        }
+        Ok(())
+    }
+
     /// Runs due jobs until none is left; returns how many ran.
     pub async fn run_pending(&self) -> anyhow::Result<usize> {
         let mut n = 0;
@@ -97,6 +109,7 @@ impl Worker {
     /// Runs until `shutdown` turns true; a job in progress is finished first.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let mut last_purge = std::time::Instant::now();
+        let mut last_maintenance: Option<std::time::Instant> = None;
         loop {
             if *shutdown.borrow() {
                 break;
@@ -108,6 +121,12 @@ impl Worker {
                     true
                 }
             };
+            if last_maintenance.is_none_or(|t| t.elapsed() > MAINTENANCE_INTERVAL) {
+                last_maintenance = Some(std::time::Instant::now());
+                if let Err(e) = self.run_maintenance().await {
+                    tracing::warn!(error = %format!("{e:#}"), "maintenance failed");
+                }
+            }
             if last_purge.elapsed() > Duration::from_secs(3600) {
                 last_purge = std::time::Instant::now();
                 if let Err(e) = store::jobs::purge_done(&self.store, 7 * 24 * 3600 * 1000).await {

@@ -434,3 +434,33 @@ pub async fn by_token(store: &Store, token: &str) -> StoreResult<Option<(String,
         None => Ok(None),
     }
 }
+
+/// Marks Pending and In progress invitations whose deadline has passed as Expired, with a timeline event each, in one
+/// transaction; returns how many.
+pub async fn expire_due(store: &Store) -> StoreResult<usize> {
+    let now = store.now_ms();
+    let mut tx = store.begin().await?;
+    let rows = sqlx::query(
+        "UPDATE invitations SET status = 'expired', updated_at = $1 \
+         WHERE status IN ('pending', 'in_progress') AND closes_at <= $1 RETURNING id, org_id, candidate_id, deadline",
+    )
+    .bind(now)
+    .fetch_all(&mut *tx)
+    .await?;
+    let system = EventActor { label: "Candor".to_owned() };
+    for row in &rows {
+        let detail = serde_json::json!({ "invitation_id": text(row, "id")?, "deadline": text(row, "deadline")? });
+        event(
+            &mut tx,
+            store,
+            &text(row, "org_id")?,
+            &text(row, "candidate_id")?,
+            "invitation_expired",
+            &system,
+            detail,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(rows.len())
+}

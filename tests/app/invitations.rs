@@ -285,3 +285,165 @@ both!(
     invite_an_external_candidate_and_from_the_candidate_view,
     invitation_form_refuses_bad_input
 );
+
+/// Expiry happens after the last instant of the deadline date in the organization's time zone.
+async fn invitations_expire_after_the_deadline_date(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let user = app.create_org_admin("Acme", "ada@acme.fi").await;
+    app.login(&user).await;
+    let id = app.add_candidate("Aino", "Järvinen", "aino@example.fi").await;
+    let interview = demo_interview_id(&app, &user).await;
+    let today = in_days(&app, 0);
+    let res = app
+        .post_form(
+            "/invitations",
+            &[
+                ("to", "internal"),
+                ("candidate_id", &id),
+                ("full_name", "Aino"),
+                ("email", "aino@example.fi"),
+                ("language", "fi"),
+                ("interview_id", &interview),
+                ("deadline", &today),
+                ("form_key", "x1"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let inv = candor::store::invitations::list(
+        &app.store,
+        &user.org_id,
+        &candor::store::invitations::ListFilter {
+            statuses: vec![],
+            candidate_query: None,
+            candidate_id: None,
+            interview_id: None,
+            sort: candor::store::invitations::Sort::RecentlyCreated,
+            after: None,
+            limit: 10,
+        },
+    )
+    .await
+    .unwrap()
+    .items
+    .remove(0);
+    // Move the clock to one second before midnight in Helsinki: still open.
+    let close = inv.closes_at;
+    let now = app.store.now_ms();
+    app.store.clock.advance(std::time::Duration::from_millis((close - now - 1000) as u64));
+    app.state.worker.run_maintenance().await.unwrap();
+    assert_eq!(candor::store::invitations::get(&app.store, &user.org_id, &inv.id).await.unwrap().status, "pending");
+    app.store.clock.advance(std::time::Duration::from_millis(1000));
+    app.state.worker.run_maintenance().await.unwrap();
+    assert_eq!(candor::store::invitations::get(&app.store, &user.org_id, &inv.id).await.unwrap().status, "expired");
+    let expired = app.get_html("/invitations?status=expired").await;
+    assert!(texts(&expired, "tbody tr").iter().any(|r| r.contains("Expired")));
+    let events = texts(&app.get_html(&format!("/candidates/{id}")).await, "ol.timeline li");
+    assert!(events[0].contains("Invitation expired"), "{events:?}");
+}
+
+both!(invitations_expire_after_the_deadline_date);
+
+async fn invitations_api(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let user = app.create_org_admin("Acme", "ada@acme.fi").await;
+    let other = app.create_org_admin("Other", "o@other.fi").await;
+    let token = app.api_token(&user).await;
+    let other_token = app.api_token(&other).await;
+    let interview = demo_interview_id(&app, &user).await;
+    let deadline = in_days(&app, 3);
+    let candidate: serde_json::Value = app
+        .api(reqwest::Method::POST, "/candidates", &token)
+        .json(&serde_json::json!({"first_name": "Aino", "last_name": "Järvinen", "email": "aino@example.fi"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let body = serde_json::json!({"candidate_id": candidate["id"], "language": "fi", "interview_id": interview, "deadline": deadline, "bcc_me": true, "notify_me": true});
+    let send = |key: &'static str| {
+        app.api(reqwest::Method::POST, "/invitations", &token).header("Idempotency-Key", key).json(&body).send()
+    };
+    let first = send("retry-1").await.unwrap();
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: serde_json::Value = first.json().await.unwrap();
+    assert_eq!(first["status"], "pending");
+    assert_eq!(first["email"], "aino@example.fi", "the candidate's email by default");
+    let again: serde_json::Value = send("retry-1").await.unwrap().json().await.unwrap();
+    assert_eq!(again["id"], first["id"], "a retried request gives back the same invitation");
+    assert_eq!(app.run_pending_jobs().await, 1, "and sends one email");
+
+    let external = serde_json::json!({"candidate": {"first_name": "Sven", "last_name": "Öström", "email": "sven@example.se"}, "language": "sv", "interview_id": interview, "deadline": deadline});
+    let res = app.api(reqwest::Method::POST, "/invitations", &token).json(&external).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+
+    let bad = serde_json::json!({"candidate": {"first_name": "", "last_name": "X", "email": "nope"}, "email": "also-bad", "language": "xx", "interview_id": interview, "deadline": "2020-01-01"});
+    let res = app.api(reqwest::Method::POST, "/invitations", &token).json(&bad).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let fields = res.json::<serde_json::Value>().await.unwrap()["error"]["fields"].clone();
+    for f in ["candidate.first_name", "candidate.email", "email", "language", "deadline"] {
+        assert!(fields[f].is_string(), "{f}: {fields}");
+    }
+    let foreign = serde_json::json!({"candidate_id": candidate["id"], "interview_id": interview, "deadline": deadline});
+    let res = app.api(reqwest::Method::POST, "/invitations", &other_token).json(&foreign).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND, "another organization's candidate");
+    let mut unknown_interview = body.clone();
+    unknown_interview["interview_id"] = "nope".into();
+    let res = app.api(reqwest::Method::POST, "/invitations", &token).json(&unknown_interview).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+
+    let id = first["id"].as_str().unwrap();
+    let list: serde_json::Value = app
+        .api(reqwest::Method::GET, &format!("/invitations?candidate_id={}", candidate["id"].as_str().unwrap()), &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        app.api(reqwest::Method::POST, &format!("/invitations/{id}/resend"), &token).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.api(reqwest::Method::POST, &format!("/invitations/{id}/disable"), &other_token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let res = app.api(reqwest::Method::POST, &format!("/invitations/{id}/disable"), &token).send().await.unwrap();
+    assert_eq!(res.json::<serde_json::Value>().await.unwrap()["status"], "disabled");
+    assert_eq!(
+        app.api(reqwest::Method::POST, &format!("/invitations/{id}/disable"), &token).send().await.unwrap().status(),
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        app.api(reqwest::Method::POST, &format!("/invitations/{id}/resend"), &token).send().await.unwrap().status(),
+        StatusCode::CONFLICT
+    );
+    let open: serde_json::Value =
+        app.api(reqwest::Method::GET, "/invitations", &token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(open["items"].as_array().unwrap().len(), 1, "the default filter shows pending and in progress");
+    assert_eq!(
+        app.api(reqwest::Method::GET, "/invitations?status=bogus", &token).send().await.unwrap().status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        app.api(reqwest::Method::GET, &format!("/invitations/{id}"), &other_token).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.api(reqwest::Method::DELETE, &format!("/invitations/{id}"), &token).send().await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.api(reqwest::Method::GET, &format!("/invitations/{id}"), &token).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+both!(invitations_api);

@@ -3,6 +3,7 @@
 
 mod candidates;
 mod interviews;
+mod invitations;
 
 use super::AppState;
 use super::error::ApiError;
@@ -18,6 +19,10 @@ pub fn routes() -> Router<AppState> {
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .route("/candidates", get(candidates::list).post(candidates::create))
         .route("/candidates/{id}", get(candidates::get).patch(candidates::update).delete(candidates::delete))
+        .route("/invitations", get(invitations::list).post(invitations::create))
+        .route("/invitations/{id}", get(invitations::get).delete(invitations::delete))
+        .route("/invitations/{id}/resend", axum::routing::post(invitations::resend))
+        .route("/invitations/{id}/disable", axum::routing::post(invitations::disable))
         .route("/interviews", get(interviews::list).post(interviews::create))
         .route("/interviews/{id}", get(interviews::get).patch(interviews::update).delete(interviews::delete))
         .fallback(|| async { ApiError::not_found() })
@@ -29,12 +34,15 @@ pub fn routes() -> Router<AppState> {
     paths(
         candidates::list, candidates::create, candidates::get, candidates::update, candidates::delete,
         interviews::list, interviews::create, interviews::get, interviews::update, interviews::delete,
+        invitations::list, invitations::create, invitations::get, invitations::delete, invitations::resend,
+        invitations::disable,
     ),
     components(schemas(
         crate::store::candidates::Candidate, candidates::CandidateInput, candidates::CandidatePatch,
         candidates::CandidatePage, crate::store::interviews::Interview, crate::store::interviews::Question,
         interviews::InterviewBody, interviews::QuestionBody, interviews::InterviewPatch, interviews::InterviewList,
-        interviews::InterviewSummary, ErrorBody, ErrorDetail,
+        interviews::InterviewSummary, crate::store::invitations::InvitationRow, invitations::InvitationBody,
+        invitations::ExternalCandidate, invitations::InvitationPage, ErrorBody, ErrorDetail,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = []))

@@ -215,6 +215,7 @@ fn describe_event(kind: &str, detail: &serde_json::Value) -> String {
         ),
         "invitation_resent" => format!("Invitation to “{}” sent again", detail["interview"].as_str().unwrap_or("?")),
         "invitation_disabled" => format!("Invitation to “{}” disabled", detail["interview"].as_str().unwrap_or("?")),
+        "invitation_expired" => format!("Invitation expired (deadline {})", detail["deadline"].as_str().unwrap_or("?")),
         "invitation_deleted" => format!("Invitation to “{}” deleted", detail["interview"].as_str().unwrap_or("?")),
         "edited" => {
             let fields: Vec<String> = detail["fields"]

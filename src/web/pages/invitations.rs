@@ -354,16 +354,13 @@ pub struct CsrfOnly {
     csrf: String,
 }
 
-pub async fn resend(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    Path(id): Path<String>,
-    Form(form): Form<CsrfOnly>,
-) -> PageResult {
-    csrf.verify(&form.csrf)?;
-    let actor = &user.actor;
-    let inv = invitations::get(&state.store, &actor.org.id, &id).await?;
+/// Sends an open invitation's email again, with the same link. `Conflict` when it is no longer open.
+pub(crate) async fn resend_invitation(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+) -> Result<invitations::InvitationRow, PageError> {
+    let inv = invitations::get(&state.store, &actor.org.id, id).await?;
     let interview = interviews::get(&state.store, &actor.org.id, &inv.interview_id).await?;
     let candidate = candidates::get(&state.store, &actor.org.id, &inv.candidate_id).await?;
     let deadline = Deadline::from_stored(&inv.deadline)
@@ -378,15 +375,27 @@ pub async fn resend(
         question_count: interview.questions.len() as i64,
         typical_minutes: interview.typical_minutes(),
     };
-    let job = invitation_job(&state, actor, &inv.email, language, inv.bcc_me, deadline, &ctx)?;
-    match invitations::resend(&state.store, actor, &id, &job).await {
-        Ok(()) => Ok(redirect_with(&state, "/invitations", &format!("The invitation is sent again to {}.", inv.email))),
+    let job = invitation_job(state, actor, &inv.email, language, inv.bcc_me, deadline, &ctx)?;
+    match invitations::resend(&state.store, actor, id, &job).await {
+        Ok(()) => Ok(inv),
         Err(StoreError::Conflict(_)) => Err(PageError::BadRequest(format!(
             "This invitation is {}; only a Pending or In progress invitation can be resent.",
             InvitationStatus::parse(&inv.status).map(InvitationStatus::label).unwrap_or("closed")
         ))),
         Err(e) => Err(e.into()),
     }
+}
+
+pub async fn resend(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    csrf: CsrfToken,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> PageResult {
+    csrf.verify(&form.csrf)?;
+    let inv = resend_invitation(&state, &user.actor, &id).await?;
+    Ok(redirect_with(&state, "/invitations", &format!("The invitation is sent again to {}.", inv.email)))
 }
 
 pub async fn disable(

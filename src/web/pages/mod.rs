@@ -5,7 +5,7 @@ pub use account::SETUP_TTL_MS;
 mod admin;
 mod candidates;
 mod interviews;
-mod invitations;
+pub(crate) mod invitations;
 
 use super::AppState;
 use super::auth::{CsrfToken, CurrentUser, FLASH_COOKIE, cookie, flash_cookie, take_flash};

@@ -1,0 +1,244 @@
+use super::{ApiJson, ApiQuery, ErrorBody};
+use crate::domain::{Deadline, EmailAddress, FieldErrors, Language, today_in};
+use crate::store::StoreError;
+use crate::store::candidates::{self, NewCandidate};
+use crate::store::invitations::{self, InvitationRow, Invitee, ListFilter, NewInvitation, Sort};
+use crate::web::AppState;
+use crate::web::auth::ApiActor;
+use crate::web::error::{ApiError, ApiResult, PageError};
+use crate::web::pages::invitations::{invitation_job, resend_invitation, statuses_of};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct ExternalCandidate {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+}
+
+/// Give `candidate_id` (an internal candidate) **or** `candidate` (an external one: created, or reused when the
+/// organization already has that email).
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct InvitationBody {
+    pub candidate_id: Option<String>,
+    pub candidate: Option<ExternalCandidate>,
+    /// The address the invitation goes to; default: the candidate's.
+    pub email: Option<String>,
+    /// `en`, `fi`, `sv`, `el`, `de`, `fr`, `es`; default: the organization's language.
+    pub language: Option<String>,
+    pub interview_id: String,
+    /// `YYYY-MM-DD`, inclusive, today or later in the organization's time zone.
+    pub deadline: String,
+    #[serde(default)]
+    pub bcc_me: bool,
+    #[serde(default)]
+    pub notify_me: bool,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct InvitationPage {
+    pub items: Vec<InvitationRow>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct ListParams {
+    /// `open` (pending or in progress, the default), `any`, or one status.
+    status: Option<String>,
+    candidate_id: Option<String>,
+    interview_id: Option<String>,
+    /// `created` (default, newest first), `answered`, `deadline`.
+    sort: Option<String>,
+    cursor: Option<String>,
+    /// 1–200, default 50.
+    limit: Option<i64>,
+}
+
+fn invalid(field: &'static str, message: &str) -> ApiError {
+    let mut errors = FieldErrors::new();
+    errors.push(field, message);
+    ApiError::validation(&errors)
+}
+
+fn page_error(e: PageError) -> ApiError {
+    match e {
+        PageError::NotFound => ApiError::not_found(),
+        PageError::BadRequest(m) => ApiError::conflict(m),
+        other => {
+            tracing::error!(error = %other, "API request failed");
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error; nothing was changed.")
+        }
+    }
+}
+
+/// Invitations of the organization, filtered and in pages.
+#[utoipa::path(get, path = "/api/v1/invitations", params(ListParams), tag = "invitations",
+    responses((status = 200, body = InvitationPage), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(p): ApiQuery<ListParams>,
+) -> ApiResult<Json<InvitationPage>> {
+    let statuses =
+        statuses_of(p.status.as_deref().unwrap_or("")).ok_or_else(|| invalid("status", "Unknown status."))?;
+    let sort = Sort::parse(p.sort.as_deref().unwrap_or(""))
+        .ok_or_else(|| invalid("sort", "Use created, answered or deadline."))?;
+    let limit = p.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(invalid("limit", "Use a limit from 1 to 200."));
+    }
+    let after = match p.cursor.as_deref() {
+        None => None,
+        Some(c) => {
+            let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(c)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .and_then(|s| s.split_once('.').and_then(|(k, id)| Some((k.parse::<i64>().ok()?, id.to_owned()))));
+            Some(decoded.ok_or_else(|| invalid("cursor", "This cursor is not valid."))?)
+        }
+    };
+    let filter = ListFilter {
+        statuses,
+        candidate_query: None,
+        candidate_id: p.candidate_id,
+        interview_id: p.interview_id,
+        sort,
+        after,
+        limit,
+    };
+    let page = invitations::list(&state.store, &actor.org.id, &filter).await?;
+    let next_cursor =
+        page.next.map(|(k, id)| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{k}.{id}")));
+    Ok(Json(InvitationPage { items: page.items, next_cursor }))
+}
+
+/// Invite a candidate. An `Idempotency-Key` header makes the request safe to retry: the same key gives back the
+/// invitation it created.
+#[utoipa::path(post, path = "/api/v1/invitations", request_body = InvitationBody, tag = "invitations",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Any unique string, at most 100 characters")),
+    responses((status = 201, body = InvitationRow), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<InvitationBody>,
+) -> ApiResult<Response> {
+    let idempotency_key = match headers.get("idempotency-key").map(|v| v.to_str().map(str::trim)) {
+        None => None,
+        Some(Ok(k)) if !k.is_empty() && k.len() <= 100 => Some(format!("api:{k}")),
+        Some(_) => return Err(invalid("Idempotency-Key", "Use 1 to 100 visible characters.")),
+    };
+    let tz = jiff::tz::TimeZone::get(&actor.org.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let now = jiff::Timestamp::from_millisecond(state.store.now_ms()).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let mut errors = FieldErrors::new();
+    let (invitee, default_email) = match (&body.candidate_id, &body.candidate) {
+        (Some(id), None) => {
+            let c = candidates::get(&state.store, &actor.org.id, id).await?;
+            (Some(Invitee::Existing(c.id)), c.email)
+        }
+        (None, Some(c)) => match NewCandidate::parse(&c.first_name, &c.last_name, &c.email, None, None) {
+            Ok(new) => (Some(Invitee::New(new)), c.email.clone()),
+            Err(e) => {
+                for f in e.0 {
+                    errors.push(format!("candidate.{}", f.field), f.message);
+                }
+                (None, String::new())
+            }
+        },
+        _ => {
+            errors.push("candidate_id", "Give either candidate_id or candidate.");
+            (None, String::new())
+        }
+    };
+    let email = errors.check(EmailAddress::parse("email", body.email.as_deref().unwrap_or(&default_email)));
+    let language = errors.check(Language::parse("language", body.language.as_deref().unwrap_or(&actor.org.language)));
+    let deadline = errors.check(Deadline::parse("deadline", &body.deadline, today_in(&tz, now)));
+    let (Some(invitee), Some(email), Some(language), Some(deadline)) = (invitee, email, language, deadline) else {
+        return Err(ApiError::validation(&errors));
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::validation(&errors));
+    }
+    let new = NewInvitation {
+        invitee,
+        email: email.clone(),
+        language,
+        interview_id: body.interview_id.clone(),
+        deadline,
+        closes_at: deadline.closes_at(&tz).as_millisecond(),
+        bcc_me: body.bcc_me,
+        notify_me: body.notify_me,
+        idempotency_key,
+    };
+    let created = invitations::create(&state.store, &actor, &new, &state.link_key, |ctx| {
+        invitation_job(&state, &actor, email.as_str(), language, body.bcc_me, deadline, ctx).map_err(|e| e.to_string())
+    })
+    .await;
+    let created = match created {
+        Ok(c) => c.invitation,
+        Err(StoreError::Conflict(_)) => {
+            return Err(ApiError::conflict("A request with this Idempotency-Key is in progress; retry it."));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Ok((StatusCode::CREATED, [("location", format!("/api/v1/invitations/{}", created.id))], Json(created))
+        .into_response())
+}
+
+/// One invitation.
+#[utoipa::path(get, path = "/api/v1/invitations/{id}", tag = "invitations",
+    responses((status = 200, body = InvitationRow), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<InvitationRow>> {
+    Ok(Json(invitations::get(&state.store, &actor.org.id, &id).await?))
+}
+
+/// Delete an invitation (its link stops working).
+#[utoipa::path(delete, path = "/api/v1/invitations/{id}", tag = "invitations",
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    invitations::delete(&state.store, &actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Send the invitation email again, with the same link.
+#[utoipa::path(post, path = "/api/v1/invitations/{id}/resend", tag = "invitations",
+    responses((status = 200, body = InvitationRow), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody)))]
+pub async fn resend(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<InvitationRow>> {
+    resend_invitation(&state, &actor, &id).await.map_err(page_error)?;
+    Ok(Json(invitations::get(&state.store, &actor.org.id, &id).await?))
+}
+
+/// Disable the invitation's link.
+#[utoipa::path(post, path = "/api/v1/invitations/{id}/disable", tag = "invitations",
+    responses((status = 200, body = InvitationRow), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody)))]
+pub async fn disable(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<InvitationRow>> {
+    match invitations::disable(&state.store, &actor, &id).await {
+        Ok(()) => Ok(Json(invitations::get(&state.store, &actor.org.id, &id).await?)),
+        Err(StoreError::Conflict(_)) => Err(ApiError::conflict("This invitation cannot be disabled any more.")),
+        Err(e) => Err(e.into()),
+    }
+}
