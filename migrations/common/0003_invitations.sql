@@ -18,6 +18,7 @@ CREATE TABLE invitations (
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
     sent_at BIGINT NOT NULL,
+    started_at BIGINT,
     answered_at BIGINT,
     CONSTRAINT invitations_token UNIQUE (token_hash),
     CONSTRAINT invitations_idempotency UNIQUE (org_id, idempotency_key)

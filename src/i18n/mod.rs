@@ -15,6 +15,9 @@ pub struct InvitationTexts {
     pub button: &'static str,
     pub link_note: &'static str,
     pub footer: &'static str,
+    /// The email sent when the deadline is moved later.
+    pub extended_subject: &'static str,
+    pub extended_intro: &'static str,
 }
 
 pub fn invitation_texts(lang: Language) -> &'static InvitationTexts {
@@ -160,6 +163,8 @@ static EN: InvitationTexts = InvitationTexts {
     button: "Start the video interview",
     link_note: "If the button does not work, copy this address into your browser:",
     footer: "This link is personal; please do not share it. Sent on behalf of {org}.",
+    extended_subject: "New deadline for your video interview from {org}",
+    extended_intro: "The deadline of your video interview “{title}” with {org} has been moved.",
 };
 
 static FI: InvitationTexts = InvitationTexts {
@@ -172,6 +177,8 @@ static FI: InvitationTexts = InvitationTexts {
     button: "Aloita videohaastattelu",
     link_note: "Jos painike ei toimi, kopioi tämä osoite selaimeesi:",
     footer: "Linkki on henkilökohtainen, älä jaa sitä. Lähetetty organisaation {org} puolesta.",
+    extended_subject: "Uusi vastausaika videohaastatteluusi: {org}",
+    extended_intro: "Videohaastattelusi ”{title}” ({org}) vastausaikaa on muutettu.",
 };
 
 static SV: InvitationTexts = InvitationTexts {
@@ -184,6 +191,8 @@ static SV: InvitationTexts = InvitationTexts {
     button: "Starta videointervjun",
     link_note: "Om knappen inte fungerar, kopiera den här adressen till din webbläsare:",
     footer: "Länken är personlig; dela den inte. Skickat för {org}.",
+    extended_subject: "Ny sista dag för din videointervju från {org}",
+    extended_intro: "Sista dagen för din videointervju ”{title}” hos {org} har ändrats.",
 };
 
 static EL: InvitationTexts = InvitationTexts {
@@ -196,6 +205,8 @@ static EL: InvitationTexts = InvitationTexts {
     button: "Έναρξη της συνέντευξης",
     link_note: "Αν το κουμπί δεν λειτουργεί, αντιγράψτε αυτή τη διεύθυνση στον περιηγητή σας:",
     footer: "Ο σύνδεσμος είναι προσωπικός· μην τον μοιραστείτε. Εστάλη εκ μέρους της {org}.",
+    extended_subject: "Νέα προθεσμία για τη συνέντευξή σας με βίντεο από {org}",
+    extended_intro: "Η προθεσμία της συνέντευξής σας με βίντεο «{title}» με την {org} άλλαξε.",
 };
 
 static DE: InvitationTexts = InvitationTexts {
@@ -208,6 +219,8 @@ static DE: InvitationTexts = InvitationTexts {
     button: "Videointerview starten",
     link_note: "Falls die Schaltfläche nicht funktioniert, kopieren Sie diese Adresse in Ihren Browser:",
     footer: "Dieser Link ist persönlich; bitte geben Sie ihn nicht weiter. Gesendet im Auftrag von {org}.",
+    extended_subject: "Neue Frist für Ihr Videointerview von {org}",
+    extended_intro: "Die Frist Ihres Videointerviews „{title}“ bei {org} wurde geändert.",
 };
 
 static FR: InvitationTexts = InvitationTexts {
@@ -220,6 +233,8 @@ static FR: InvitationTexts = InvitationTexts {
     button: "Commencer l'entretien vidéo",
     link_note: "Si le bouton ne fonctionne pas, copiez cette adresse dans votre navigateur :",
     footer: "Ce lien est personnel ; merci de ne pas le partager. Envoyé au nom de {org}.",
+    extended_subject: "Nouvelle date limite pour votre entretien vidéo avec {org}",
+    extended_intro: "La date limite de votre entretien vidéo « {title} » avec {org} a changé.",
 };
 
 static ES: InvitationTexts = InvitationTexts {
@@ -232,6 +247,8 @@ static ES: InvitationTexts = InvitationTexts {
     button: "Empezar la entrevista en vídeo",
     link_note: "Si el botón no funciona, copia esta dirección en tu navegador:",
     footer: "Este enlace es personal; no lo compartas. Enviado en nombre de {org}.",
+    extended_subject: "Nueva fecha límite para tu entrevista en vídeo de {org}",
+    extended_intro: "La fecha límite de tu entrevista en vídeo «{title}» con {org} ha cambiado.",
 };
 
 #[cfg(test)]
@@ -257,6 +274,7 @@ mod tests {
             assert!(t.subject.contains("{org}") && t.greeting.contains("{name}") && t.intro.contains("{title}"));
             assert!(t.deadline.contains("{date}") && t.deadline.contains("{zone}"));
             assert!(t.how.contains("{count}") && t.needs.contains("{minutes}"));
+            assert!(t.extended_subject.contains("{org}") && t.extended_intro.contains("{title}"));
         }
     }
 }

@@ -107,6 +107,15 @@ pub struct InvitationEmail<'a> {
 
 /// The invitation email, in the invitation's language.
 pub fn invitation(e: &InvitationEmail) -> askama::Result<OutgoingEmail> {
+    invitation_email(e, false)
+}
+
+/// The email telling the candidate their deadline was moved later: the new date and the same link.
+pub fn deadline_moved(e: &InvitationEmail) -> askama::Result<OutgoingEmail> {
+    invitation_email(e, true)
+}
+
+fn invitation_email(e: &InvitationEmail, extended: bool) -> askama::Result<OutgoingEmail> {
     use crate::i18n::{fill, invitation_texts, long_date};
     let t = invitation_texts(e.language);
     let date = long_date(e.language, e.deadline);
@@ -122,14 +131,15 @@ pub fn invitation(e: &InvitationEmail) -> askama::Result<OutgoingEmail> {
         ("minutes", minutes.as_str()),
     ];
     let f = |s: &str| fill(s, &values);
-    let (greeting, intro, deadline, how, needs, footer) =
-        (f(t.greeting), f(t.intro), f(t.deadline), f(t.how), f(t.needs), f(t.footer));
+    let (greeting, deadline, how, needs, footer) = (f(t.greeting), f(t.deadline), f(t.how), f(t.needs), f(t.footer));
+    let (subject, intro) =
+        if extended { (f(t.extended_subject), f(t.extended_intro)) } else { (f(t.subject), f(t.intro)) };
     Ok(OutgoingEmail {
         to: vec![e.to.to_owned()],
         cc: vec![],
         bcc: e.bcc.map(|b| vec![b.to_owned()]).unwrap_or_default(),
         reply_to: Some(e.reply_to.to_owned()),
-        subject: f(t.subject),
+        subject,
         html: InvitationHtml {
             lang: e.language.code(),
             greeting: &greeting,

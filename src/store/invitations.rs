@@ -464,3 +464,120 @@ pub async fn expire_due(store: &Store) -> StoreResult<usize> {
     tx.commit().await?;
     Ok(rows.len())
 }
+
+/// What an invitation's Edit may change.
+#[derive(Debug, Clone)]
+pub struct InvitationChanges {
+    pub email: EmailAddress,
+    pub language: Language,
+    pub deadline: Deadline,
+    /// The first instant past the new deadline (Unix ms).
+    pub closes_at: i64,
+    pub notify_me: bool,
+}
+
+pub struct Updated {
+    pub invitation: InvitationRow,
+    /// The deadline moved later: the candidate was emailed the new date.
+    pub deadline_moved_later: bool,
+    /// An Expired invitation is open again.
+    pub reopened: bool,
+}
+
+/// Edits a Pending, In progress or Expired invitation in one transaction. A deadline moved later re-opens an Expired
+/// invitation and queues the email `deadline_email` builds; answered, withdrawn or disabled invitations are
+/// `Conflict("invitation_status")`.
+pub async fn update(
+    store: &Store,
+    actor: &Actor,
+    id: &str,
+    changes: &InvitationChanges,
+    link_key: &[u8],
+    deadline_email: impl FnOnce(&EmailContext) -> Result<NewJob, String>,
+) -> StoreResult<Updated> {
+    let org_id = &actor.org.id;
+    let now = store.now_ms();
+    let mut tx = store.begin().await?;
+    let row = sqlx::query(
+        "SELECT i.status, i.closes_at, i.started_at, i.email, i.language, i.deadline, i.notify_me, i.candidate_id, \
+         c.first_name, v.title, (SELECT COUNT(*) FROM questions q WHERE q.interview_id = v.id) AS n, \
+         (SELECT CAST(COALESCE(SUM(q.max_answer_seconds + COALESCE(q.think_seconds, 30)), 0) AS BIGINT) \
+         FROM questions q WHERE q.interview_id = v.id) AS secs \
+         FROM invitations i JOIN candidates c ON c.org_id = i.org_id AND c.id = i.candidate_id \
+         JOIN interviews v ON v.id = i.interview_id WHERE i.org_id = $1 AND i.id = $2",
+    )
+    .bind(org_id)
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let status = InvitationStatus::parse(&text(&row, "status")?).ok_or(StoreError::Conflict("invitation_status"))?;
+    if !matches!(status, InvitationStatus::Pending | InvitationStatus::InProgress | InvitationStatus::Expired) {
+        return Err(StoreError::Conflict("invitation_status"));
+    }
+    let moved_later = changes.closes_at > int(&row, "closes_at")?;
+    let new_status = if status == InvitationStatus::Expired && changes.closes_at > now {
+        status
+            .apply(InvitationEvent::Reopen { started: opt_int(&row, "started_at")?.is_some() })
+            .map_err(|_| StoreError::Conflict("invitation_status"))?
+    } else {
+        status
+    };
+    let mut changed = Vec::new();
+    if text(&row, "email")? != changes.email.as_str() {
+        changed.push("email");
+    }
+    if text(&row, "language")? != changes.language.code() {
+        changed.push("language");
+    }
+    if text(&row, "deadline")? != changes.deadline.iso() {
+        changed.push("deadline");
+    }
+    if (int(&row, "notify_me")? != 0) != changes.notify_me {
+        changed.push("notify me");
+    }
+    sqlx::query(
+        "UPDATE invitations SET email = $1, language = $2, deadline = $3, closes_at = $4, notify_me = $5, status = $6, \
+         updated_at = $7 WHERE org_id = $8 AND id = $9",
+    )
+    .bind(changes.email.as_str())
+    .bind(changes.language.code())
+    .bind(changes.deadline.iso())
+    .bind(changes.closes_at)
+    .bind(i64::from(changes.notify_me))
+    .bind(new_status.as_str())
+    .bind(now)
+    .bind(org_id)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    let reopened = new_status != status;
+    if !changed.is_empty() {
+        let detail = serde_json::json!({ "invitation_id": id, "fields": changed, "deadline": changes.deadline.iso(), "reopened": reopened });
+        event(
+            &mut tx,
+            store,
+            org_id,
+            &text(&row, "candidate_id")?,
+            "invitation_edited",
+            &EventActor::of(actor),
+            detail,
+        )
+        .await?;
+    }
+    if moved_later && new_status.is_open() {
+        let token = invitation_token(link_key, id);
+        let job = deadline_email(&EmailContext {
+            invitation_id: id,
+            token: &token,
+            candidate_first_name: &text(&row, "first_name")?,
+            interview_title: &text(&row, "title")?,
+            question_count: int(&row, "n")?,
+            typical_minutes: (int(&row, "secs")? + 59) / 60,
+        })
+        .map_err(StoreError::Aborted)?;
+        jobs::enqueue(&mut tx, store, &job).await?;
+    }
+    tx.commit().await?;
+    Ok(Updated { invitation: get(store, org_id, id).await?, deadline_moved_later: moved_later, reopened })
+}

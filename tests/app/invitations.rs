@@ -447,3 +447,92 @@ async fn invitations_api(db: Db) {
 }
 
 both!(invitations_api);
+
+/// Edit: email, language, Notify me; a deadline moved later re-opens an Expired invitation and emails the new date.
+async fn edit_an_invitation_and_move_its_deadline(db: Db) {
+    let smtp = SmtpServer::start().await;
+    let url = smtp.url();
+    let app = TestApp::spawn_with(db, |c| c.smtp_url = Some(url)).await;
+    let user = app.create_org_admin("Acme", "ada@acme.fi").await;
+    app.login(&user).await;
+    let token = app.api_token(&user).await;
+    let id = app.add_candidate("Sven", "Öström", "sven@example.se").await;
+    let interview = demo_interview_id(&app, &user).await;
+    let today = in_days(&app, 0);
+    let created: serde_json::Value = app
+        .api(reqwest::Method::POST, "/invitations", &token)
+        .json(&serde_json::json!({"candidate_id": id, "language": "en", "interview_id": interview, "deadline": today}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let inv = created["id"].as_str().unwrap().to_owned();
+    app.run_pending_jobs().await;
+    let link = find_link(&smtp.messages()[0].text, "/i/");
+
+    // Past the deadline: Expired.
+    app.store.clock.advance(std::time::Duration::from_secs(2 * 24 * 3600));
+    app.state.worker.run_maintenance().await.unwrap();
+    assert_eq!(candor::store::invitations::get(&app.store, &user.org_id, &inv).await.unwrap().status, "expired");
+
+    let edit = app.get_html(&format!("/invitations/{inv}/edit")).await;
+    assert!(edit.contains("sven@example.se"));
+    let past = in_days(&app, -1);
+    let res = app
+        .post_form(
+            &format!("/invitations/{inv}/edit"),
+            &[("email", "sven@example.se"), ("language", "sv"), ("deadline", &past)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let later = in_days(&app, 5);
+    let res = app
+        .post_form(
+            &format!("/invitations/{inv}/edit"),
+            &[("email", "sven.o@example.se"), ("language", "sv"), ("deadline", &later), ("notify_me", "1")],
+        )
+        .await;
+    assert_eq!(location(&res), "/invitations");
+    let now = candor::store::invitations::get(&app.store, &user.org_id, &inv).await.unwrap();
+    assert_eq!(
+        (now.status.as_str(), now.email.as_str(), now.language.as_str(), now.deadline.as_str(), now.notify_me),
+        ("pending", "sven.o@example.se", "sv", later.as_str(), true)
+    );
+    assert_eq!(app.run_pending_jobs().await, 1);
+    let mail = smtp.messages().pop().unwrap();
+    assert_eq!(mail.rcpt_to, vec!["sven.o@example.se"]);
+    assert_eq!(mail.subject, "Ny sista dag för din videointervju från Acme");
+    assert_eq!(find_link(&mail.text, "/i/"), link, "the same personal link");
+    let events = texts(&app.get_html(&format!("/candidates/{id}")).await, "ol.timeline li");
+    assert!(events[0].contains("Invitation edited: email, language, deadline, notify me (open again)"), "{events:?}");
+
+    // The API edits too; an earlier (but valid) deadline sends no email; a disabled invitation cannot be edited.
+    let res = app
+        .api(reqwest::Method::PATCH, &format!("/invitations/{inv}"), &token)
+        .json(&serde_json::json!({"deadline": in_days(&app, 1), "language": "de"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.json::<serde_json::Value>().await.unwrap()["language"], "de");
+    assert_eq!(app.run_pending_jobs().await, 0);
+    let res = app
+        .api(reqwest::Method::PATCH, &format!("/invitations/{inv}"), &token)
+        .json(&serde_json::json!({"deadline": "2020-01-01"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    app.api(reqwest::Method::POST, &format!("/invitations/{inv}/disable"), &token).send().await.unwrap();
+    let res = app
+        .api(reqwest::Method::PATCH, &format!("/invitations/{inv}"), &token)
+        .json(&serde_json::json!({"notify_me": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+}
+
+both!(edit_an_invitation_and_move_its_deadline);

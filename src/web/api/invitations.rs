@@ -242,3 +242,42 @@ pub async fn disable(
         Err(e) => Err(e.into()),
     }
 }
+
+/// Only the fields present change.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct InvitationPatch {
+    pub email: Option<String>,
+    pub language: Option<String>,
+    /// `YYYY-MM-DD`; a later date re-opens an expired invitation and emails the candidate the new date.
+    pub deadline: Option<String>,
+    pub notify_me: Option<bool>,
+}
+
+/// Edit an invitation's email, language, deadline or Notify me.
+#[utoipa::path(patch, path = "/api/v1/invitations/{id}", request_body = InvitationPatch, tag = "invitations",
+    responses((status = 200, body = InvitationRow), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(patch): ApiJson<InvitationPatch>,
+) -> ApiResult<Json<InvitationRow>> {
+    let current = invitations::get(&state.store, &actor.org.id, &id).await?;
+    let result = crate::web::pages::invitations::apply_edit(
+        &state,
+        &actor,
+        &id,
+        patch.email.as_deref().unwrap_or(&current.email),
+        patch.language.as_deref().unwrap_or(&current.language),
+        patch.deadline.as_deref().unwrap_or(&current.deadline),
+        patch.notify_me.unwrap_or(current.notify_me),
+    )
+    .await;
+    match result {
+        Ok(Ok(updated)) => Ok(Json(updated.invitation)),
+        Ok(Err(errors)) => Err(ApiError::validation(&errors)),
+        Err(StoreError::Conflict(_)) => Err(ApiError::conflict("This invitation can no longer be edited.")),
+        Err(e) => Err(e.into()),
+    }
+}

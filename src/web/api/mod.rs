@@ -20,7 +20,7 @@ pub fn routes() -> Router<AppState> {
         .route("/candidates", get(candidates::list).post(candidates::create))
         .route("/candidates/{id}", get(candidates::get).patch(candidates::update).delete(candidates::delete))
         .route("/invitations", get(invitations::list).post(invitations::create))
-        .route("/invitations/{id}", get(invitations::get).delete(invitations::delete))
+        .route("/invitations/{id}", get(invitations::get).patch(invitations::update).delete(invitations::delete))
         .route("/invitations/{id}/resend", axum::routing::post(invitations::resend))
         .route("/invitations/{id}/disable", axum::routing::post(invitations::disable))
         .route("/interviews", get(interviews::list).post(interviews::create))
@@ -34,7 +34,8 @@ pub fn routes() -> Router<AppState> {
     paths(
         candidates::list, candidates::create, candidates::get, candidates::update, candidates::delete,
         interviews::list, interviews::create, interviews::get, interviews::update, interviews::delete,
-        invitations::list, invitations::create, invitations::get, invitations::delete, invitations::resend,
+        invitations::list, invitations::create, invitations::get, invitations::update, invitations::delete,
+        invitations::resend,
         invitations::disable,
     ),
     components(schemas(
@@ -42,7 +43,8 @@ pub fn routes() -> Router<AppState> {
         candidates::CandidatePage, crate::store::interviews::Interview, crate::store::interviews::Question,
         interviews::InterviewBody, interviews::QuestionBody, interviews::InterviewPatch, interviews::InterviewList,
         interviews::InterviewSummary, crate::store::invitations::InvitationRow, invitations::InvitationBody,
-        invitations::ExternalCandidate, invitations::InvitationPage, ErrorBody, ErrorDetail,
+        invitations::ExternalCandidate, invitations::InvitationPage, invitations::InvitationPatch, ErrorBody,
+        ErrorDetail,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = []))

@@ -215,6 +215,15 @@ fn describe_event(kind: &str, detail: &serde_json::Value) -> String {
         ),
         "invitation_resent" => format!("Invitation to “{}” sent again", detail["interview"].as_str().unwrap_or("?")),
         "invitation_disabled" => format!("Invitation to “{}” disabled", detail["interview"].as_str().unwrap_or("?")),
+        "invitation_edited" => {
+            let fields: Vec<&str> =
+                detail["fields"].as_array().map(|a| a.iter().filter_map(|f| f.as_str()).collect()).unwrap_or_default();
+            let mut s = format!("Invitation edited: {}", fields.join(", "));
+            if detail["reopened"].as_bool() == Some(true) {
+                s.push_str(" (open again)");
+            }
+            s
+        }
         "invitation_expired" => format!("Invitation expired (deadline {})", detail["deadline"].as_str().unwrap_or("?")),
         "invitation_deleted" => format!("Invitation to “{}” deleted", detail["interview"].as_str().unwrap_or("?")),
         "edited" => {

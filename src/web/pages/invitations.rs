@@ -240,7 +240,7 @@ pub async fn new_form(
     render(&page, &page.layout)
 }
 
-/// Builds the invitation email for the invitation being created or resent.
+/// Builds the invitation email for the invitation being created or resent (or, with `moved`, the new-deadline one).
 pub fn invitation_job(
     state: &AppState,
     actor: &Actor,
@@ -250,8 +250,23 @@ pub fn invitation_job(
     deadline: Deadline,
     ctx: &invitations::EmailContext,
 ) -> Result<crate::store::jobs::NewJob, askama::Error> {
+    invitation_or_deadline_job(state, actor, to, language, bcc_me, deadline, ctx, false)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn invitation_or_deadline_job(
+    state: &AppState,
+    actor: &Actor,
+    to: &str,
+    language: Language,
+    bcc_me: bool,
+    deadline: Deadline,
+    ctx: &invitations::EmailContext,
+    moved: bool,
+) -> Result<crate::store::jobs::NewJob, askama::Error> {
     let link = state.link(&format!("/i/{}", ctx.token));
-    let email = emails::invitation(&InvitationEmail {
+    let build = if moved { emails::deadline_moved } else { emails::invitation };
+    let email = build(&InvitationEmail {
         to,
         bcc: bcc_me.then_some(actor.user.email.as_str()),
         reply_to: &actor.user.email,
@@ -467,4 +482,137 @@ pub async fn link(
     let mut res = render(&page, &page.layout)?;
     res.headers_mut().insert("cache-control", axum::http::HeaderValue::from_static("no-store"));
     Ok(res)
+}
+
+#[derive(Template)]
+#[template(path = "invitations/edit.html")]
+struct EditPage {
+    layout: Layout,
+    inv: invitations::InvitationRow,
+    form: EditForm,
+    errors: FieldErrors,
+    languages: Vec<(&'static str, &'static str)>,
+    user_email: String,
+    timezone: String,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct EditForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    language: String,
+    #[serde(default)]
+    deadline: String,
+    notify_me: Option<String>,
+}
+
+fn edit_page(
+    user: &CurrentUser,
+    csrf: &CsrfToken,
+    headers: &HeaderMap,
+    inv: invitations::InvitationRow,
+    form: EditForm,
+    errors: FieldErrors,
+) -> EditPage {
+    EditPage {
+        layout: Layout::new(user, csrf, headers, "Edit invitation", "invitations"),
+        inv,
+        form,
+        errors,
+        languages: super::account::languages(),
+        user_email: user.actor.user.email.clone(),
+        timezone: user.actor.org.timezone.clone(),
+    }
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    csrf: CsrfToken,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> PageResult {
+    let inv = invitations::get(&state.store, &user.actor.org.id, &id).await?;
+    let form = EditForm {
+        csrf: String::new(),
+        email: inv.email.clone(),
+        language: inv.language.clone(),
+        deadline: inv.deadline.clone(),
+        notify_me: inv.notify_me.then(|| "1".to_owned()),
+    };
+    let page = edit_page(&user, &csrf, &headers, inv, form, FieldErrors::new());
+    render(&page, &page.layout)
+}
+
+/// Parses an edit and applies it: the page and the API share this.
+pub(crate) async fn apply_edit(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    email: &str,
+    language: &str,
+    deadline: &str,
+    notify_me: bool,
+) -> Result<Result<invitations::Updated, FieldErrors>, StoreError> {
+    let tz = jiff::tz::TimeZone::get(&actor.org.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let now = jiff::Timestamp::from_millisecond(state.store.now_ms()).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let mut errors = FieldErrors::new();
+    let email = errors.check(EmailAddress::parse("email", email));
+    let language = errors.check(Language::parse("language", language));
+    let deadline = errors.check(Deadline::parse("deadline", deadline, today_in(&tz, now)));
+    let (Some(email), Some(language), Some(deadline)) = (email, language, deadline) else {
+        return Ok(Err(errors));
+    };
+    let current = invitations::get(&state.store, &actor.org.id, id).await?;
+    let changes = invitations::InvitationChanges {
+        email: email.clone(),
+        language,
+        deadline,
+        closes_at: deadline.closes_at(&tz).as_millisecond(),
+        notify_me,
+    };
+    let updated = invitations::update(&state.store, actor, id, &changes, &state.link_key, |ctx| {
+        invitation_or_deadline_job(state, actor, email.as_str(), language, current.bcc_me, deadline, ctx, true)
+            .map_err(|e| e.to_string())
+    })
+    .await?;
+    Ok(Ok(updated))
+}
+
+pub async fn edit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    csrf: CsrfToken,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<EditForm>,
+) -> PageResult {
+    csrf.verify(&form.csrf)?;
+    let inv = invitations::get(&state.store, &user.actor.org.id, &id).await?;
+    match apply_edit(&state, &user.actor, &id, &form.email, &form.language, &form.deadline, form.notify_me.is_some())
+        .await
+    {
+        Ok(Ok(updated)) => {
+            let mut message = "The invitation is saved.".to_owned();
+            if updated.reopened {
+                message.push_str(" It is open again.");
+            }
+            if updated.deadline_moved_later {
+                message.push_str(" The candidate is emailed the new deadline.");
+            }
+            Ok(redirect_with(&state, "/invitations", &message))
+        }
+        Ok(Err(errors)) => {
+            let page = edit_page(&user, &csrf, &headers, inv, form, errors);
+            render_invalid(&page, &page.layout)
+        }
+        Err(StoreError::Conflict(_)) => Err(PageError::BadRequest(format!(
+            "This invitation is {} and can no longer be edited.",
+            InvitationStatus::parse(&inv.status).map(InvitationStatus::label).unwrap_or("closed")
+        ))),
+        Err(e) => Err(e.into()),
+    }
 }

@@ -42,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/jobs/{id}/retry", post(admin::job_retry))
         .route("/invitations", get(invitations::list).post(invitations::create))
         .route("/invitations/new", get(invitations::new_form))
+        .route("/invitations/{id}/edit", get(invitations::edit_form).post(invitations::edit))
         .route("/invitations/{id}/resend", post(invitations::resend))
         .route("/invitations/{id}/disable", post(invitations::disable))
         .route("/invitations/{id}/delete", get(invitations::delete_confirm).post(invitations::delete))
