@@ -94,17 +94,19 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let worker = if self.state.config.run_worker {
-            Some(tokio::spawn(self.state.worker.clone().run(stop_rx)))
+        let workers: Vec<_> = if self.state.config.run_worker {
+            (0..self.state.config.worker_concurrency.max(1))
+                .map(|i| tokio::spawn(self.state.worker.clone().run(stop_rx.clone(), i == 0)))
+                .collect()
         } else {
-            None
+            Vec::new()
         };
         let router = web::router(self.state.clone());
         axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await?;
         let _ = stop_tx.send(true);
-        if let Some(w) = worker {
+        for w in workers {
             let _ = w.await;
         }
         self.state.store.close().await;

@@ -46,6 +46,9 @@ pub struct Opts {
     /// Run background jobs in this process (true/false).
     #[arg(long, env = "CANDOR_WORKER", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub worker: bool,
+    /// Jobs this process runs at once.
+    #[arg(long, env = "CANDOR_WORKER_CONCURRENCY", default_value_t = 4, global = true)]
+    pub worker_concurrency: usize,
     /// Trust X-Forwarded-For (only behind a reverse proxy).
     #[arg(long, env = "CANDOR_TRUST_PROXY", default_value_t = false, action = clap::ArgAction::Set, global = true)]
     pub trust_proxy: bool,
@@ -70,6 +73,7 @@ impl Opts {
             smtp_url: self.smtp_url.clone().filter(|s| !s.is_empty()),
             mail_from: self.mail_from.clone(),
             run_worker: self.worker,
+            worker_concurrency: self.worker_concurrency,
             trust_proxy: self.trust_proxy,
             body_limit: self.body_limit,
             max_db_connections: self.db_connections,

@@ -22,6 +22,8 @@ pub struct Config {
     pub mail_from: String,
     /// Run the background worker in this process.
     pub run_worker: bool,
+    /// Jobs run at once by this process's worker (emails are sent in parallel).
+    pub worker_concurrency: usize,
     /// Trust `X-Forwarded-For` for the client address (only behind a reverse proxy).
     pub trust_proxy: bool,
     /// Largest request body accepted, in bytes (uploads have their own limits).
@@ -44,6 +46,7 @@ impl Config {
             smtp_url: None,
             mail_from: "Candor <candor@localhost>".to_owned(),
             run_worker: true,
+            worker_concurrency: 4,
             trust_proxy: false,
             body_limit: 2 * 1024 * 1024,
             max_db_connections: 16,

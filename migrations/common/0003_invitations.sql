@@ -24,6 +24,6 @@ CREATE TABLE invitations (
     CONSTRAINT invitations_idempotency UNIQUE (org_id, idempotency_key)
 );
 CREATE INDEX invitations_org_created ON invitations (org_id, id);
-CREATE INDEX invitations_org_status ON invitations (org_id, status, id);
+CREATE INDEX invitations_org_deadline ON invitations (org_id, closes_at, id);
 CREATE INDEX invitations_closing ON invitations (status, closes_at);
 CREATE INDEX invitations_candidate ON invitations (candidate_id);

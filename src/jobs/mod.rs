@@ -106,8 +106,9 @@ impl Worker {
         }
     }
 
-    /// Runs until `shutdown` turns true; a job in progress is finished first.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+    /// Runs until `shutdown` turns true; a job in progress is finished first. Several may run at once (each claims
+    /// its own jobs); the one with `upkeep` also expires invitations and purges old jobs.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>, upkeep: bool) {
         let mut last_purge = std::time::Instant::now();
         let mut last_maintenance: Option<std::time::Instant> = None;
         loop {
@@ -121,13 +122,13 @@ impl Worker {
                     true
                 }
             };
-            if last_maintenance.is_none_or(|t| t.elapsed() > MAINTENANCE_INTERVAL) {
+            if upkeep && last_maintenance.is_none_or(|t| t.elapsed() > MAINTENANCE_INTERVAL) {
                 last_maintenance = Some(std::time::Instant::now());
                 if let Err(e) = self.run_maintenance().await {
                     tracing::warn!(error = %format!("{e:#}"), "maintenance failed");
                 }
             }
-            if last_purge.elapsed() > Duration::from_secs(3600) {
+            if upkeep && last_purge.elapsed() > Duration::from_secs(3600) {
                 last_purge = std::time::Instant::now();
                 if let Err(e) = store::jobs::purge_done(&self.store, 7 * 24 * 3600 * 1000).await {
                     tracing::warn!(error = %e, "cannot purge finished jobs");

@@ -301,7 +301,9 @@ pub struct Page {
 
 pub async fn list(store: &Store, org_id: &str, filter: &ListFilter) -> StoreResult<Page> {
     let limit = filter.limit.clamp(1, 200);
-    let mut sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE i.org_id = $1");
+    // The page is chosen on `invitations` alone (walking an index in the page's order), then joined: the joins
+    // cost 50 lookups, not one per matching invitation.
+    let mut inner = String::from("SELECT * FROM invitations i WHERE i.org_id = $1");
     let mut args: Vec<String> = Vec::new();
     let arg = |v: String, args: &mut Vec<String>| {
         args.push(v);
@@ -309,48 +311,64 @@ pub async fn list(store: &Store, org_id: &str, filter: &ListFilter) -> StoreResu
     };
     if !filter.statuses.is_empty() {
         let list: Vec<String> = filter.statuses.iter().map(|s| arg(s.as_str().to_owned(), &mut args)).collect();
-        sql.push_str(&format!(" AND i.status IN ({})", list.join(", ")));
+        inner.push_str(&format!(" AND i.status IN ({})", list.join(", ")));
     }
     if let Some(q) = filter.candidate_query.as_deref().map(search_key).filter(|q| !q.is_empty()) {
         let low = arg(q.clone(), &mut args);
         let high = arg(format!("{q}\u{10FFFF}"), &mut args);
-        sql.push_str(&format!(
-            " AND ((c.full_key >= {low} AND c.full_key < {high}) OR (c.last_key >= {low} AND c.last_key < {high}))"
+        // Matching candidates come from the name indexes first; their invitations then by candidate.
+        inner.push_str(&format!(
+            " AND i.candidate_id IN (SELECT m.id FROM candidates m WHERE m.org_id = $1 AND \
+             ((m.full_key >= {low} AND m.full_key < {high}) OR (m.last_key >= {low} AND m.last_key < {high})))"
         ));
     }
     if let Some(id) = &filter.candidate_id {
         let p = arg(id.clone(), &mut args);
-        sql.push_str(&format!(" AND i.candidate_id = {p}"));
+        inner.push_str(&format!(" AND i.candidate_id = {p}"));
     }
     if let Some(id) = &filter.interview_id {
         let p = arg(id.clone(), &mut args);
-        sql.push_str(&format!(" AND i.interview_id = {p}"));
+        inner.push_str(&format!(" AND i.interview_id = {p}"));
     }
-    let (key, order, cmp) = match filter.sort {
-        Sort::RecentlyCreated => ("i.created_at", "DESC", "<"),
-        Sort::RecentlyAnswered => ("COALESCE(i.answered_at, 0)", "DESC", "<"),
-        Sort::CloserDeadline => ("i.closes_at", "ASC", ">"),
+    // Ids are time-ordered, so "recently created" is the (org_id, id) index read backwards.
+    let order = match filter.sort {
+        Sort::RecentlyCreated => "i.id DESC",
+        Sort::RecentlyAnswered => "COALESCE(i.answered_at, 0) DESC, i.id DESC",
+        Sort::CloserDeadline => "i.closes_at ASC, i.id ASC",
     };
-    let n_args = args.len();
-    if filter.after.is_some() {
-        sql.push_str(&format!(" AND ({key}, i.id) {cmp} (${}, ${})", n_args + 2, n_args + 3));
+    if let Some((k, id)) = &filter.after {
+        match filter.sort {
+            Sort::RecentlyCreated => {
+                let p = arg(id.clone(), &mut args);
+                inner.push_str(&format!(" AND i.id < {p}"));
+            }
+            Sort::RecentlyAnswered => {
+                let (pk, pid) = (arg(k.to_string(), &mut args), arg(id.clone(), &mut args));
+                inner.push_str(&format!(" AND (COALESCE(i.answered_at, 0), i.id) < (CAST({pk} AS BIGINT), {pid})"));
+            }
+            Sort::CloserDeadline => {
+                let (pk, pid) = (arg(k.to_string(), &mut args), arg(id.clone(), &mut args));
+                inner.push_str(&format!(" AND (i.closes_at, i.id) > (CAST({pk} AS BIGINT), {pid})"));
+            }
+        }
     }
-    let limit_param = n_args + 2 + if filter.after.is_some() { 2 } else { 0 };
-    sql.push_str(&format!(" ORDER BY {key} {order}, i.id {order} LIMIT ${limit_param}"));
+    let limit_param = arg((limit + 1).to_string(), &mut args);
+    inner.push_str(&format!(" ORDER BY {order} LIMIT CAST({limit_param} AS BIGINT)"));
+    let sql = format!(
+        "SELECT {COLUMNS} FROM ({inner}) i JOIN candidates c ON c.org_id = i.org_id AND c.id = i.candidate_id \
+         JOIN interviews v ON v.id = i.interview_id ORDER BY {order}"
+    );
     let mut query = sqlx::query(&sql).bind(org_id);
     for a in &args {
         query = query.bind(a.clone());
     }
-    if let Some((k, id)) = &filter.after {
-        query = query.bind(*k).bind(id.clone());
-    }
-    let rows = query.bind(limit + 1).fetch_all(store.read()).await?;
+    let rows = query.fetch_all(store.read()).await?;
     let mut items = rows.iter().map(from_row).collect::<StoreResult<Vec<_>>>()?;
     let next = if items.len() as i64 > limit {
         items.truncate(limit as usize);
         items.last().map(|last| {
             let k = match filter.sort {
-                Sort::RecentlyCreated => last.created_at,
+                Sort::RecentlyCreated => 0,
                 Sort::RecentlyAnswered => last.answered_at.unwrap_or(0),
                 Sort::CloserDeadline => last.closes_at,
             };

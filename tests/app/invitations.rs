@@ -1,6 +1,7 @@
 use crate::both;
 use crate::helpers::{Db, SmtpServer, TestApp, TestUser, find_link, location, texts};
 use reqwest::StatusCode;
+use std::collections::HashSet;
 
 /// A date `days` from today in Europe/Helsinki (the test organizations' zone), as the date picker sends it.
 fn in_days(app: &TestApp, days: i64) -> String {
@@ -536,3 +537,79 @@ async fn edit_an_invitation_and_move_its_deadline(db: Db) {
 }
 
 both!(edit_an_invitation_and_move_its_deadline);
+
+/// The list: default filter, any status, search by candidate name, the three sorts, and keyset pages.
+async fn invitations_list_filters_sorts_and_pages(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let user = app.create_org_admin("Acme", "ada@acme.fi").await;
+    app.login(&user).await;
+    let token = app.api_token(&user).await;
+    let interview = demo_interview_id(&app, &user).await;
+    let mut ids = Vec::new();
+    for i in 0..60 {
+        let body = serde_json::json!({
+            "candidate": {"first_name": format!("Person{i:02}"), "last_name": if i % 2 == 0 { "Järvinen" } else { "Smith" }, "email": format!("p{i}@example.com")},
+            "interview_id": interview, "deadline": in_days(&app, 1 + (i % 7))
+        });
+        let res: serde_json::Value = app
+            .api(reqwest::Method::POST, "/invitations", &token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ids.push(res["id"].as_str().unwrap().to_owned());
+    }
+    for id in &ids[..5] {
+        app.api(reqwest::Method::POST, &format!("/invitations/{id}/disable"), &token).send().await.unwrap();
+    }
+    // Pages of the HTML list, newest first, without gaps or repeats.
+    let mut seen = Vec::new();
+    let mut path = "/invitations".to_owned();
+    loop {
+        let html = app.get_html(&path).await;
+        seen.extend(texts(&html, "table.invitations tbody tr td:nth-child(2)"));
+        let doc = scraper::Html::parse_document(&html);
+        match doc.select(&scraper::Selector::parse("a[rel=next]").unwrap()).next() {
+            Some(a) => path = a.value().attr("href").unwrap().to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 55, "disabled ones are not in the default view");
+    assert_eq!(seen[0], "p59@example.com");
+    assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 55);
+    let any = app.get_html("/invitations?status=any").await;
+    assert_eq!(texts(&any, "table.invitations tbody tr").len(), 50);
+    let found = texts(&app.get_html("/invitations?status=any&q=j%C3%A4rv").await, "table.invitations tbody tr");
+    assert_eq!(found.len(), 30);
+    assert!(found.iter().all(|r| r.contains("Järvinen")));
+    // Closer deadline first.
+    let deadlines: Vec<String> =
+        texts(&app.get_html("/invitations?sort=deadline").await, "table.invitations tbody tr td:nth-child(6)");
+    let mut sorted = deadlines.clone();
+    sorted.sort();
+    assert_eq!(deadlines, sorted);
+    assert_eq!(app.get("/invitations?sort=sideways").await.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(app.get("/invitations?after=garbage").await.status(), StatusCode::BAD_REQUEST);
+    // The API pages the same way.
+    let mut n = 0;
+    let mut cursor: Option<String> = None;
+    loop {
+        let url = match &cursor {
+            Some(c) => format!("/invitations?status=any&limit=25&cursor={c}"),
+            None => "/invitations?status=any&limit=25".to_owned(),
+        };
+        let page: serde_json::Value =
+            app.api(reqwest::Method::GET, &url, &token).send().await.unwrap().json().await.unwrap();
+        n += page["items"].as_array().unwrap().len();
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(n, 60);
+}
+
+both!(invitations_list_filters_sorts_and_pages);
