@@ -44,8 +44,10 @@ impl Worker {
             self.handle(&job).instrument(span.clone()).await
         };
         let outcome = match result {
-            Ok(()) => {
-                store::jobs::complete(&self.store, &job.id).await?;
+            Ok(completed) => {
+                if !completed {
+                    store::jobs::complete(&self.store, &job.id).await?;
+                }
                 span.in_scope(|| tracing::info!("job done"));
                 "done"
             }
@@ -79,12 +81,13 @@ impl Worker {
         Ok(n)
     }
 
-    async fn handle(&self, job: &Job) -> anyhow::Result<()> {
+    /// Runs a job's handler; `Ok(true)` when the handler already marked the job done in its own transaction.
+    async fn handle(&self, job: &Job) -> anyhow::Result<bool> {
         match job.kind.as_str() {
             mail::SEND_EMAIL => {
                 let email: OutgoingEmail = serde_json::from_str(&job.payload)?;
                 let delivered = self.mailer.send(&self.mail_from, &email, &job.id).await?;
-                store::mail_log::record(
+                store::mail_log::record_and_complete(
                     &self.store,
                     store::mail_log::NewSentMail {
                         org_id: job.org_id.as_deref(),
@@ -98,9 +101,10 @@ impl Worker {
                         transport: delivered.transport,
                         eml_path: delivered.eml_path,
                     },
+                    &job.id,
                 )
                 .await?;
-                Ok(())
+                Ok(true)
             }
             other => anyhow::bail!("unknown job kind {other:?}"),
         }

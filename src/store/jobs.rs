@@ -76,9 +76,15 @@ pub async fn enqueue(conn: &mut sqlx::AnyConnection, store: &Store, job: &NewJob
 pub async fn claim(store: &Store, lease_ms: i64) -> StoreResult<Option<Job>> {
     let now = store.now_ms();
     let claimable = "((status = 'queued' AND run_at <= $2) OR (status = 'running' AND lease_until < $2))";
+    // On PostgreSQL concurrent claimers skip rows another one is taking, instead of all racing for the same row
+    // (where the losers would see "nothing due" and sleep). SQLite runs one write at a time anyway.
+    let skip_locked = match store.backend() {
+        super::Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        super::Backend::Sqlite => "",
+    };
     let sql = format!(
         "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = $1, updated_at = $2 \
-         WHERE id = (SELECT id FROM jobs WHERE {claimable} ORDER BY run_at, id LIMIT 1) AND {claimable} \
+         WHERE id = (SELECT id FROM jobs WHERE {claimable} ORDER BY run_at, id LIMIT 1{skip_locked}) AND {claimable} \
          RETURNING {COLUMNS}"
     );
     let row = sqlx::query(&sql).bind(now + lease_ms).bind(now).fetch_optional(store.write()).await?;
@@ -86,12 +92,17 @@ pub async fn claim(store: &Store, lease_ms: i64) -> StoreResult<Option<Job>> {
 }
 
 pub async fn complete(store: &Store, id: &str) -> StoreResult<()> {
+    let mut conn = store.write().acquire().await?;
+    complete_on(&mut conn, store, id).await
+}
+
+pub(crate) async fn complete_on(conn: &mut sqlx::AnyConnection, store: &Store, id: &str) -> StoreResult<()> {
     sqlx::query(
         "UPDATE jobs SET status = 'done', lease_until = NULL, last_error = NULL, updated_at = $1 WHERE id = $2",
     )
     .bind(store.now_ms())
     .bind(id)
-    .execute(store.write())
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }

@@ -45,7 +45,16 @@ fn from_row(row: &AnyRow) -> StoreResult<SentMail> {
     })
 }
 
-pub async fn record(store: &Store, mail: NewSentMail<'_>) -> StoreResult<()> {
+/// Logs a delivered email and marks its job done, in one transaction.
+pub async fn record_and_complete(store: &Store, mail: NewSentMail<'_>, job_id: &str) -> StoreResult<()> {
+    let mut tx = store.begin().await?;
+    insert(&mut tx, store, mail).await?;
+    super::jobs::complete_on(&mut tx, store, job_id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn insert(conn: &mut sqlx::AnyConnection, store: &Store, mail: NewSentMail<'_>) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO sent_mail (id, org_id, job_id, mail_to, mail_cc, mail_bcc, subject, html, text_body, transport, \
          eml_path, sent_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -62,7 +71,7 @@ pub async fn record(store: &Store, mail: NewSentMail<'_>) -> StoreResult<()> {
     .bind(mail.transport)
     .bind(mail.eml_path)
     .bind(store.now_ms())
-    .execute(store.write())
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
