@@ -102,7 +102,7 @@ fn from_row(row: &AnyRow) -> StoreResult<Candidate> {
     })
 }
 
-async fn insert_event(
+pub(crate) async fn insert_event(
     conn: &mut sqlx::AnyConnection,
     store: &Store,
     org_id: &str,

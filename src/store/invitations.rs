@@ -2,7 +2,7 @@
 //! pages, resent, disabled, deleted. The personal link's token is derived from the invitation id with a server key
 //! (so a resend carries the same link) and only its hash is stored.
 
-use super::candidates::{EventActor, NewCandidate};
+use super::candidates::{EventActor, NewCandidate, insert_event};
 use super::jobs::{self, NewJob};
 use super::sessions::{Actor, hash_secret};
 use super::{Store, StoreError, StoreResult, conflict_as, int, new_id, opt_int, text};
@@ -119,31 +119,6 @@ pub async fn get(store: &Store, org_id: &str, id: &str) -> StoreResult<Invitatio
     from_row(&row)
 }
 
-async fn event(
-    conn: &mut sqlx::AnyConnection,
-    store: &Store,
-    org_id: &str,
-    candidate_id: &str,
-    kind: &str,
-    actor: &EventActor,
-    detail: serde_json::Value,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO candidate_events (id, org_id, candidate_id, kind, actor, detail, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(new_id())
-    .bind(org_id)
-    .bind(candidate_id)
-    .bind(kind)
-    .bind(&actor.label)
-    .bind(detail.to_string())
-    .bind(store.now_ms())
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
 /// Creates the invitation (and an external candidate), its `invited` timeline event and its email job, in one
 /// transaction. A repeated idempotency key gives back the first invitation. Unknown or foreign interview or
 /// candidate: `NotFound`.
@@ -224,7 +199,7 @@ pub async fn create(
     .await
     .map_err(conflict_as("invitation_idempotency"))?;
     let interview_name = text(&interview, "name")?;
-    event(
+    insert_event(
         &mut tx,
         store,
         org_id,
@@ -394,7 +369,7 @@ pub async fn resend(store: &Store, actor: &Actor, id: &str, job: &NewJob) -> Sto
         .execute(&mut *tx)
         .await?;
     let detail = serde_json::json!({ "invitation_id": id, "interview": inv.interview_name, "email": inv.email });
-    event(&mut tx, store, &actor.org.id, &inv.candidate_id, "invitation_resent", &EventActor::of(actor), detail)
+    insert_event(&mut tx, store, &actor.org.id, &inv.candidate_id, "invitation_resent", &EventActor::of(actor), detail)
         .await?;
     jobs::enqueue(&mut tx, store, job).await?;
     tx.commit().await?;
@@ -422,8 +397,16 @@ pub async fn disable(store: &Store, actor: &Actor, id: &str) -> StoreResult<()> 
         return Err(StoreError::Conflict("invitation_status"));
     }
     let detail = serde_json::json!({ "invitation_id": id, "interview": inv.interview_name });
-    event(&mut tx, store, &actor.org.id, &inv.candidate_id, "invitation_disabled", &EventActor::of(actor), detail)
-        .await?;
+    insert_event(
+        &mut tx,
+        store,
+        &actor.org.id,
+        &inv.candidate_id,
+        "invitation_disabled",
+        &EventActor::of(actor),
+        detail,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -437,8 +420,16 @@ pub async fn delete(store: &Store, actor: &Actor, id: &str) -> StoreResult<()> {
         .execute(&mut *tx)
         .await?;
     let detail = serde_json::json!({ "invitation_id": id, "interview": inv.interview_name });
-    event(&mut tx, store, &actor.org.id, &inv.candidate_id, "invitation_deleted", &EventActor::of(actor), detail)
-        .await?;
+    insert_event(
+        &mut tx,
+        store,
+        &actor.org.id,
+        &inv.candidate_id,
+        "invitation_deleted",
+        &EventActor::of(actor),
+        detail,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -468,7 +459,7 @@ pub async fn expire_due(store: &Store) -> StoreResult<usize> {
     let system = EventActor { label: "Candor".to_owned() };
     for row in &rows {
         let detail = serde_json::json!({ "invitation_id": text(row, "id")?, "deadline": text(row, "deadline")? });
-        event(
+        insert_event(
             &mut tx,
             store,
             &text(row, "org_id")?,
@@ -572,7 +563,7 @@ pub async fn update(
     let reopened = new_status != status;
     if !changed.is_empty() {
         let detail = serde_json::json!({ "invitation_id": id, "fields": changed, "deadline": changes.deadline.iso(), "reopened": reopened });
-        event(
+        insert_event(
             &mut tx,
             store,
             org_id,

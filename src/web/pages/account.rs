@@ -1,6 +1,6 @@
 //! Setup of the first organization, sign-in and sign-out, password reset and set-password links, own profile.
 
-use super::{Layout, redirect_with, render, render_invalid, safe_next};
+use super::{CsrfOnly, Layout, redirect_with, render, render_invalid, safe_next};
 use crate::domain::{EmailAddress, FieldErrors, Language, OrgName, Password, PersonName, Role, TimeZoneName};
 use crate::mail::templates as emails;
 use crate::store::orgs::NewOrganization;
@@ -253,12 +253,6 @@ pub async fn login_submit(
             fail("The email or password is not right.".into())
         }
     }
-}
-
-#[derive(serde::Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
 }
 
 pub async fn logout(

@@ -1,7 +1,7 @@
 //! Administration of an organization: settings and logo, users, the mail outbox, background jobs.
 
 use super::account::{SET_PASSWORD_TTL_MS, languages};
-use super::{Layout, local_time, redirect_with, render, render_invalid};
+use super::{CsrfOnly, Layout, local_time, redirect_with, render, render_invalid};
 use crate::domain::{EmailAddress, FieldErrors, Language, OrgName, PersonName, Role, TimeZoneName};
 use crate::mail::templates as emails;
 use crate::store::orgs::{LOGO_MAX_BYTES, NewOrganization};
@@ -448,12 +448,6 @@ pub async fn jobs_list(
         statuses: ["queued", "running", "done", "dead"].into_iter().map(|s| (s, Some(s) == status)).collect(),
     };
     render(&page, &page.layout)
-}
-
-#[derive(serde::Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
 }
 
 pub async fn job_retry(

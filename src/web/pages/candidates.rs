@@ -1,7 +1,7 @@
 //! The candidate base: list (keyset pages, sortable), the name search fragment, create, view with timeline, edit,
 //! delete, CSV import.
 
-use super::{Layout, UPLOAD_LIMIT_BYTES, local_time, redirect_with, render, render_invalid};
+use super::{CsrfOnly, Layout, UPLOAD_LIMIT_BYTES, local_time, redirect_with, render, render_invalid};
 use crate::domain::FieldErrors;
 use crate::import::{self, ImportReport};
 use crate::store::StoreError;
@@ -348,12 +348,6 @@ pub async fn delete_confirm(
         c,
     };
     render(&page, &page.layout)
-}
-
-#[derive(serde::Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
 }
 
 pub async fn delete(

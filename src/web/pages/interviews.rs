@@ -1,7 +1,7 @@
 //! Manage video interviews: list, create, edit (questions added, removed and reordered without JavaScript), clone,
 //! delete.
 
-use super::{Layout, local_time, redirect_with, render, render_invalid};
+use super::{CsrfOnly, Layout, local_time, redirect_with, render, render_invalid};
 use crate::domain::{
     ANSWER_SECONDS_MAX, ANSWER_SECONDS_MIN, FieldErrors, InterviewInput, QuestionInput, RECORDING_CAP_SECONDS,
     TAKES_MAX,
@@ -436,12 +436,6 @@ pub async fn delete_confirm(
     let page =
         DeletePage { layout: Layout::new(&user, &csrf, &headers, "Delete video interview", "interviews"), interview };
     render(&page, &page.layout)
-}
-
-#[derive(serde::Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
 }
 
 pub async fn delete(

@@ -1,7 +1,7 @@
 //! Manage video interview invitations: the list (filters, search, sorts, keyset pages), the invitation form for an
 //! internal or an external candidate, and the row actions (resend, disable, delete, copy the candidate's link).
 
-use super::{Layout, local_time, redirect_with, render, render_invalid};
+use super::{CsrfOnly, Layout, local_time, redirect_with, render, render_invalid};
 use crate::domain::{Deadline, EmailAddress, FieldErrors, InvitationStatus, Language, today_in};
 use crate::mail::templates::{self as emails, InvitationEmail};
 use crate::store::candidates::{self, NewCandidate};
@@ -361,12 +361,6 @@ pub async fn create(
             .push_str(" That email already belonged to one of your candidates, so the invitation is on their record.");
     }
     Ok(redirect_with(&state, "/invitations", &message))
-}
-
-#[derive(serde::Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
 }
 
 /// Sends an open invitation's email again, with the same link. `Conflict` when it is no longer open.

@@ -89,6 +89,13 @@ impl axum::extract::OptionalFromRequestParts<AppState> for CurrentUser {
     }
 }
 
+/// A form that carries nothing but its CSRF token (confirmations, row actions).
+#[derive(serde::Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    pub csrf: String,
+}
+
 /// What every page's frame shows: who is signed in, the navigation, the CSRF token and a one-time message.
 pub struct Layout {
     pub title: String,
