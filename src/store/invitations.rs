@@ -289,13 +289,39 @@ pub async fn list(store: &Store, org_id: &str, filter: &ListFilter) -> StoreResu
         inner.push_str(&format!(" AND i.status IN ({})", list.join(", ")));
     }
     if let Some(q) = filter.candidate_query.as_deref().map(search_key).filter(|q| !q.is_empty()) {
-        let low = arg(q.clone(), &mut args);
-        let high = arg(format!("{q}\u{10FFFF}"), &mut args);
-        // Matching candidates come from the name indexes first; their invitations then by candidate.
-        inner.push_str(&format!(
-            " AND i.candidate_id IN (SELECT m.id FROM candidates m WHERE m.org_id = $1 AND \
-             ((m.full_key >= {low} AND m.full_key < {high}) OR (m.last_key >= {low} AND m.last_key < {high})))"
-        ));
+        // The candidates whose name matches, from the name indexes. When they are few, their invitations are read
+        // through the candidate index (a literal list steers both planners there); when they are many, walking the
+        // invitations in page order finds a page of matches quickly.
+        let upper = format!("{q}\u{10FFFF}");
+        let matched = sqlx::query(
+            "SELECT id FROM candidates WHERE org_id = $1 AND \
+             ((full_key >= $2 AND full_key < $3) OR (last_key >= $2 AND last_key < $3)) LIMIT 1001",
+        )
+        .bind(org_id)
+        .bind(&q)
+        .bind(&upper)
+        .fetch_all(store.read())
+        .await?;
+        if matched.is_empty() {
+            return Ok(Page { items: Vec::new(), next: None });
+        }
+        if matched.len() <= 1000 {
+            let list: Vec<String> = matched
+                .iter()
+                .map(|r| text(r, "id"))
+                .collect::<StoreResult<Vec<_>>>()?
+                .into_iter()
+                .map(|id| arg(id, &mut args))
+                .collect();
+            inner.push_str(&format!(" AND i.candidate_id IN ({})", list.join(", ")));
+        } else {
+            let low = arg(q.clone(), &mut args);
+            let high = arg(upper, &mut args);
+            inner.push_str(&format!(
+                " AND i.candidate_id IN (SELECT m.id FROM candidates m WHERE m.org_id = $1 AND \
+                 ((m.full_key >= {low} AND m.full_key < {high}) OR (m.last_key >= {low} AND m.last_key < {high})))"
+            ));
+        }
     }
     if let Some(id) = &filter.candidate_id {
         let p = arg(id.clone(), &mut args);
