@@ -1,4 +1,4 @@
-use super::{ApiJson, ApiQuery, ErrorBody};
+use super::{ApiJson, ApiQuery, ErrorBody, invalid};
 use crate::store::StoreError;
 use crate::store::candidates::{self, Candidate, Cursor, EventActor, NewCandidate, Sort};
 use crate::web::AppState;
@@ -56,12 +56,6 @@ pub struct ListParams {
     cursor: Option<String>,
     /// 1–200, default 50.
     limit: Option<i64>,
-}
-
-fn invalid(field: &'static str, message: &str) -> ApiError {
-    let mut errors = crate::domain::FieldErrors::new();
-    errors.push(field, message);
-    ApiError::validation(&errors)
 }
 
 fn email_taken() -> ApiError {

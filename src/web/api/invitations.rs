@@ -1,4 +1,4 @@
-use super::{ApiJson, ApiQuery, ErrorBody};
+use super::{ApiJson, ApiQuery, ErrorBody, invalid};
 use crate::domain::{Deadline, EmailAddress, FieldErrors, Language, today_in};
 use crate::store::StoreError;
 use crate::store::candidates::{self, NewCandidate};
@@ -6,12 +6,11 @@ use crate::store::invitations::{self, InvitationRow, Invitee, ListFilter, NewInv
 use crate::web::AppState;
 use crate::web::auth::ApiActor;
 use crate::web::error::{ApiError, ApiResult, PageError};
-use crate::web::pages::invitations::{invitation_job, resend_invitation, statuses_of};
+use crate::web::pages::invitations::{decode_after, encode_after, invitation_job, resend_invitation, statuses_of};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 pub struct ExternalCandidate {
@@ -58,12 +57,6 @@ pub struct ListParams {
     limit: Option<i64>,
 }
 
-fn invalid(field: &'static str, message: &str) -> ApiError {
-    let mut errors = FieldErrors::new();
-    errors.push(field, message);
-    ApiError::validation(&errors)
-}
-
 fn page_error(e: PageError) -> ApiError {
     match e {
         PageError::NotFound => ApiError::not_found(),
@@ -93,14 +86,7 @@ pub async fn list(
     }
     let after = match p.cursor.as_deref() {
         None => None,
-        Some(c) => {
-            let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(c)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .and_then(|s| s.split_once('.').and_then(|(k, id)| Some((k.parse::<i64>().ok()?, id.to_owned()))));
-            Some(decoded.ok_or_else(|| invalid("cursor", "This cursor is not valid."))?)
-        }
+        Some(c) => Some(decode_after(c).ok_or_else(|| invalid("cursor", "This cursor is not valid."))?),
     };
     let filter = ListFilter {
         statuses,
@@ -112,8 +98,7 @@ pub async fn list(
         limit,
     };
     let page = invitations::list(&state.store, &actor.org.id, &filter).await?;
-    let next_cursor =
-        page.next.map(|(k, id)| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{k}.{id}")));
+    let next_cursor = page.next.map(|(k, id)| encode_after(k, &id));
     Ok(Json(InvitationPage { items: page.items, next_cursor }))
 }
 

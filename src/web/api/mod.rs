@@ -63,6 +63,13 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// A 422 naming one field.
+pub(crate) fn invalid(field: &'static str, message: &str) -> ApiError {
+    let mut errors = crate::domain::FieldErrors::new();
+    errors.push(field, message);
+    ApiError::validation(&errors)
+}
+
 /// The body of every error answer.
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {

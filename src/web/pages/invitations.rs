@@ -64,11 +64,12 @@ pub fn statuses_of(filter: &str) -> Option<Vec<InvitationStatus>> {
     }
 }
 
-fn encode_after(k: i64, id: &str) -> String {
+/// A list position as an opaque cursor (the page's `after=` and the API's `cursor`).
+pub(crate) fn encode_after(k: i64, id: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{k}.{id}"))
 }
 
-fn decode_after(s: &str) -> Option<(i64, String)> {
+pub(crate) fn decode_after(s: &str) -> Option<(i64, String)> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).ok()?;
     let text = String::from_utf8(bytes).ok()?;
     let (k, id) = text.split_once('.')?;
