@@ -45,7 +45,6 @@ pub struct NewInvitation {
 
 /// What the invitation email is built from.
 pub struct EmailContext<'a> {
-    pub invitation_id: &'a str,
     pub token: &'a str,
     pub candidate_first_name: &'a str,
     pub interview_title: &'a str,
@@ -211,7 +210,6 @@ pub async fn create(
     .await?;
     let title = text(&interview, "title")?;
     let job = email(&EmailContext {
-        invitation_id: &id,
         token: &token,
         candidate_first_name: &first_name,
         interview_title: &title,
@@ -603,7 +601,6 @@ pub async fn update(
     if moved_later && new_status.is_open() {
         let token = invitation_token(link_key, id);
         let job = deadline_email(&EmailContext {
-            invitation_id: id,
             token: &token,
             candidate_first_name: &text(&row, "first_name")?,
             interview_title: &text(&row, "title")?,

@@ -2,7 +2,7 @@
 //! claim them with a lease (`UPDATE … WHERE id = (SELECT …) AND <still claimable> RETURNING`, which lets exactly one
 //! claimer win on both databases), retry with backoff and end `dead` after `max_attempts`, keeping the last error.
 
-use super::{Store, StoreError, StoreResult, int, new_id, opt_int, opt_text, text};
+use super::{Store, StoreError, StoreResult, int, new_id, opt_text, text};
 use sqlx::any::AnyRow;
 
 #[derive(Debug, Clone)]
@@ -131,14 +131,6 @@ pub async fn counts(store: &Store) -> StoreResult<Vec<(String, i64)>> {
     rows.iter().map(|r| Ok((text(r, "status")?, int(r, "n")?))).collect()
 }
 
-/// Whether any job is waiting or running, due or not.
-pub async fn any_unfinished(store: &Store) -> StoreResult<bool> {
-    let row = sqlx::query("SELECT id FROM jobs WHERE status IN ('queued', 'running') LIMIT 1")
-        .fetch_optional(store.read())
-        .await?;
-    Ok(row.is_some())
-}
-
 /// The organization's jobs, newest first; `status` filters when given.
 pub async fn list(store: &Store, org_id: &str, status: Option<&str>, limit: i64) -> StoreResult<Vec<Job>> {
     let rows = sqlx::query(&format!(
@@ -178,22 +170,4 @@ pub async fn purge_done(store: &Store, age_ms: i64) -> StoreResult<u64> {
         .execute(store.write())
         .await?;
     Ok(done.rows_affected())
-}
-
-/// Makes every waiting job due now (tests, and an admin's "retry now").
-pub async fn make_all_due(store: &Store) -> StoreResult<()> {
-    sqlx::query("UPDATE jobs SET run_at = $1 WHERE status = 'queued'")
-        .bind(store.now_ms())
-        .execute(store.write())
-        .await?;
-    Ok(())
-}
-
-pub async fn lease_until(store: &Store, id: &str) -> StoreResult<Option<i64>> {
-    let row = sqlx::query("SELECT lease_until FROM jobs WHERE id = $1")
-        .bind(id)
-        .fetch_optional(store.read())
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    opt_int(&row, "lease_until")
 }

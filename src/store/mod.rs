@@ -136,6 +136,11 @@ impl Store {
         self.clock.now_ms()
     }
 
+    /// The clock's now as an instant.
+    pub fn now(&self) -> jiff::Timestamp {
+        jiff::Timestamp::from_millisecond(self.now_ms()).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+    }
+
     pub(crate) fn read(&self) -> &AnyPool {
         &self.read
     }

@@ -14,6 +14,13 @@ pub struct Organization {
     pub created_at: i64,
 }
 
+impl Organization {
+    /// The organization's time zone (UTC if the stored name is no longer known).
+    pub fn tz(&self) -> jiff::tz::TimeZone {
+        jiff::tz::TimeZone::get(&self.timezone).unwrap_or(jiff::tz::TimeZone::UTC)
+    }
+}
+
 pub struct NewOrganization {
     pub name: OrgName,
     pub timezone: TimeZoneName,

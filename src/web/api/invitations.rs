@@ -119,8 +119,8 @@ pub async fn create(
         Some(Ok(k)) if !k.is_empty() && k.len() <= 100 => Some(format!("api:{k}")),
         Some(_) => return Err(invalid("Idempotency-Key", "Use 1 to 100 visible characters.")),
     };
-    let tz = jiff::tz::TimeZone::get(&actor.org.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
-    let now = jiff::Timestamp::from_millisecond(state.store.now_ms()).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let tz = actor.org.tz();
+    let now = state.store.now();
     let mut errors = FieldErrors::new();
     let (invitee, default_email) = match (&body.candidate_id, &body.candidate) {
         (Some(id), None) => {

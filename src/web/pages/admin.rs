@@ -333,7 +333,7 @@ pub async fn outbox_list(
     csrf: CsrfToken,
     headers: HeaderMap,
 ) -> PageResult {
-    let tz = &admin.actor.org.timezone;
+    let tz = &admin.actor.org.tz();
     let mails = mail_log::list(&state.store, &admin.actor.org.id, 500)
         .await?
         .into_iter()
@@ -378,7 +378,7 @@ pub async fn outbox_view(
     let srcdoc = format!("<base target=\"_blank\">{}", mail.html);
     let page = OutboxMailPage {
         layout: Layout::new(&admin, &csrf, &headers, mail.subject.clone(), "outbox"),
-        sent_at: local_time(mail.sent_at, &admin.actor.org.timezone),
+        sent_at: local_time(mail.sent_at, &admin.actor.org.tz()),
         text_html: linkify(&mail.text),
         mail,
         srcdoc,
@@ -427,7 +427,7 @@ pub async fn jobs_list(
         "queued" | "running" | "done" | "dead" => Some(q.status.as_str()),
         _ => None,
     };
-    let tz = &admin.actor.org.timezone;
+    let tz = &admin.actor.org.tz();
     let jobs = jobs::list(&state.store, &admin.actor.org.id, status, 200)
         .await?
         .into_iter()

@@ -26,7 +26,7 @@ pub struct CandidateRow {
     pub created: String,
 }
 
-fn row(c: Candidate, tz: &str) -> CandidateRow {
+fn row(c: Candidate, tz: &jiff::tz::TimeZone) -> CandidateRow {
     CandidateRow {
         name: format!("{} {}", c.first_name, c.last_name),
         created: local_time(c.created_at, tz),
@@ -82,7 +82,10 @@ pub async fn list(
     };
     let page = ListPage {
         layout: Layout::new(&user, &csrf, &headers, "Candidates", "candidates"),
-        rows: rows.into_iter().map(|c| row(c, &org.timezone)).collect(),
+        rows: {
+            let tz = org.tz();
+            rows.into_iter().map(|c| row(c, &tz)).collect()
+        },
         q: q.q,
         sort: sort.as_str(),
         next,
@@ -254,19 +257,20 @@ pub async fn view(
     Path(id): Path<String>,
 ) -> PageResult {
     let org = &user.actor.org;
+    let tz = org.tz();
     let c = candidates::get(&state.store, &org.id, &id).await?;
     let events = candidates::timeline(&state.store, &org.id, &id)
         .await?
         .into_iter()
         .map(|e| EventRow {
-            when: local_time(e.created_at, &org.timezone),
+            when: local_time(e.created_at, &tz),
             actor: e.actor,
             what: describe_event(&e.kind, &e.detail),
         })
         .collect();
     let page = ViewPage {
         layout: Layout::new(&user, &csrf, &headers, c.full_name(), "candidates"),
-        created: local_time(c.created_at, &org.timezone),
+        created: local_time(c.created_at, &tz),
         c,
         events,
     };

@@ -32,7 +32,7 @@ struct ListPage {
 }
 
 pub async fn list(State(state): State<AppState>, user: CurrentUser, csrf: CsrfToken, headers: HeaderMap) -> PageResult {
-    let tz = &user.actor.org.timezone;
+    let tz = &user.actor.org.tz();
     let rows = interviews::list(&state.store, &user.actor.org.id)
         .await?
         .into_iter()

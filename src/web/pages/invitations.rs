@@ -100,6 +100,7 @@ pub async fn list(
         limit: 50,
     };
     let page = invitations::list(&state.store, &org.id, &filter).await?;
+    let tz = org.tz();
     let rows = page
         .items
         .into_iter()
@@ -109,8 +110,8 @@ pub async fn list(
                 status: status.map(InvitationStatus::label).unwrap_or("?"),
                 open: status.is_some_and(InvitationStatus::is_open),
                 status_key: i.status,
-                sent: local_time(i.sent_at, &org.timezone),
-                answered: i.answered_at.map(|t| local_time(t, &org.timezone)).unwrap_or_default(),
+                sent: local_time(i.sent_at, &tz),
+                answered: i.answered_at.map(|t| local_time(t, &tz)).unwrap_or_default(),
                 id: i.id,
                 candidate_id: i.candidate_id,
                 candidate: i.candidate_name,
@@ -192,7 +193,7 @@ async fn form_page(
     let org = &user.actor.org;
     let external = form.to == "external";
     let interviews = interviews::list(&state.store, &org.id).await?.into_iter().map(|i| (i.id, i.name)).collect();
-    let tz = jiff::tz::TimeZone::get(&org.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let tz = org.tz();
     let title = if external { "Invite an external candidate" } else { "Invite a candidate" };
     Ok(FormPage {
         layout: Layout::new(user, csrf, headers, title, "invitations"),
@@ -202,11 +203,7 @@ async fn form_page(
         languages: super::account::languages(),
         interviews,
         user_email: user.actor.user.email.clone(),
-        today: today_in(
-            &tz,
-            jiff::Timestamp::from_millisecond(state.store.now_ms()).unwrap_or(jiff::Timestamp::UNIX_EPOCH),
-        )
-        .to_string(),
+        today: today_in(&tz, state.store.now()).to_string(),
         timezone: org.timezone.clone(),
     })
 }
@@ -293,8 +290,8 @@ pub async fn create(
 ) -> PageResult {
     csrf.verify(&form.csrf)?;
     let actor = &user.actor;
-    let tz = jiff::tz::TimeZone::get(&actor.org.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
-    let now = jiff::Timestamp::from_millisecond(state.store.now_ms()).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let tz = actor.org.tz();
+    let now = state.store.now();
     let mut errors = FieldErrors::new();
     let invitee = if form.to == "external" {
         match NewCandidate::parse(&form.first_name, &form.last_name, &form.email, None, None) {
@@ -378,7 +375,6 @@ pub(crate) async fn resend_invitation(
     let language = Language::parse("language", &inv.language).unwrap_or(Language::En);
     let token = invitation_token(&state.link_key, &inv.id);
     let ctx = invitations::EmailContext {
-        invitation_id: &inv.id,
         token: &token,
         candidate_first_name: &candidate.first_name,
         interview_title: &interview.title,
@@ -552,8 +548,8 @@ pub(crate) async fn apply_edit(
     deadline: &str,
     notify_me: bool,
 ) -> Result<Result<invitations::Updated, FieldErrors>, StoreError> {
-    let tz = jiff::tz::TimeZone::get(&actor.org.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
-    let now = jiff::Timestamp::from_millisecond(state.store.now_ms()).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let tz = actor.org.tz();
+    let now = state.store.now();
     let mut errors = FieldErrors::new();
     let email = errors.check(EmailAddress::parse("email", email));
     let language = errors.check(Language::parse("language", language));

@@ -169,11 +169,11 @@ pub fn redirect_with(state: &AppState, to: &str, message: &str) -> Response {
     res
 }
 
-/// A time as people read it, in the organization's time zone: `2026-11-26 14:05`.
-pub fn local_time(ms: i64, timezone: &str) -> String {
-    let tz = jiff::tz::TimeZone::get(timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+/// A time as people read it, in the organization's time zone (`Organization::tz`, looked up once per page):
+/// `2026-11-26 14:05`.
+pub fn local_time(ms: i64, tz: &jiff::tz::TimeZone) -> String {
     match jiff::Timestamp::from_millisecond(ms) {
-        Ok(t) => t.to_zoned_datetime(tz).strftime("%Y-%m-%d %H:%M").to_string(),
+        Ok(t) => t.to_zoned_datetime(tz.clone()).strftime("%Y-%m-%d %H:%M").to_string(),
         Err(_) => String::new(),
     }
 }
