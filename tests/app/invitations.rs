@@ -613,3 +613,42 @@ async fn invitations_list_filters_sorts_and_pages(db: Db) {
 }
 
 both!(invitations_list_filters_sorts_and_pages);
+
+/// Another organization's user gets 404 on every invitation page with this organization's ids, and changes nothing.
+async fn another_organization_cannot_touch_invitations(db: Db) {
+    let mut app = TestApp::spawn(db).await;
+    let a = app.create_org_admin("Org A", "a@a.example").await;
+    let b = app.create_org_admin("Org B", "b@b.example").await;
+    let token = app.api_token(&a).await;
+    let interview = demo_interview_id(&app, &a).await;
+    let created: serde_json::Value = app
+        .api(reqwest::Method::POST, "/invitations", &token)
+        .json(&serde_json::json!({"candidate": {"first_name": "Secret", "last_name": "Person", "email": "s@a.example"}, "interview_id": interview, "deadline": in_days(&app, 2)}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    app.new_browser();
+    app.login(&b).await;
+    for path in
+        [format!("/invitations/{id}/edit"), format!("/invitations/{id}/delete"), format!("/invitations/{id}/link")]
+    {
+        assert_eq!(app.get(&path).await.status(), StatusCode::NOT_FOUND, "GET {path}");
+    }
+    for path in
+        [format!("/invitations/{id}/resend"), format!("/invitations/{id}/disable"), format!("/invitations/{id}/delete")]
+    {
+        assert_eq!(app.post_form(&path, &[]).await.status(), StatusCode::NOT_FOUND, "POST {path}");
+    }
+    let edit = [("email", "x@b.example"), ("language", "en"), ("deadline", "2099-01-01")];
+    assert_eq!(app.post_form(&format!("/invitations/{id}/edit"), &edit).await.status(), StatusCode::NOT_FOUND);
+    assert!(!app.get_html("/invitations?status=any").await.contains("Secret"));
+    let still = candor::store::invitations::get(&app.store, &a.org_id, &id).await.unwrap();
+    assert_eq!((still.status.as_str(), still.email.as_str()), ("pending", "s@a.example"));
+    assert_eq!(app.run_pending_jobs().await, 1, "only A's own invitation email, no resend");
+}
+
+both!(another_organization_cannot_touch_invitations);
