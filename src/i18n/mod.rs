@@ -1,6 +1,9 @@
 //! What Candor says to candidates, in each language the invitation form offers. Placeholders in braces
 //! (`{org}`, `{name}` …) are filled by [`fill`]; the results go through askama, which escapes them.
 
+mod candidate;
+pub use candidate::{CandidateTexts, candidate_texts, recorded_what};
+
 use crate::domain::Language;
 use jiff::civil::Date;
 

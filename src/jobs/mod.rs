@@ -11,6 +11,8 @@ use tracing::Instrument;
 pub const LEASE_MS: i64 = 5 * 60 * 1000;
 /// How often a worker expires invitations whose deadline has passed.
 pub const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(60);
+/// How many due jobs one claim loop takes at a time.
+pub const CLAIM_BATCH: usize = 8;
 /// How often an idle worker looks for due jobs.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
 
@@ -34,9 +36,22 @@ impl Worker {
 
     /// Claims and runs one due job; `false` when none was due.
     pub async fn run_one(&self) -> anyhow::Result<bool> {
-        let Some(job) = store::jobs::claim(&self.store, LEASE_MS).await? else {
-            return Ok(false);
-        };
+        Ok(self.run_batch(1).await? > 0)
+    }
+
+    /// Claims up to `max` due jobs in one statement and runs them concurrently; returns how many ran. Batches keep
+    /// the claims (a write each) from becoming the bottleneck when many emails are queued at once.
+    pub async fn run_batch(&self, max: usize) -> anyhow::Result<usize> {
+        let jobs = store::jobs::claim_many(&self.store, LEASE_MS, max).await?;
+        let n = jobs.len();
+        let results = futures_util::future::join_all(jobs.into_iter().map(|job| self.run_claimed(job))).await;
+        for r in results {
+            r?;
+        }
+        Ok(n)
+    }
+
+    async fn run_claimed(&self, job: Job) -> anyhow::Result<()> {
         let span = tracing::info_span!("job", job_id = %job.id, kind = %job.kind, org_id = job.org_id.as_deref().unwrap_or(""), attempt = job.attempts);
         let result = if job.attempts > job.max_attempts {
             Err(anyhow::anyhow!("gave up after {} attempts (lease expired)", job.max_attempts))
@@ -59,7 +74,7 @@ impl Worker {
             }
         };
         metrics::counter!("candor_jobs_total", "kind" => job.kind.clone(), "outcome" => outcome).increment(1);
-        Ok(true)
+        Ok(())
     }
 
     /// Periodic upkeep: expires invitations whose deadline has passed. Safe on any number of nodes at once.
@@ -119,8 +134,8 @@ impl Worker {
             if *shutdown.borrow() {
                 break;
             }
-            let idle = match self.run_one().await {
-                Ok(ran) => !ran,
+            let idle = match self.run_batch(CLAIM_BATCH).await {
+                Ok(ran) => ran == 0,
                 Err(e) => {
                     tracing::error!(error = %format!("{e:#}"), "worker cannot reach the job table");
                     true

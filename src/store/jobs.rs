@@ -1,6 +1,6 @@
 //! The durable job table. Jobs are inserted in the transaction of the change that causes them; workers on any node
-//! claim them with a lease (`UPDATE … WHERE id = (SELECT …) AND <still claimable> RETURNING`, which lets exactly one
-//! claimer win on both databases), retry with backoff and end `dead` after `max_attempts`, keeping the last error.
+//! claim them in small batches with a lease (`UPDATE … WHERE id IN (SELECT … LIMIT n) AND <still claimable>
+//! RETURNING`, which lets exactly one claimer win each job on both databases), retry with backoff and end `dead` after `max_attempts`, keeping the last error.
 
 use super::{Store, StoreError, StoreResult, int, new_id, opt_text, text};
 use sqlx::any::AnyRow;
@@ -74,21 +74,44 @@ pub async fn enqueue(conn: &mut sqlx::AnyConnection, store: &Store, job: &NewJob
 
 /// Claims the job that has waited longest among those due (queued and due, or running with an expired lease).
 pub async fn claim(store: &Store, lease_ms: i64) -> StoreResult<Option<Job>> {
+    Ok(claim_many(store, lease_ms, 1).await?.into_iter().next())
+}
+
+/// Claims up to `max` due jobs, oldest first: those whose lease expired (a crashed worker's), then queued ones that
+/// are due. Each kind is one index walk — an `OR` of the two made both databases read and sort every due job on
+/// every claim, which grew with the queue.
+pub async fn claim_many(store: &Store, lease_ms: i64, max: usize) -> StoreResult<Vec<Job>> {
     let now = store.now_ms();
-    let claimable = "((status = 'queued' AND run_at <= $2) OR (status = 'running' AND lease_until < $2))";
-    // On PostgreSQL concurrent claimers skip rows another one is taking, instead of all racing for the same row
-    // (where the losers would see "nothing due" and sleep). SQLite runs one write at a time anyway.
-    let skip_locked = match store.backend() {
-        super::Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-        super::Backend::Sqlite => "",
-    };
-    let sql = format!(
-        "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = $1, updated_at = $2 \
-         WHERE id = (SELECT id FROM jobs WHERE {claimable} ORDER BY run_at, id LIMIT 1{skip_locked}) AND {claimable} \
-         RETURNING {COLUMNS}"
-    );
-    let row = sqlx::query(&sql).bind(now + lease_ms).bind(now).fetch_optional(store.write()).await?;
-    row.map(|r| from_row(&r)).transpose()
+    let mut jobs = Vec::new();
+    for (claimable, order) in [
+        ("status = 'running' AND lease_until < $2", "lease_until, id"),
+        ("status = 'queued' AND run_at <= $2", "run_at, id"),
+    ] {
+        let left = max.saturating_sub(jobs.len());
+        if left == 0 {
+            break;
+        }
+        let set = "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = $1, updated_at = $2";
+        let pick = format!("SELECT id FROM jobs WHERE {claimable} ORDER BY {order} LIMIT {left}");
+        let sql = match store.backend() {
+            // Concurrent claimers skip rows another one is taking instead of all racing for the same rows. The pick
+            // is materialized first: as a plain `IN (…)` subquery PostgreSQL may run it again for every row it
+            // updates, and a `LIMIT` with `SKIP LOCKED` then claims far more than `left`.
+            super::Backend::Postgres => format!(
+                "WITH due AS MATERIALIZED ({pick} FOR UPDATE SKIP LOCKED) \
+                 {set} FROM due WHERE jobs.id = due.id AND {claimable} RETURNING {returning}",
+                returning = COLUMNS.split(", ").map(|c| format!("jobs.{c}")).collect::<Vec<_>>().join(", ")
+            ),
+            // SQLite runs one write at a time.
+            super::Backend::Sqlite => format!("{set} WHERE id IN ({pick}) AND {claimable} RETURNING {COLUMNS}"),
+        };
+        let rows = sqlx::query(&sql).bind(now + lease_ms).bind(now).fetch_all(store.write()).await?;
+        for row in &rows {
+            jobs.push(from_row(row)?);
+        }
+    }
+    jobs.sort_by(|a, b| (a.run_at, &a.id).cmp(&(b.run_at, &b.id)));
+    Ok(jobs)
 }
 
 pub async fn complete(store: &Store, id: &str) -> StoreResult<()> {

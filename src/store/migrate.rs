@@ -21,6 +21,18 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/common/0003_invitations.sql"),
         include_str!("../../migrations/common/0003_invitations.sql"),
     ),
+    (
+        4,
+        "job claims",
+        include_str!("../../migrations/common/0004_job_claims.sql"),
+        include_str!("../../migrations/common/0004_job_claims.sql"),
+    ),
+    (
+        5,
+        "answers",
+        include_str!("../../migrations/common/0005_answers.sql"),
+        include_str!("../../migrations/common/0005_answers.sql"),
+    ),
 ];
 
 /// Brings the schema up to date. Safe to run from several nodes at once: on PostgreSQL the nodes queue on an advisory

@@ -4,6 +4,7 @@
 //! (the trigram index behind the name search, the migration DDL, the migration lock) the code branches on
 //! [`Backend`]. Times are Unix milliseconds in `BIGINT` columns; ids are UUIDv7 text.
 
+pub mod answering;
 pub mod candidates;
 pub mod interviews;
 pub mod invitations;

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod candidate;
 pub mod error;
 pub mod pages;
 
@@ -54,6 +55,7 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.config.body_limit;
     Router::new()
         .merge(pages::routes())
+        .merge(candidate::routes())
         .nest("/api/v1", api::routes())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
@@ -113,6 +115,7 @@ fn route_label(path: &str) -> &'static str {
     let mut parts = path.trim_start_matches('/').split('/');
     match (parts.next().unwrap_or(""), parts.next()) {
         ("api", _) => "/api/v1",
+        ("i", _) => "/i/*",
         ("candidates", None) => "/candidates",
         ("candidates", Some("suggest")) => "/candidates/suggest",
         ("candidates", Some(_)) => "/candidates/*",

@@ -114,6 +114,12 @@ async fn invite_an_internal_candidate(db: Db) {
     let (org, inv) = candor::store::invitations::by_token(&app.store, token).await.unwrap().expect("the link is valid");
     assert_eq!((org.as_str(), inv.status.as_str(), inv.language.as_str()), (user.org_id.as_str(), "pending", "fi"));
     assert!(inv.bcc_me && inv.notify_me);
+    // The link opens the candidate's page, in Finnish, for someone with no account.
+    let (candidate_browser, _) = crate::helpers::browser();
+    let opened = candidate_browser.get(&link).send().await.unwrap();
+    assert_eq!(opened.status(), StatusCode::OK);
+    let opened = opened.text().await.unwrap();
+    assert!(opened.contains("Getting to know you") && opened.contains("Aloita nyt"), "{opened}");
 
     // The candidate's timeline shows the invitation at once.
     let view = app.get_html(&format!("/candidates/{candidate_id}")).await;

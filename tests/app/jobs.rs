@@ -21,14 +21,20 @@ async fn exactly_one_claimer_wins(db: Db) {
     for i in 0..40 {
         enqueue(&app, NewJob::new("noop", None, serde_json::json!({ "i": i }))).await;
     }
-    // Four claimers race for forty jobs: every job is claimed once, none twice.
+    // Four claimers race for forty jobs, two one at a time and two in batches of three: every job is claimed once,
+    // none twice, and a batch is never larger than asked for.
     let mut handles = Vec::new();
-    for _ in 0..4 {
+    for c in 0..4 {
         let store = app.store.clone();
         handles.push(tokio::spawn(async move {
             let mut mine = Vec::new();
-            while let Some(job) = jobs::claim(&store, 60_000).await.unwrap() {
-                mine.push(job.id);
+            loop {
+                let batch = jobs::claim_many(&store, 60_000, if c % 2 == 0 { 1 } else { 3 }).await.unwrap();
+                assert!(batch.len() <= if c % 2 == 0 { 1 } else { 3 }, "claimed {} jobs", batch.len());
+                if batch.is_empty() {
+                    break;
+                }
+                mine.extend(batch.into_iter().map(|j| j.id));
             }
             mine
         }));

@@ -5,6 +5,7 @@ mod helpers;
 
 mod accounts;
 mod api;
+mod candidate;
 mod candidates;
 mod cli;
 mod health;
