@@ -1,9 +1,11 @@
-//! Benchmark of invitations: 10,000 invitations through the API delivered to a real SMTP server (aiosmtpd) on
+//! Benchmark of invitations: 10,000 invitations through the API delivered to a real SMTP server (aiosmtpd with the
+//! lean handler of bench/smtp_sink.py) on
 //! loopback — time until the last is delivered, messages/s, duplicates — and the invitations list page with 100,000
 //! invitations under a steady 200 requests/s — p50/p99 — on SQLite and on PostgreSQL. Writes bench/RESULTS.md.
 //!
 //! Run: `cargo bench --bench invitations` (needs python3 with aiosmtpd: `pip install aiosmtpd`).
-//! BENCH_INVITATIONS (default 10000), BENCH_LIST_ROWS (default 100000), BENCH_DATABASE_URL as for `typeahead`.
+//! BENCH_INVITATIONS (default 10000), BENCH_LIST_ROWS (default 100000), BENCH_DATABASE_URL as for `typeahead`,
+//! BENCH_BACKENDS (`sqlite,postgres`), BENCH_KEEP=1 to keep the PostgreSQL database afterwards.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::HashSet;
@@ -60,12 +62,13 @@ async fn bench(name: &'static str, database_url: Option<String>, dir: PathBuf, n
     let smtp_port = free_port();
     let _smtp = Killed(
         Command::new("python3")
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{smtp_port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/smtp_sink.py"))
+            .arg(format!("127.0.0.1:{smtp_port}"))
             .arg(&maildir)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("python3 -m aiosmtpd (pip install aiosmtpd)"),
+            .expect("python3 bench/smtp_sink.py (pip install aiosmtpd)"),
     );
     wait_port(smtp_port).await;
     let env = |c: &mut Command| {
@@ -182,9 +185,9 @@ async fn bench(name: &'static str, database_url: Option<String>, dir: PathBuf, n
              bcc_me, notify_me, status, token_hash, idempotency_key, created_at, updated_at, sent_at, started_at, answered_at) \
              WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM k WHERE n < {copies}) \
              SELECT i.id || '-' || k.n, i.org_id, i.candidate_id, i.interview_id, i.invited_by, i.email, i.language, i.deadline, \
-             i.closes_at - k.n * 86400000, i.bcc_me, i.notify_me, \
+             i.closes_at - k.n * CAST(86400000 AS BIGINT), i.bcc_me, i.notify_me, \
              CASE k.n % 5 WHEN 0 THEN 'pending' WHEN 1 THEN 'in_progress' WHEN 2 THEN 'answered' WHEN 3 THEN 'expired' ELSE 'disabled' END, \
-             i.token_hash || '-' || k.n, NULL, i.created_at - k.n * 1000, i.updated_at, i.sent_at, NULL, \
+             i.token_hash || '-' || k.n, NULL, i.created_at - k.n * CAST(1000 AS BIGINT), i.updated_at, i.sent_at, NULL, \
              CASE k.n % 5 WHEN 2 THEN i.created_at ELSE NULL END FROM invitations i, k"
         ))
         .execute(&pool)
@@ -273,7 +276,7 @@ fn write_results(n: usize, list_rows: usize, figures: &[Figures]) {
     let mut s = String::from("<!-- invitations:begin -->\n## Invitations: delivery and the list under load\n\n");
     s.push_str(&format!(
         "Command: `cargo bench --bench invitations` (BENCH_INVITATIONS={n}, BENCH_LIST_ROWS={list_rows}). Date: {date}. Machine: {} cores, release build, \
-         everything on loopback: `candor serve` (one node, its own worker), aiosmtpd as the SMTP server, PostgreSQL local.\n\n",
+         everything on loopback: `candor serve` (one node, its own worker), aiosmtpd (bench/smtp_sink.py: writes each message unparsed) as the SMTP server, PostgreSQL local.\n\n",
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
     ));
     s.push_str("Invitations created by `POST /api/v1/invitations` (external candidates, 16 concurrent clients, Idempotency-Key each), delivered by the worker over SMTP:\n\n");
@@ -325,10 +328,23 @@ fn main() {
         sqlx::query("CREATE DATABASE candor_bench_inv").execute(&mut conn).await.unwrap();
         let pg = format!("{}/candor_bench_inv", admin.rsplit_once('/').unwrap().0);
         sqlx::any::install_default_drivers();
-        let sqlite = bench("SQLite", None, dir.join("inv-sqlite"), n, list_rows).await;
-        let postgres = bench("PostgreSQL", Some(pg), dir.join("inv-pg"), n, list_rows).await;
-        sqlx::query("DROP DATABASE IF EXISTS candor_bench_inv WITH (FORCE)").execute(&mut conn).await.unwrap();
-        vec![sqlite, postgres]
+        // BENCH_BACKENDS=sqlite or =postgres runs one; BENCH_KEEP=1 keeps the PostgreSQL database for a look.
+        let backends = std::env::var("BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".to_owned());
+        let mut figures = Vec::new();
+        if backends.contains("sqlite") {
+            figures.push(bench("SQLite", None, dir.join("inv-sqlite"), n, list_rows).await);
+        }
+        if backends.contains("postgres") {
+            figures.push(bench("PostgreSQL", Some(pg), dir.join("inv-pg"), n, list_rows).await);
+        }
+        if std::env::var("BENCH_KEEP").is_err() {
+            sqlx::query("DROP DATABASE IF EXISTS candor_bench_inv WITH (FORCE)").execute(&mut conn).await.unwrap();
+        }
+        figures
     });
-    write_results(n, list_rows, &figures);
+    if figures.len() == 2 {
+        write_results(n, list_rows, &figures);
+    } else {
+        eprintln!("one database only: bench/RESULTS.md is left as it was");
+    }
 }

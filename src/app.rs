@@ -3,6 +3,7 @@
 use crate::config::Config;
 use crate::jobs::Worker;
 use crate::mail::Mailer;
+use crate::media::MediaStore;
 use crate::store::{self, Store, sessions};
 use crate::web::{self, AppState, Inner};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -45,7 +46,8 @@ impl Application {
             None => format!("http://{}:{port}", config.listen.ip()),
         };
         let mailer = Mailer::from_config(&config)?;
-        let worker = Worker::new(store.clone(), mailer, config.mail_from.clone());
+        let media = MediaStore::local(&config.data_dir.join("media"))?;
+        let worker = Worker::new(store.clone(), mailer, config.mail_from.clone(), media.clone());
         let link_key = config.link_key()?;
         let state = AppState(Arc::new(Inner {
             link_key,
@@ -53,6 +55,7 @@ impl Application {
             base_url,
             metrics: metrics_handle()?,
             store,
+            media,
             config,
             worker,
         }));

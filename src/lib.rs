@@ -11,6 +11,7 @@ pub mod i18n;
 pub mod import;
 pub mod jobs;
 pub mod mail;
+pub mod media;
 pub mod store;
 pub mod web;
 

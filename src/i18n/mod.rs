@@ -2,7 +2,9 @@
 //! (`{org}`, `{name}` …) are filled by [`fill`]; the results go through askama, which escapes them.
 
 mod candidate;
+mod recorder;
 pub use candidate::{CandidateTexts, candidate_texts, recorded_what};
+pub use recorder::{RecorderTexts, recorder_texts};
 
 use crate::domain::Language;
 use jiff::civil::Date;

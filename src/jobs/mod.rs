@@ -2,6 +2,7 @@
 //! exponential backoff until it is dead. Any number of workers, on any number of nodes, may run at once.
 
 use crate::mail::{self, Mailer, OutgoingEmail};
+use crate::media::MediaStore;
 use crate::store::{self, Store, jobs::Job};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -21,6 +22,7 @@ pub struct Worker {
     store: Store,
     mailer: Mailer,
     mail_from: String,
+    media: MediaStore,
 }
 
 /// The delay before attempt `attempts + 1`: 5 s, 10 s, 20 s … capped at one hour.
@@ -30,8 +32,8 @@ pub fn backoff_ms(attempts: i64) -> i64 {
 }
 
 impl Worker {
-    pub fn new(store: Store, mailer: Mailer, mail_from: String) -> Self {
-        Self { store, mailer, mail_from }
+    pub fn new(store: Store, mailer: Mailer, mail_from: String, media: MediaStore) -> Self {
+        Self { store, mailer, mail_from, media }
     }
 
     /// Claims and runs one due job; `false` when none was due.
@@ -77,12 +79,16 @@ impl Worker {
         Ok(())
     }
 
-    /// Periodic upkeep: expires invitations whose deadline has passed. Safe on any number of nodes at once.
+    /// Periodic upkeep: expires invitations whose deadline has passed and uploads left unfinished too long. Safe on any number of nodes at once.
     pub async fn run_maintenance(&self) -> anyhow::Result<()> {
         let expired = store::invitations::expire_due(&self.store).await?;
         if expired > 0 {
             tracing::info!(expired, "invitations expired");
             metrics::counter!("candor_invitations_expired_total").increment(expired as u64);
+        }
+        let uploads = store::takes::discard_expired(&self.store).await?;
+        if uploads > 0 {
+            tracing::info!(uploads, "unfinished uploads expired");
         }
         Ok(())
     }
@@ -120,6 +126,17 @@ impl Worker {
                 )
                 .await?;
                 Ok(true)
+            }
+            store::takes::DELETE_MEDIA => {
+                #[derive(serde::Deserialize)]
+                struct Payload {
+                    keys: Vec<String>,
+                }
+                let payload: Payload = serde_json::from_str(&job.payload)?;
+                for key in &payload.keys {
+                    self.media.delete(key).await?;
+                }
+                Ok(false)
             }
             other => anyhow::bail!("unknown job kind {other:?}"),
         }

@@ -166,3 +166,61 @@ fn invitation_email(e: &InvitationEmail, extended: bool) -> askama::Result<Outgo
         .render()?,
     })
 }
+
+#[derive(Template)]
+#[template(path = "emails/candidate_update.html")]
+struct CandidateUpdateHtml<'a> {
+    name: &'a str,
+    message: &'a str,
+    action: &'a str,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "emails/candidate_update.txt")]
+struct CandidateUpdateText<'a> {
+    name: &'a str,
+    message: &'a str,
+    action: &'a str,
+    link: &'a str,
+}
+
+/// What a candidate did, for the *Notify me* email.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CandidateUpdate {
+    Completed,
+    Withdrew,
+}
+
+/// The *Notify me* email to the inviting user: the candidate completed the interview (with a direct link to it) or
+/// withdrew.
+pub fn candidate_update(
+    to: &str,
+    user_name: &str,
+    candidate: &str,
+    interview_title: &str,
+    what: CandidateUpdate,
+    link: &str,
+) -> askama::Result<OutgoingEmail> {
+    let (subject, message, action) = match what {
+        CandidateUpdate::Completed => (
+            format!("{candidate} completed the video interview “{interview_title}”"),
+            format!("{candidate} has answered every question of “{interview_title}”."),
+            "Watch the answers",
+        ),
+        CandidateUpdate::Withdrew => (
+            format!("{candidate} withdrew from the video interview “{interview_title}”"),
+            format!("{candidate} has withdrawn from “{interview_title}” and will not answer it."),
+            "Open the invitation",
+        ),
+    };
+    Ok(OutgoingEmail {
+        to: vec![to.to_owned()],
+        cc: vec![],
+        bcc: vec![],
+        reply_to: None,
+        subject,
+        html: CandidateUpdateHtml { name: user_name, message: &message, action, link }.render()?,
+        text: CandidateUpdateText { name: user_name, message: &message, action, link }.render()?,
+    })
+}

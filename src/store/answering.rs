@@ -126,3 +126,193 @@ pub async fn consent(store: &Store, link: &Link) -> StoreResult<()> {
     tx.commit().await?;
     Ok(())
 }
+
+/// Where the candidate stands on one question.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct QuestionProgress {
+    pub question_id: String,
+    /// Takes begun so far (an interrupted take still counts).
+    pub takes_used: i64,
+    pub kept: bool,
+}
+
+/// The candidate's progress, per question that has an answer.
+pub async fn progress(store: &Store, invitation_id: &str) -> StoreResult<Vec<QuestionProgress>> {
+    let rows = sqlx::query("SELECT question_id, takes_used, kept_take_id FROM answers WHERE invitation_id = $1")
+        .bind(invitation_id)
+        .fetch_all(store.read())
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(QuestionProgress {
+                question_id: text(r, "question_id")?,
+                takes_used: int(r, "takes_used")?,
+                kept: super::opt_text(r, "kept_take_id")?.is_some(),
+            })
+        })
+        .collect()
+}
+
+/// What keeping a take led to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kept {
+    /// That was the last question: the invitation is Answered.
+    pub completed: bool,
+}
+
+/// What the Notify-me email is built from.
+pub struct CompletedContext<'a> {
+    pub invitation_id: &'a str,
+    pub user_email: &'a str,
+    pub user_name: &'a str,
+    pub candidate_name: &'a str,
+}
+
+/// Keeps a complete take as the answer to its question (with the candidate's notes), in one transaction. When every
+/// question is answered the invitation becomes Answered (timeline event), and with *Notify me* the inviting user's
+/// email is queued. `grace_ms`: how long after the deadline a take that had started may still be kept.
+/// Refusals: `NotFound` (no such take of this question), `Conflict("take_incomplete")`, `Conflict("answer_kept")`,
+/// `Conflict("invitation_status")`.
+pub async fn keep(
+    store: &Store,
+    link: &Link,
+    question_id: &str,
+    take_id: &str,
+    notes: Option<&str>,
+    grace_ms: i64,
+    notify: impl FnOnce(&CompletedContext) -> Result<super::jobs::NewJob, String>,
+) -> StoreResult<Kept> {
+    let now = store.now_ms();
+    let mut tx = store.begin().await?;
+    let inv = sqlx::query(
+        "SELECT i.status, i.closes_at, i.notify_me, i.invited_by, u.email AS user_email, u.name AS user_name, \
+         c.first_name || ' ' || c.last_name AS candidate_name FROM invitations i \
+         JOIN users u ON u.id = i.invited_by JOIN candidates c ON c.org_id = i.org_id AND c.id = i.candidate_id \
+         WHERE i.id = $1",
+    )
+    .bind(&link.invitation_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let status = InvitationStatus::parse(&text(&inv, "status")?).ok_or(StoreError::NotFound)?;
+    if status != InvitationStatus::InProgress || now >= int(&inv, "closes_at")? + grace_ms {
+        return Err(StoreError::Conflict("invitation_status"));
+    }
+    let take = sqlx::query(
+        "SELECT t.status, t.created_at, a.id AS answer_id, a.kept_take_id FROM takes t \
+         JOIN answers a ON a.id = t.answer_id \
+         WHERE t.id = $1 AND t.invitation_id = $2 AND a.question_id = $3",
+    )
+    .bind(take_id)
+    .bind(&link.invitation_id)
+    .bind(question_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    if super::opt_text(&take, "kept_take_id")?.is_some() {
+        return Err(StoreError::Conflict("answer_kept"));
+    }
+    if text(&take, "status")? != super::takes::COMPLETE {
+        return Err(StoreError::Conflict("take_incomplete"));
+    }
+    if now >= int(&inv, "closes_at")? && int(&take, "created_at")? >= int(&inv, "closes_at")? {
+        return Err(StoreError::Conflict("invitation_status"));
+    }
+    let answer_id = text(&take, "answer_id")?;
+    sqlx::query("UPDATE takes SET status = 'kept', updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(take_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE answers SET kept_take_id = $1, notes = $2, kept_at = $3 WHERE id = $4")
+        .bind(take_id)
+        .bind(notes.map(str::to_owned))
+        .bind(now)
+        .bind(&answer_id)
+        .execute(&mut *tx)
+        .await?;
+    let rank = link.interview.questions.iter().position(|q| q.id == question_id).map(|r| r + 1).unwrap_or(0);
+    let who = candidate_actor();
+    let detail =
+        serde_json::json!({ "invitation_id": link.invitation_id, "interview": link.interview.name, "question": rank });
+    insert_event(&mut tx, store, &link.org.id, &link.candidate_id, "answered", &who, detail).await?;
+    let kept = sqlx::query("SELECT COUNT(*) AS n FROM answers WHERE invitation_id = $1 AND kept_take_id IS NOT NULL")
+        .bind(&link.invitation_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let completed = int(&kept, "n")? >= link.interview.questions.len() as i64;
+    if completed {
+        let to = status.apply(InvitationEvent::Complete).map_err(|_| StoreError::Conflict("invitation_status"))?;
+        sqlx::query(
+            "UPDATE invitations SET status = $1, answered_at = $2, updated_at = $2 WHERE id = $3 AND status = $4",
+        )
+        .bind(to.as_str())
+        .bind(now)
+        .bind(&link.invitation_id)
+        .bind(status.as_str())
+        .execute(&mut *tx)
+        .await?;
+        let detail = serde_json::json!({ "invitation_id": link.invitation_id, "interview": link.interview.name });
+        insert_event(&mut tx, store, &link.org.id, &link.candidate_id, "completed", &who, detail).await?;
+        if int(&inv, "notify_me")? != 0 {
+            let job = notify(&CompletedContext {
+                invitation_id: &link.invitation_id,
+                user_email: &text(&inv, "user_email")?,
+                user_name: &text(&inv, "user_name")?,
+                candidate_name: &text(&inv, "candidate_name")?,
+            })
+            .map_err(StoreError::Aborted)?;
+            super::jobs::enqueue(&mut tx, store, &job).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(Kept { completed })
+}
+
+/// The candidate withdraws (Pending or In progress → Withdrawn), on the timeline; with *Notify me* the inviting
+/// user's email is queued.
+pub async fn withdraw(
+    store: &Store,
+    link: &Link,
+    notify: impl FnOnce(&CompletedContext) -> Result<super::jobs::NewJob, String>,
+) -> StoreResult<()> {
+    let now = store.now_ms();
+    let status = link.status_now(now);
+    let to = status.apply(InvitationEvent::Withdraw).map_err(|_| StoreError::Conflict("invitation_status"))?;
+    let mut tx = store.begin().await?;
+    let done = sqlx::query(
+        "UPDATE invitations SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4 AND closes_at > $2",
+    )
+    .bind(to.as_str())
+    .bind(now)
+    .bind(&link.invitation_id)
+    .bind(status.as_str())
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Err(StoreError::Conflict("invitation_status"));
+    }
+    let detail = serde_json::json!({ "invitation_id": link.invitation_id, "interview": link.interview.name });
+    insert_event(&mut tx, store, &link.org.id, &link.candidate_id, "withdrew", &candidate_actor(), detail).await?;
+    let inv = sqlx::query(
+        "SELECT i.notify_me, u.email AS user_email, u.name AS user_name, \
+         c.first_name || ' ' || c.last_name AS candidate_name FROM invitations i \
+         JOIN users u ON u.id = i.invited_by JOIN candidates c ON c.org_id = i.org_id AND c.id = i.candidate_id \
+         WHERE i.id = $1",
+    )
+    .bind(&link.invitation_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if int(&inv, "notify_me")? != 0 {
+        let job = notify(&CompletedContext {
+            invitation_id: &link.invitation_id,
+            user_email: &text(&inv, "user_email")?,
+            user_name: &text(&inv, "user_name")?,
+            candidate_name: &text(&inv, "candidate_name")?,
+        })
+        .map_err(StoreError::Aborted)?;
+        super::jobs::enqueue(&mut tx, store, &job).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

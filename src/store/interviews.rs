@@ -149,20 +149,48 @@ pub async fn update(store: &Store, org_id: &str, id: &str, spec: &InterviewSpec)
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
-    sqlx::query("DELETE FROM questions WHERE interview_id = $1").bind(id).execute(&mut *tx).await?;
-    insert_questions(&mut tx, id, &spec.questions).await?;
+    let answered = sqlx::query(
+        "SELECT COUNT(*) AS n FROM answers a JOIN questions q ON q.id = a.question_id WHERE q.interview_id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if int(&answered, "n")? > 0 {
+        // Candidates have answered these questions: their texts and limits stay as they were answered.
+        let current = get_on(&mut tx, org_id, id).await?;
+        let same = current.questions.len() == spec.questions.len()
+            && current.questions.iter().zip(&spec.questions).all(|(q, s)| {
+                q.text == s.text
+                    && q.instructions == s.instructions
+                    && q.max_answer_seconds == i64::from(s.max_answer_seconds)
+                    && q.max_takes == i64::from(s.max_takes)
+                    && q.think_seconds == s.think_seconds.map(i64::from)
+                    && q.notes_allowed == s.notes_allowed
+            });
+        if !same {
+            return Err(StoreError::Conflict("interview_has_answers"));
+        }
+    } else {
+        sqlx::query("DELETE FROM questions WHERE interview_id = $1").bind(id).execute(&mut *tx).await?;
+        insert_questions(&mut tx, id, &spec.questions).await?;
+    }
     tx.commit().await?;
     get(store, org_id, id).await
 }
 
 pub async fn get(store: &Store, org_id: &str, id: &str) -> StoreResult<Interview> {
+    let mut conn = store.read().acquire().await?;
+    get_on(&mut conn, org_id, id).await
+}
+
+async fn get_on(conn: &mut sqlx::AnyConnection, org_id: &str, id: &str) -> StoreResult<Interview> {
     let row = sqlx::query(
         "SELECT id, name, title, intro_text, outro_text, show_questions_upfront, audio_only, created_at, updated_at \
          FROM interviews WHERE org_id = $1 AND id = $2",
     )
     .bind(org_id)
     .bind(id)
-    .fetch_optional(store.read())
+    .fetch_optional(&mut *conn)
     .await?
     .ok_or(StoreError::NotFound)?;
     let questions = sqlx::query(
@@ -170,7 +198,7 @@ pub async fn get(store: &Store, org_id: &str, id: &str) -> StoreResult<Interview
          FROM questions WHERE interview_id = $1 ORDER BY rank",
     )
     .bind(id)
-    .fetch_all(store.read())
+    .fetch_all(&mut *conn)
     .await?
     .iter()
     .map(question_from_row)
@@ -237,7 +265,31 @@ pub async fn clone(store: &Store, org_id: &str, id: &str, new_name: &str) -> Sto
     create(store, org_id, &spec).await
 }
 
-pub async fn delete(store: &Store, org_id: &str, id: &str) -> StoreResult<()> {
+/// What deleting an interview would take with it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub invitations: i64,
+    /// Answers begun or kept by candidates.
+    pub answers: i64,
+}
+
+pub async fn usage(store: &Store, org_id: &str, id: &str) -> StoreResult<Usage> {
+    let row = sqlx::query(
+        "SELECT (SELECT COUNT(*) FROM invitations WHERE org_id = $1 AND interview_id = $2) AS invitations, \
+         (SELECT COUNT(*) FROM answers a JOIN invitations i ON i.id = a.invitation_id \
+          WHERE i.org_id = $1 AND i.interview_id = $2) AS answers",
+    )
+    .bind(org_id)
+    .bind(id)
+    .fetch_one(store.read())
+    .await?;
+    Ok(Usage { invitations: int(&row, "invitations")?, answers: int(&row, "answers")? })
+}
+
+/// Deletes an interview with its questions and invitations. An interview that has answers is
+/// `Conflict("interview_has_answers")` unless `delete_answers` (an admin who confirmed a second time); then its
+/// answers and takes go too, and a job deletes their stored media.
+pub async fn delete(store: &Store, org_id: &str, id: &str, delete_answers: bool) -> StoreResult<()> {
     let mut tx = store.begin().await?;
     let found = sqlx::query("SELECT id FROM interviews WHERE org_id = $1 AND id = $2")
         .bind(org_id)
@@ -247,8 +299,37 @@ pub async fn delete(store: &Store, org_id: &str, id: &str) -> StoreResult<()> {
     if found.is_none() {
         return Err(StoreError::NotFound);
     }
+    let answered = sqlx::query(
+        "SELECT COUNT(*) AS n FROM answers a JOIN invitations i ON i.id = a.invitation_id \
+         WHERE i.org_id = $1 AND i.interview_id = $2",
+    )
+    .bind(org_id)
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if int(&answered, "n")? > 0 && !delete_answers {
+        return Err(StoreError::Conflict("interview_has_answers"));
+    }
+    let keys = sqlx::query(
+        "SELECT s.object_key FROM take_segments s JOIN takes t ON t.id = s.take_id \
+         JOIN invitations i ON i.id = t.invitation_id WHERE i.org_id = $1 AND i.interview_id = $2",
+    )
+    .bind(org_id)
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await?
+    .iter()
+    .map(|r| text(r, "object_key"))
+    .collect::<StoreResult<Vec<_>>>()?;
+    // Answers, takes and segments go with their invitations (ON DELETE CASCADE).
+    sqlx::query("DELETE FROM invitations WHERE org_id = $1 AND interview_id = $2")
+        .bind(org_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query("DELETE FROM questions WHERE interview_id = $1").bind(id).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM interviews WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).execute(&mut *tx).await?;
+    super::takes::enqueue_media_deletion(&mut tx, store, keys).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -286,6 +286,7 @@ pub async fn list(store: &Store, org_id: &str, filter: &ListFilter) -> StoreResu
         let list: Vec<String> = filter.statuses.iter().map(|s| arg(s.as_str().to_owned(), &mut args)).collect();
         inner.push_str(&format!(" AND i.status IN ({})", list.join(", ")));
     }
+    let mut few_candidates = false;
     if let Some(q) = filter.candidate_query.as_deref().map(search_key).filter(|q| !q.is_empty()) {
         // The candidates whose name matches, from the name indexes. When they are few, their invitations are read
         // through the candidate index (a literal list steers both planners there); when they are many, walking the
@@ -304,6 +305,7 @@ pub async fn list(store: &Store, org_id: &str, filter: &ListFilter) -> StoreResu
             return Ok(Page { items: Vec::new(), next: None });
         }
         if matched.len() <= 1000 {
+            few_candidates = true;
             let list: Vec<String> = matched
                 .iter()
                 .map(|r| text(r, "id"))
@@ -352,10 +354,21 @@ pub async fn list(store: &Store, org_id: &str, filter: &ListFilter) -> StoreResu
         }
     }
     let limit_param = arg((limit + 1).to_string(), &mut args);
-    inner.push_str(&format!(" ORDER BY {order} LIMIT CAST({limit_param} AS BIGINT)"));
+    if few_candidates {
+        // A few candidates' invitations: all of them are read through the candidate index first, then sorted. Left
+        // to choose, PostgreSQL walked every invitation in page order looking for theirs (30 ms at 100,000).
+        inner = format!(
+            "WITH m AS MATERIALIZED ({inner}) SELECT * FROM m i ORDER BY {order} LIMIT CAST({limit_param} AS BIGINT)"
+        );
+    } else {
+        inner.push_str(&format!(" ORDER BY {order} LIMIT CAST({limit_param} AS BIGINT)"));
+    }
+    // CROSS JOIN keeps SQLite's planner to this order (page first, then one lookup per row): left free, SQLite 3.46
+    // scanned every candidate and indexed the page instead (6 ms instead of 0.5 ms at 100,000 invitations).
+    // PostgreSQL plans a CROSS JOIN with these conditions like the inner join it is.
     let sql = format!(
-        "SELECT {COLUMNS} FROM ({inner}) i JOIN candidates c ON c.org_id = i.org_id AND c.id = i.candidate_id \
-         JOIN interviews v ON v.id = i.interview_id ORDER BY {order}"
+        "SELECT {COLUMNS} FROM ({inner}) i CROSS JOIN candidates c CROSS JOIN interviews v \
+         WHERE c.org_id = i.org_id AND c.id = i.candidate_id AND v.id = i.interview_id ORDER BY {order}"
     );
     let mut query = sqlx::query(&sql).bind(org_id);
     for a in &args {
@@ -435,9 +448,20 @@ pub async fn disable(store: &Store, actor: &Actor, id: &str) -> StoreResult<()> 
     Ok(())
 }
 
+/// Deletes an invitation with its answers and takes; a job deletes their stored media.
 pub async fn delete(store: &Store, actor: &Actor, id: &str) -> StoreResult<()> {
     let inv = get(store, &actor.org.id, id).await?;
     let mut tx = store.begin().await?;
+    let keys = sqlx::query(
+        "SELECT s.object_key FROM take_segments s JOIN takes t ON t.id = s.take_id WHERE t.invitation_id = $1",
+    )
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await?
+    .iter()
+    .map(|r| text(r, "object_key"))
+    .collect::<StoreResult<Vec<_>>>()?;
+    super::takes::enqueue_media_deletion(&mut tx, store, keys).await?;
     sqlx::query("DELETE FROM invitations WHERE org_id = $1 AND id = $2")
         .bind(&actor.org.id)
         .bind(id)

@@ -13,6 +13,7 @@ pub mod mail_log;
 mod migrate;
 pub mod orgs;
 pub mod sessions;
+pub mod takes;
 pub mod users;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};

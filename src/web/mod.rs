@@ -25,6 +25,8 @@ use tracing::Instrument;
 
 pub struct Inner {
     pub store: Store,
+    /// Where recordings are stored.
+    pub media: crate::media::MediaStore,
     pub config: Config,
     /// The address people reach Candor at, without a trailing slash.
     pub base_url: String,
@@ -66,6 +68,16 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/static/candor.js",
             get(|| async { static_file("text/javascript; charset=utf-8", include_str!("../../static/candor.js")) }),
+        )
+        .route(
+            "/static/recorder.js",
+            get(|| async { static_file("text/javascript; charset=utf-8", include_str!("../../static/recorder.js")) }),
+        )
+        .route(
+            "/static/vendor/tus-4.3.1.min.js",
+            get(|| async {
+                static_file("text/javascript; charset=utf-8", include_str!("../../static/vendor/tus-4.3.1.min.js"))
+            }),
         )
         .fallback(|| async { error::PageError::NotFound })
         .layer(middleware::from_fn_with_state(state.clone(), auth::csrf_layer))

@@ -159,8 +159,7 @@ async fn links_that_take_no_answers_say_so(db: Db) {
     assert!(
         res.text().await.unwrap().contains("Die Frist für die Beantwortung dieses Videointerviews ist abgelaufen.")
     );
-    let res =
-        app.post_form(&format!("{expiring}/start"), &[("consent", "yes")]).await;
+    let res = app.post_form(&format!("{expiring}/start"), &[("consent", "yes")]).await;
     assert_eq!(res.status(), StatusCode::GONE);
     assert_eq!(texts(&app.get(&expiring).await.text().await.unwrap(), "p.closed").len(), 1);
 }

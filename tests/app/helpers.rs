@@ -306,6 +306,26 @@ impl TestApp {
         }
     }
 
+    /// Stops the server gracefully, then starts it again on the same port, database and data folder — as an
+    /// operator's restart or a redeploy does.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        let mut config = self.state.config.clone();
+        config.listen = self.address.trim_start_matches("http://").parse().unwrap();
+        let app = candor::Application::build(config).await.expect("the application starts again");
+        self.state = app.state().clone();
+        self.store = self.state.store.clone();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        self.server = Some(tokio::spawn(async move {
+            app.run_until_stopped(async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        }));
+        self.shutdown = Some(tx);
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

@@ -15,3 +15,4 @@ mod invitations;
 mod jobs;
 mod mail;
 mod tenancy;
+mod uploads;

@@ -1,5 +1,6 @@
-use super::{ApiJson, ErrorBody};
+use super::{ApiJson, ApiQuery, ErrorBody};
 use crate::domain::{InterviewInput, QuestionInput};
+use crate::store::StoreError;
 use crate::store::interviews::{self, Interview};
 use crate::web::AppState;
 use crate::web::auth::ApiActor;
@@ -158,17 +159,41 @@ pub async fn update(
         questions: questions_input(&questions),
     };
     let spec = input.parse().map_err(|e| ApiError::validation(&e))?;
-    Ok(Json(interviews::update(&state.store, &actor.org.id, &id, &spec).await?))
+    match interviews::update(&state.store, &actor.org.id, &id, &spec).await {
+        Ok(saved) => Ok(Json(saved)),
+        Err(StoreError::Conflict("interview_has_answers")) => {
+            Err(ApiError::conflict(crate::web::pages::ANSWERED_QUESTIONS_FIXED))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
-/// Delete a video interview.
-#[utoipa::path(delete, path = "/api/v1/interviews/{id}", tag = "interviews",
-    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct DeleteParams {
+    /// For an interview candidates have answered: `true` deletes their answers and recordings too (admins only).
+    #[serde(default)]
+    pub delete_answers: bool,
+}
+
+/// Delete a video interview and its invitations. Once candidates have answered it: 409, unless an admin passes
+/// `delete_answers=true`.
+#[utoipa::path(delete, path = "/api/v1/interviews/{id}", tag = "interviews", params(DeleteParams),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
+    ApiQuery(params): ApiQuery<DeleteParams>,
 ) -> ApiResult<StatusCode> {
-    interviews::delete(&state.store, &actor.org.id, &id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    let delete_answers = params.delete_answers && actor.user.is_admin();
+    match interviews::delete(&state.store, &actor.org.id, &id, delete_answers).await {
+        Ok(_) => Ok(StatusCode::NO_CONTENT),
+        Err(StoreError::Conflict("interview_has_answers")) => Err(ApiError::conflict(if actor.user.is_admin() {
+            "Candidates have answered this interview; pass delete_answers=true to delete their answers too."
+        } else {
+            "Candidates have answered this interview; only an admin can delete it."
+        })),
+        Err(e) => Err(e.into()),
+    }
 }

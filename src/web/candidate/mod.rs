@@ -2,16 +2,20 @@
 //! page speaks the invitation's language. An unknown token is a plain 404 that reveals nothing; a link that no
 //! longer takes answers (expired, disabled, withdrawn, answered) shows a clear page saying so.
 
+pub mod tus;
+
 use super::AppState;
 use super::auth::CsrfToken;
 use super::error::{PageError, PageResult};
 use crate::domain::InvitationStatus;
 use crate::i18n::{self, CandidateTexts, candidate_texts, fill};
+use crate::mail::templates::CandidateUpdate;
+use crate::store::StoreError;
 use crate::store::answering::{self, Link};
 use crate::store::orgs;
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, Path, State};
+use axum::extract::{DefaultBodyLimit, Form, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -20,10 +24,22 @@ use axum::routing::{get, post};
 pub const RETENTION_MONTHS: i64 = 12;
 
 pub fn routes() -> Router<AppState> {
+    // Uploads stream with their own size caps (per take), not the general body limit.
+    let uploads = Router::new()
+        .route("/i/{token}/uploads", axum::routing::options(tus::options).post(tus::create))
+        .route(
+            "/i/{token}/uploads/{id}",
+            axum::routing::head(tus::head).patch(tus::patch).delete(tus::terminate).options(tus::options),
+        )
+        .layer(DefaultBodyLimit::disable());
     Router::new()
         .route("/i/{token}", get(landing))
         .route("/i/{token}/start", post(start))
         .route("/i/{token}/logo", get(logo))
+        .route("/i/{token}/interview", get(interview))
+        .route("/i/{token}/answers/{question_id}", post(keep_answer))
+        .route("/i/{token}/withdraw", post(withdraw))
+        .merge(uploads)
 }
 
 /// The link's invitation, or a 404 that says nothing about why.
@@ -70,6 +86,8 @@ struct ClosedPage<'a> {
     has_logo: bool,
     title: String,
     message: &'a str,
+    /// The interview's outro, once the candidate has answered.
+    outro: Option<String>,
     contact: String,
 }
 
@@ -88,6 +106,7 @@ fn closed_page(link: &Link, token: &str, status: InvitationStatus) -> PageResult
         has_logo: link.org.has_logo,
         title: link.interview.title.clone(),
         message,
+        outro: link.interview.outro_text.clone().filter(|_| status == InvitationStatus::Answered),
         contact: fill(t.closed_contact, &[("org", &link.org.name)]),
     };
     // Answered is a success; the others are gone for good (410), which also keeps them out of caches and indexes.
@@ -190,4 +209,201 @@ async fn logo(State(state): State<AppState>, Path(token): Path<String>) -> Resul
     let (bytes, ctype) = orgs::logo(&state.store, &link.org.id).await?;
     Ok(([(header::CONTENT_TYPE, ctype), (header::CACHE_CONTROL, "private, max-age=300".to_owned())], bytes)
         .into_response())
+}
+
+#[derive(serde::Serialize)]
+struct QuestionConfig<'a> {
+    id: &'a str,
+    text: &'a str,
+    instructions: Option<&'a str>,
+    max_answer_seconds: i64,
+    max_takes: i64,
+    think_seconds: Option<i64>,
+    notes_allowed: bool,
+    takes_used: i64,
+    kept: bool,
+}
+
+/// What `static/recorder.js` runs on, handed over in a `data-config` attribute (escaped like any attribute).
+#[derive(serde::Serialize)]
+struct RecorderConfig<'a> {
+    uploads: String,
+    answers: String,
+    csrf: &'a str,
+    audio_only: bool,
+    upfront: bool,
+    questions: Vec<QuestionConfig<'a>>,
+    texts: &'static i18n::RecorderTexts,
+}
+
+#[derive(Template)]
+#[template(path = "candidate/interview.html")]
+struct InterviewPage<'a> {
+    t: &'a CandidateTexts,
+    r: &'static i18n::RecorderTexts,
+    token: &'a str,
+    csrf: &'a str,
+    org_name: String,
+    has_logo: bool,
+    title: String,
+    config: String,
+}
+
+/// `/i/{token}/interview`: the device check, the practice and the questions (driven by `static/recorder.js`),
+/// starting at the first question not answered yet.
+async fn interview(State(state): State<AppState>, Path(token): Path<String>, csrf: CsrfToken) -> PageResult {
+    let link = link_of(&state, &token).await?;
+    let status = link.status_now(state.store.now_ms());
+    if !status.is_open() {
+        return closed_page(&link, &token, status);
+    }
+    if link.consented_at.is_none() {
+        return Ok(Redirect::to(&format!("/i/{token}")).into_response());
+    }
+    let progress = answering::progress(&state.store, &link.invitation_id).await?;
+    let questions = link
+        .interview
+        .questions
+        .iter()
+        .map(|q| {
+            let p = progress.iter().find(|p| p.question_id == q.id);
+            QuestionConfig {
+                id: &q.id,
+                text: &q.text,
+                instructions: q.instructions.as_deref(),
+                max_answer_seconds: q.max_answer_seconds,
+                max_takes: q.max_takes,
+                think_seconds: q.think_seconds,
+                notes_allowed: q.notes_allowed,
+                takes_used: p.map(|p| p.takes_used).unwrap_or(0),
+                kept: p.is_some_and(|p| p.kept),
+            }
+        })
+        .collect();
+    let r = i18n::recorder_texts(link.language);
+    let config = RecorderConfig {
+        uploads: format!("/i/{token}/uploads"),
+        answers: format!("/i/{token}/answers/"),
+        csrf: &csrf.0,
+        audio_only: link.interview.audio_only,
+        upfront: link.interview.show_questions_upfront,
+        questions,
+        texts: r,
+    };
+    let page = InterviewPage {
+        t: candidate_texts(link.language),
+        r,
+        token: &token,
+        csrf: &csrf.0,
+        org_name: link.org.name.clone(),
+        has_logo: link.org.has_logo,
+        title: link.interview.title.clone(),
+        config: serde_json::to_string(&config).map_err(|e| PageError::Internal(e.into()))?,
+    };
+    Ok(([(header::CACHE_CONTROL, "no-store")], Html(page.render()?)).into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct KeepBody {
+    take_id: String,
+    #[serde(default)]
+    notes: Option<String>,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Notes a candidate may add to an answer, at most this many characters.
+pub const NOTES_MAX_CHARS: usize = 5000;
+
+fn json_error(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
+}
+
+/// `POST /i/{token}/answers/{question_id}`: keeps a complete take as the answer (JSON `{take_id, notes?}`); the
+/// last one completes the interview.
+async fn keep_answer(
+    State(state): State<AppState>,
+    Path((token, question_id)): Path<(String, String)>,
+    csrf: CsrfToken,
+    body: Result<axum::Json<KeepBody>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let Ok(axum::Json(body)) = body else {
+        return json_error(StatusCode::BAD_REQUEST, "Send JSON: {\"take_id\": …, \"notes\": …}.");
+    };
+    if csrf.verify(&body.csrf).is_err() {
+        return json_error(StatusCode::FORBIDDEN, "Reload the page and try again.");
+    }
+    let Ok(link) = link_of(&state, &token).await else {
+        return json_error(StatusCode::NOT_FOUND, "Not found.");
+    };
+    let notes = body.notes.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    let allowed = link.interview.questions.iter().find(|q| q.id == question_id).is_some_and(|q| q.notes_allowed);
+    if notes.is_some() && !allowed {
+        return json_error(StatusCode::UNPROCESSABLE_ENTITY, "This question takes no notes.");
+    }
+    if notes.is_some_and(|n| n.chars().count() > NOTES_MAX_CHARS) {
+        return json_error(StatusCode::UNPROCESSABLE_ENTITY, "Notes can be at most 5000 characters.");
+    }
+    let title = link.interview.title.clone();
+    let base = state.base_url.clone();
+    let result =
+        answering::keep(&state.store, &link, &question_id, &body.take_id, notes, tus::DEADLINE_GRACE_MS, |c| {
+            notify_job(&base, &link.org.id, &title, c, CandidateUpdate::Completed)
+        })
+        .await;
+    match result {
+        Ok(kept) => axum::Json(serde_json::json!({ "completed": kept.completed })).into_response(),
+        Err(StoreError::NotFound) => json_error(StatusCode::NOT_FOUND, "Not found."),
+        Err(StoreError::Conflict("take_incomplete")) => {
+            json_error(StatusCode::CONFLICT, "This take has not finished uploading yet.")
+        }
+        Err(StoreError::Conflict("answer_kept")) => {
+            json_error(StatusCode::CONFLICT, "This question is already answered.")
+        }
+        Err(StoreError::Conflict(_)) => json_error(StatusCode::GONE, candidate_texts(link.language).closed_expired),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot keep an answer");
+            json_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal error; try again.")
+        }
+    }
+}
+
+fn notify_job(
+    base_url: &str,
+    org_id: &str,
+    title: &str,
+    c: &answering::CompletedContext,
+    what: CandidateUpdate,
+) -> Result<crate::store::jobs::NewJob, String> {
+    let link = format!("{base_url}/invitations/{}/answers", c.invitation_id);
+    crate::mail::templates::candidate_update(c.user_email, c.user_name, c.candidate_name, title, what, &link)
+        .map(|m| m.job(Some(org_id)))
+        .map_err(|e| e.to_string())
+}
+
+#[derive(serde::Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /i/{token}/withdraw`: the candidate withdraws (the page asked for confirmation).
+async fn withdraw(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    csrf: CsrfToken,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    csrf.verify(&form.csrf)?;
+    let link = link_of(&state, &token).await?;
+    let title = link.interview.title.clone();
+    let base = state.base_url.clone();
+    match answering::withdraw(&state.store, &link, |c| {
+        notify_job(&base, &link.org.id, &title, c, CandidateUpdate::Withdrew)
+    })
+    .await
+    {
+        Ok(()) | Err(StoreError::Conflict(_)) => Ok(Redirect::to(&format!("/i/{token}")).into_response()),
+        Err(e) => Err(e.into()),
+    }
 }

@@ -229,6 +229,10 @@ fn describe_event(kind: &str, detail: &serde_json::Value) -> String {
         }
         "invitation_expired" => format!("Invitation expired (deadline {})", detail["deadline"].as_str().unwrap_or("?")),
         "invitation_deleted" => format!("Invitation to “{}” deleted", detail["interview"].as_str().unwrap_or("?")),
+        "opened" => format!("Opened the invitation to “{}”", detail["interview"].as_str().unwrap_or("?")),
+        "consented" => {
+            format!("Agreed to be recorded for “{}” and started", detail["interview"].as_str().unwrap_or("?"))
+        }
         "edited" => {
             let fields: Vec<String> = detail["fields"]
                 .as_array()

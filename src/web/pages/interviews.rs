@@ -1,15 +1,16 @@
 //! Manage video interviews: list, create, edit (questions added, removed and reordered without JavaScript), clone,
 //! delete.
 
-use super::{CsrfOnly, Layout, local_time, redirect_with, render, render_invalid};
+use super::{Layout, local_time, redirect_with, render, render_invalid};
 use crate::domain::{
     ANSWER_SECONDS_MAX, ANSWER_SECONDS_MIN, FieldErrors, InterviewInput, QuestionInput, RECORDING_CAP_SECONDS,
     TAKES_MAX,
 };
+use crate::store::StoreError;
 use crate::store::interviews::{self, Interview};
 use crate::web::AppState;
 use crate::web::auth::{CsrfToken, CurrentUser};
-use crate::web::error::{PageError, PageResult};
+use crate::web::error::PageResult;
 use askama::Template;
 use axum::Form;
 use axum::body::Bytes;
@@ -344,16 +345,29 @@ pub async fn update(
         return render(&page, &page.layout);
     }
     match form.input().parse() {
-        Ok(spec) => {
-            let saved = interviews::update(&state.store, &user.actor.org.id, &id, &spec).await?;
-            Ok(redirect_with(&state, "/interviews", &format!("The video interview “{}” is saved.", saved.name)))
-        }
+        Ok(spec) => match interviews::update(&state.store, &user.actor.org.id, &id, &spec).await {
+            Ok(saved) => {
+                Ok(redirect_with(&state, "/interviews", &format!("The video interview “{}” is saved.", saved.name)))
+            }
+            Err(StoreError::Conflict("interview_has_answers")) => {
+                let mut errors = FieldErrors::new();
+                errors.push("questions", ANSWERED_QUESTIONS_FIXED);
+                let page = form_page(layout, format!("/interviews/{id}"), form, errors, true);
+                render_invalid(&page, &page.layout)
+            }
+            Err(e) => Err(e.into()),
+        },
         Err(errors) => {
             let page = form_page(layout, format!("/interviews/{id}"), form, errors, true);
             render_invalid(&page, &page.layout)
         }
     }
 }
+
+/// Why the questions of an answered interview cannot change.
+pub const ANSWERED_QUESTIONS_FIXED: &str = "Candidates have already answered these questions, so their texts and limits \
+    cannot change (the answers would no longer match them). The name, title, intro and outro can; to change the \
+    questions, clone the interview and invite with the copy.";
 
 #[derive(Template)]
 #[template(path = "interviews/clone.html")]
@@ -423,6 +437,30 @@ pub async fn clone(
 struct DeletePage {
     layout: Layout,
     interview: Interview,
+    usage: interviews::Usage,
+    is_admin: bool,
+    error: Option<&'static str>,
+}
+
+async fn delete_page(
+    state: &AppState,
+    user: &CurrentUser,
+    csrf: &CsrfToken,
+    headers: &HeaderMap,
+    id: &str,
+    error: Option<&'static str>,
+) -> PageResult {
+    let org_id = &user.actor.org.id;
+    let interview = interviews::get(&state.store, org_id, id).await?;
+    let usage = interviews::usage(&state.store, org_id, id).await?;
+    let page = DeletePage {
+        layout: Layout::new(user, csrf, headers, "Delete video interview", "interviews"),
+        interview,
+        usage,
+        is_admin: user.actor.user.is_admin(),
+        error,
+    };
+    if error.is_some() { render_invalid(&page, &page.layout) } else { render(&page, &page.layout) }
 }
 
 pub async fn delete_confirm(
@@ -432,21 +470,42 @@ pub async fn delete_confirm(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> PageResult {
-    let interview = interviews::get(&state.store, &user.actor.org.id, &id).await?;
-    let page =
-        DeletePage { layout: Layout::new(&user, &csrf, &headers, "Delete video interview", "interviews"), interview };
-    render(&page, &page.layout)
+    delete_page(&state, &user, &csrf, &headers, &id, None).await
 }
 
+#[derive(serde::Deserialize)]
+pub struct DeleteForm {
+    #[serde(default)]
+    csrf: String,
+    /// An admin's second confirmation, for an interview that has answers.
+    #[serde(default)]
+    delete_answers: Option<String>,
+}
+
+/// Deletes an interview and its invitations. Once candidates have answered it, only an admin may, after ticking a
+/// second confirmation; the answers' media is then deleted by a job.
 pub async fn delete(
     State(state): State<AppState>,
     user: CurrentUser,
     csrf: CsrfToken,
+    headers: HeaderMap,
     Path(id): Path<String>,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<DeleteForm>,
 ) -> PageResult {
     csrf.verify(&form.csrf)?;
-    let interview = interviews::get(&state.store, &user.actor.org.id, &id).await?;
-    interviews::delete(&state.store, &user.actor.org.id, &id).await.map_err(PageError::from)?;
-    Ok(redirect_with(&state, "/interviews", &format!("“{}” is deleted.", interview.name)))
+    let org_id = &user.actor.org.id;
+    let interview = interviews::get(&state.store, org_id, &id).await?;
+    let delete_answers = user.actor.user.is_admin() && form.delete_answers.is_some();
+    match interviews::delete(&state.store, org_id, &id, delete_answers).await {
+        Ok(_) => Ok(redirect_with(&state, "/interviews", &format!("“{}” is deleted.", interview.name))),
+        Err(StoreError::Conflict("interview_has_answers")) => {
+            let message = if user.actor.user.is_admin() {
+                "Candidates have answered this interview. Tick the box to confirm that their answers are deleted too."
+            } else {
+                "Candidates have answered this interview, so it cannot be deleted. Ask an admin if it must go."
+            };
+            delete_page(&state, &user, &csrf, &headers, &id, Some(message)).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -5,6 +5,7 @@ pub use account::SETUP_TTL_MS;
 mod admin;
 mod candidates;
 mod interviews;
+pub use interviews::ANSWERED_QUESTIONS_FIXED;
 pub(crate) mod invitations;
 
 use super::AppState;

@@ -1,0 +1,191 @@
+// The candidate's whole flow in Chromium with a fake camera: from the link in the real invitation email through the
+// device check, practice, think time, recording, a retake and a network cut, to Answered and the Notify-me email.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Server, launch, sha256, waitFor } from './helpers.mjs';
+
+let server;
+let browser;
+let interviewId;
+
+before(async () => {
+  server = await Server.start();
+  browser = await launch();
+  const interview = await server.api('POST', '/interviews', {
+    name: 'E2E',
+    title: 'Support engineer',
+    intro_text: 'Welcome!',
+    outro_text: 'Thanks — we will be in touch within a week.',
+    questions: [
+      { text: 'Why support?', max_answer_seconds: 30, max_takes: 2, think_seconds: 3 },
+      { text: 'A hard day?', max_answer_seconds: 30, max_takes: 1, think_seconds: null },
+    ],
+  });
+  interviewId = interview.id;
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) server.stop();
+});
+
+async function invite(email, language = 'en') {
+  const inv = await server.api('POST', '/invitations', {
+    candidate: { first_name: 'Aino', last_name: 'Järvinen', email },
+    email,
+    language,
+    interview_id: interviewId,
+    deadline: '2099-12-31',
+    notify_me: true,
+  });
+  const mail = await server.waitForMail((m) => m.to.includes(email), `the invitation email to ${email}`);
+  const link = mail.text.match(/https?:\/\/\S+\/i\/[A-Za-z0-9_-]+/)[0];
+  return { id: inv.id, link };
+}
+
+async function consentAndCheckDevices(page, link) {
+  await page.goto(link);
+  await page.check('input[name=consent]');
+  await page.click('form button.primary');
+  await page.waitForURL(/\/interview$/);
+  await page.click('#allow');
+  await page.waitForSelector('#device-ok:not([hidden])');
+  assert.equal(await page.locator('#preview').evaluate((v) => v.srcObject !== null), true, 'the camera preview shows');
+  await page.click('#device-ok');
+}
+
+async function recordFor(page, ms) {
+  await page.waitForSelector('#stop:not([hidden])');
+  await page.waitForTimeout(ms);
+  await page.click('#stop');
+  await page.waitForSelector('#decide:not([hidden])', { timeout: 60000 });
+}
+
+async function pageSha(page) {
+  return page.evaluate(async () => {
+    const buf = await window.candorRecorder.lastTake.arrayBuffer();
+    const digest = await crypto.subtle.digest('SHA-256', buf);
+    return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  });
+}
+
+test('from the email to Answered, with a practice, a retake and a network cut', async () => {
+  const { id, link } = await invite('aino@example.fi');
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await consentAndCheckDevices(page, link);
+
+  // Practice: recorded and played back here, never uploaded.
+  await page.waitForSelector('#practice:not([hidden])');
+  await page.click('#practice-record');
+  await page.waitForTimeout(1500);
+  await page.click('#practice-stop');
+  await page.waitForSelector('#practice-again:not([hidden])');
+  assert.match(await page.locator('#practice-video').getAttribute('src'), /^blob:/);
+  await page.click('#to-questions');
+
+  // Question 1: the think time counts down, then recording starts by itself.
+  await page.waitForSelector('#question:not([hidden])');
+  assert.equal(await page.textContent('#question-heading'), 'Question 1 of 2');
+  assert.match(await page.textContent('#timer'), /Recording starts in \d s/);
+  assert.equal(await page.textContent('#take-label'), 'Take 1 of 2');
+  await recordFor(page, 2500);
+  assert.equal(await page.locator('#retake').isVisible(), true);
+
+  // A retake, started before the think time is over; the network drops in the middle of it.
+  await page.click('#retake');
+  assert.equal(await page.textContent('#take-label'), 'Take 2 of 2');
+  await page.click('#record');
+  await page.waitForSelector('#stop:not([hidden])');
+  await page.waitForTimeout(2000);
+  await context.setOffline(true);
+  await page.waitForTimeout(3000);
+  await context.setOffline(false);
+  await page.waitForTimeout(1500);
+  await page.click('#stop');
+  await page.waitForSelector('#decide:not([hidden])', { timeout: 60000 });
+  assert.equal(await page.locator('#retake').isVisible(), false, 'no takes left');
+  const takeUrl = await page.evaluate(() => window.candorRecorder.lastTakeUrl);
+  const recorded = await pageSha(page);
+  const stored = sha256(server.takeBytes(id, takeUrl.split('/').pop()));
+  assert.equal(stored, recorded, 'the stored take is byte-identical to what the browser recorded');
+  await page.click('#keep');
+
+  // Question 2: no think limit; record when ready.
+  await waitFor(async () => (await page.textContent('#question-heading')) === 'Question 2 of 2', 'question 2');
+  assert.match(await page.textContent('#timer'), /Take your time/);
+  await page.click('#record');
+  await recordFor(page, 2000);
+  const waits = await page.evaluate(() => window.candorRecorder.stopToSavedMs);
+  assert.equal(waits.length, 3, 'three takes were uploaded');
+  console.log(`after-Stop waits (ms): ${JSON.stringify(waits)}`);
+  await page.click('#keep');
+
+  // Answered: the outro, and the inviting user's Notify-me email with a direct link.
+  await page.waitForSelector('p.closed');
+  assert.match(await page.textContent('p.closed'), /You have answered this video interview/);
+  assert.match(await page.textContent('.outro'), /within a week/);
+  const inv = await server.api('GET', `/invitations/${id}`);
+  assert.equal(inv.status, 'answered');
+  const notify = await server.waitForMail((m) => m.subject.includes('completed'), 'the Notify-me email');
+  assert.match(notify.text, new RegExp(`/invitations/${id}/answers`));
+  await context.close();
+});
+
+test('pause and continue at the first unanswered question', async () => {
+  const { link } = await invite('pause@example.fi');
+  let context = await browser.newContext();
+  let page = await context.newPage();
+  await consentAndCheckDevices(page, link);
+  await page.click('#to-questions');
+  await page.click('#record');
+  await recordFor(page, 1500);
+  await page.click('#keep');
+  await waitFor(async () => (await page.textContent('#question-heading')) === 'Question 2 of 2', 'question 2');
+  await context.close();
+
+  context = await browser.newContext();
+  page = await context.newPage();
+  await page.goto(link);
+  assert.equal(await page.textContent('form button.primary'), 'Continue');
+  await page.click('form button.primary');
+  await page.click('#allow');
+  await page.click('#device-ok');
+  await page.waitForSelector('#question:not([hidden])');
+  assert.equal(await page.textContent('#question-heading'), 'Question 2 of 2', 'no practice again; on where it stopped');
+  await context.close();
+});
+
+test('denied camera permission shows the guidance', async () => {
+  const { link } = await invite('denied@example.fi', 'de');
+  const denying = await launch({ camera: false });
+  try {
+    const context = await denying.newContext();
+    const page = await context.newPage();
+    await page.goto(link);
+    await page.check('input[name=consent]');
+    await page.click('form button.primary');
+    await page.click('#allow');
+    await page.waitForSelector('#problem:not([hidden])');
+    const problem = await page.textContent('#problem');
+    assert.ok(
+      /verweigert/.test(problem) || /Keine Kamera/.test(problem),
+      `the guidance is in German and says what to do: ${problem}`,
+    );
+  } finally {
+    await denying.close();
+  }
+});
+
+test('wrong and disabled links say so (expiry: the integration tests move the clock)', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const res = await page.goto(`${server.base}/i/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`);
+  assert.equal(res.status(), 404);
+  const { id, link } = await invite('disabled@example.fi', 'fi');
+  await server.api('POST', `/invitations/${id}/disable`);
+  const disabled = await page.goto(link);
+  assert.equal(disabled.status(), 410);
+  assert.match(await page.textContent('p.closed'), /ei ole enää käytössä/);
+  await context.close();
+});

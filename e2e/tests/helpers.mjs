@@ -1,0 +1,121 @@
+// What the browser tests share: a Candor server of their own (the debug binary, SQLite, local mail outbox, its own
+// worker), an organization with an API token, and Debian's Chromium with a fake camera and microphone.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import net from 'node:net';
+import { chromium } from 'playwright-core';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const BIN = process.env.CANDOR_BIN || join(ROOT, 'target', 'debug', 'candor');
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+    s.on('error', fail);
+  });
+}
+
+async function waitFor(check, what, ms = 20000) {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export class Server {
+  static async start() {
+    const s = new Server();
+    s.dir = mkdtempSync(join(tmpdir(), 'candor-e2e-'));
+    s.port = await freePort();
+    s.base = `http://127.0.0.1:${s.port}`;
+    s.env = { ...process.env, CANDOR_DATA_DIR: s.dir, CANDOR_LOG: process.env.CANDOR_E2E_LOG || 'warn', DATABASE_URL: '' };
+    delete s.env.DATABASE_URL;
+    delete s.env.CANDOR_SMTP_URL;
+    s.cli(['admin', 'create-user', '--org-name', 'Acme', '--timezone', 'Europe/Helsinki', '--email', 'ada@acme.example',
+      '--password', 'a long password 1']);
+    s.token = s.cli(['admin', 'create-token', '--email', 'ada@acme.example']).trim();
+    s.proc = spawn(BIN, ['serve', '--listen', `127.0.0.1:${s.port}`], { env: s.env, stdio: ['ignore', 'inherit', 'inherit'] });
+    await waitFor(async () => {
+      try {
+        return (await fetch(`${s.base}/healthz`)).ok;
+      } catch {
+        return false;
+      }
+    }, 'the server');
+    return s;
+  }
+
+  cli(args) {
+    return execFileSync(BIN, args, { env: this.env, encoding: 'utf8' });
+  }
+
+  async api(method, path, body) {
+    const res = await fetch(`${this.base}/api/v1${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${this.token}`, 'Content-Type': 'application/json' },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  }
+
+  /// The outbox's messages (the server's local mail transport), oldest first, decoded.
+  mails() {
+    const dir = join(this.dir, 'outbox');
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.eml'))
+      .sort()
+      .map((f) => decodeMail(readFileSync(join(dir, f), 'utf8')));
+  }
+
+  async waitForMail(predicate, what) {
+    return waitFor(() => this.mails().find(predicate), what);
+  }
+
+  /// The bytes the server stored for a take: its segments, in offset order.
+  takeBytes(invitationId, takeId) {
+    const dir = join(this.dir, 'media', 'takes', invitationId, takeId);
+    return Buffer.concat(readdirSync(dir).sort().map((f) => readFileSync(join(dir, f))));
+  }
+
+  stop() {
+    if (this.proc) this.proc.kill('SIGTERM');
+  }
+}
+
+/// Headers and the text part of a message, with quoted-printable soft breaks and escapes undone.
+function decodeMail(raw) {
+  const [head] = raw.split(/\r?\n\r?\n/);
+  const subject = (head.match(/^Subject: (.*)$/m) || [])[1] || '';
+  const to = (head.match(/^To: (.*)$/m) || [])[1] || '';
+  const text = raw
+    .replace(/=\r?\n/g, '')
+    .replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
+  return { raw, subject, to, text };
+}
+
+export function sha256(buf) {
+  return createHash('sha256').update(buf).digest('hex');
+}
+
+export async function launch({ camera = true } = {}) {
+  const args = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--no-first-run', '--disable-quic', '--autoplay-policy=no-user-gesture-required'];
+  if (camera) args.push('--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream');
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+}
+
+export { waitFor };

@@ -1,0 +1,202 @@
+//! Where recordings are stored: an `object_store` — a local directory by default (`DATA_DIR/media`). Uploads stream
+//! into objects without being held in memory; what a candidate sends is recognised by its first bytes, never by
+//! what its headers claim.
+
+use anyhow::Context;
+use bytes::Bytes;
+use futures_util::StreamExt;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
+use std::sync::Arc;
+
+/// Handle to the media store. Cheap to clone.
+#[derive(Clone)]
+pub struct MediaStore {
+    inner: Arc<dyn ObjectStore>,
+    /// Bytes buffered before a part is handed to the store (S3 needs ≥ 5 MiB parts; a local file takes any size).
+    part_size: usize,
+}
+
+/// The containers Candor accepts for a take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Container {
+    /// Matroska/WebM (Chrome, Firefox, Edge record this).
+    WebM,
+    /// ISO base media (Safari records MP4).
+    Mp4,
+}
+
+impl Container {
+    /// How many leading bytes [`Container::sniff`] needs.
+    pub const SNIFF_LEN: usize = 12;
+
+    /// Recognises a container by its first bytes: the EBML magic for WebM, an `ftyp` box for MP4.
+    pub fn sniff(head: &[u8]) -> Option<Self> {
+        if head.len() >= 4 && head[..4] == [0x1A, 0x45, 0xDF, 0xA3] {
+            return Some(Container::WebM);
+        }
+        if head.len() >= 8 && &head[4..8] == b"ftyp" {
+            return Some(Container::Mp4);
+        }
+        None
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Container::WebM => "webm",
+            Container::Mp4 => "mp4",
+        }
+    }
+
+    pub fn mime(self) -> &'static str {
+        match self {
+            Container::WebM => "video/webm",
+            Container::Mp4 => "video/mp4",
+        }
+    }
+}
+
+/// How a streamed write ended.
+#[derive(Debug)]
+pub enum WriteEnd {
+    /// The whole body arrived and is stored.
+    Done,
+    /// The body broke off (the connection dropped): what arrived before is stored.
+    BrokenOff,
+}
+
+/// Why a streamed write stored nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("more bytes than allowed")]
+    TooLarge,
+    #[error("not a WebM or MP4 recording")]
+    NotMedia,
+    #[error(transparent)]
+    Store(#[from] anyhow::Error),
+}
+
+impl MediaStore {
+    /// Media in a local directory (created when missing).
+    pub fn local(dir: &std::path::Path) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let fs = object_store::local::LocalFileSystem::new_with_prefix(dir)?.with_automatic_cleanup(true);
+        Ok(Self { inner: Arc::new(fs), part_size: 1024 * 1024 })
+    }
+
+    /// Streams `body` into a new object at `key`, stopping at `max_len` bytes (then nothing is stored:
+    /// `TooLarge`). With `sniff`, the first bytes must be WebM or MP4 (else nothing is stored: `NotMedia`) and the
+    /// container is returned. A body that breaks off keeps what arrived. Returns the stored length.
+    pub async fn write_stream<S, E>(
+        &self,
+        key: &str,
+        mut body: S,
+        max_len: u64,
+        sniff: bool,
+    ) -> Result<(u64, Option<Container>, WriteEnd), WriteError>
+    where
+        S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let path = ObjectPath::from(key);
+        let mut head: Vec<u8> = Vec::new();
+        let mut container = None;
+        let mut writer: Option<WriteMultipart> = None;
+        let mut written: u64 = 0;
+        let mut end = WriteEnd::Done;
+        loop {
+            let chunk = match body.next().await {
+                Some(Ok(c)) => c,
+                Some(Err(e)) => {
+                    tracing::info!(error = %e, key, "upload body broke off; keeping what arrived");
+                    end = WriteEnd::BrokenOff;
+                    break;
+                }
+                None => break,
+            };
+            if written + head.len() as u64 + chunk.len() as u64 > max_len {
+                if let Some(w) = writer.take() {
+                    let _ = w.abort().await;
+                }
+                return Err(WriteError::TooLarge);
+            }
+            let chunk = if sniff && container.is_none() {
+                head.extend_from_slice(&chunk);
+                if head.len() < Container::SNIFF_LEN {
+                    continue;
+                }
+                container = Some(Container::sniff(&head).ok_or(WriteError::NotMedia)?);
+                Bytes::from(std::mem::take(&mut head))
+            } else {
+                chunk
+            };
+            let w = match writer.as_mut() {
+                Some(w) => w,
+                None => {
+                    let upload = self.inner.put_multipart(&path).await.map_err(anyhow::Error::from)?;
+                    writer.insert(WriteMultipart::new_with_chunk_size(upload, self.part_size))
+                }
+            };
+            w.wait_for_capacity(2).await.map_err(anyhow::Error::from)?;
+            written += chunk.len() as u64;
+            w.put(chunk);
+        }
+        if !head.is_empty() {
+            // Fewer bytes than the sniff needs arrived in all.
+            if matches!(end, WriteEnd::Done) {
+                container = Some(Container::sniff(&head).ok_or(WriteError::NotMedia)?);
+            } else {
+                // Broken off before the container could be told: store nothing.
+                head.clear();
+            }
+            if !head.is_empty() {
+                let upload = self.inner.put_multipart(&path).await.map_err(anyhow::Error::from)?;
+                let w = writer.insert(WriteMultipart::new_with_chunk_size(upload, self.part_size));
+                written += head.len() as u64;
+                w.put(Bytes::from(head));
+            }
+        }
+        if let Some(w) = writer {
+            w.finish().await.map_err(anyhow::Error::from)?;
+        }
+        Ok((written, container, end))
+    }
+
+    /// Bytes `start..end` of an object.
+    pub async fn read_range(&self, key: &str, start: u64, end: u64) -> anyhow::Result<Bytes> {
+        Ok(self.inner.get_range(&ObjectPath::from(key), start..end).await?)
+    }
+
+    /// A whole object, as a stream of chunks.
+    pub async fn read_stream(
+        &self,
+        key: &str,
+    ) -> anyhow::Result<futures_util::stream::BoxStream<'static, object_store::Result<Bytes>>> {
+        Ok(self.inner.get(&ObjectPath::from(key)).await?.into_stream())
+    }
+
+    /// Deletes an object; one that is already gone is fine.
+    pub async fn delete(&self, key: &str) -> anyhow::Result<()> {
+        match self.inner.delete(&ObjectPath::from(key)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn containers_are_told_by_their_first_bytes() {
+        assert_eq!(
+            Container::sniff(&[0x1A, 0x45, 0xDF, 0xA3, 0x9F, 0x42, 0x86, 0x81, 1, 0, 0, 0]),
+            Some(Container::WebM)
+        );
+        assert_eq!(Container::sniff(b"\0\0\0\x20ftypisom\0\0"), Some(Container::Mp4));
+        assert_eq!(Container::sniff(b"<html><script>"), None);
+        assert_eq!(Container::sniff(b"\x89PNG\r\n\x1a\n\0\0\0\0"), None);
+        assert_eq!(Container::sniff(b""), None);
+    }
+}

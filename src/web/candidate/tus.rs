@@ -1,0 +1,395 @@
+//! The tus 1.0 resumable-upload protocol (core, creation, creation-defer-length, termination, expiration) for takes,
+//! under `/i/{token}/uploads`. The upload state is in the database (`store::takes`), so any node can take any
+//! request; the bytes go through `media::MediaStore`. Each PATCH holds a lease-based lock on the upload while it
+//! streams, so two PATCHes of one upload never write at once (the second gets 423).
+
+use super::link_of;
+use crate::domain::InvitationStatus;
+use crate::media::{WriteEnd, WriteError};
+use crate::store::answering::Link;
+use crate::store::takes::{self, Appended, LockRefused, NewTake, Take};
+use crate::store::{StoreError, new_id};
+use crate::web::AppState;
+use crate::web::error::current_request_id;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+
+pub const TUS_VERSION: &str = "1.0.0";
+pub const TUS_EXTENSIONS: &str = "creation,creation-defer-length,termination,expiration";
+/// A generous bitrate for the size cap of a take: 16 Mbit/s (2 MB/s) over the question's maximum duration.
+pub const MAX_BYTES_PER_SECOND: i64 = 2_000_000;
+/// Room for container overhead and a slow Stop on top of that.
+pub const MAX_BYTES_SLACK: i64 = 8 * 1024 * 1024;
+/// How long an unfinished upload can be resumed.
+pub const UPLOAD_TTL_MS: i64 = 24 * 3600 * 1000;
+/// After the end of the deadline an upload that had already started may still finish for this long.
+pub const DEADLINE_GRACE_MS: i64 = 10 * 60 * 1000;
+/// A PATCH's lock lasts this long and is renewed while the body streams; a crashed node's lock runs out after it.
+pub const LOCK_LEASE_MS: i64 = 15_000;
+const LOCK_RENEW_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A tus answer: the status, `Tus-Resumable` and the given headers, and a short text body for people reading logs.
+fn reply(status: StatusCode, headers: &[(&'static str, String)], message: &str) -> Response {
+    let mut res = (status, message.to_owned()).into_response();
+    let h = res.headers_mut();
+    h.insert("tus-resumable", HeaderValue::from_static(TUS_VERSION));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    for (name, value) in headers {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            h.insert(*name, v);
+        }
+    }
+    res
+}
+
+/// A refusal, boxed: `Response` is large, and the happy path should not carry its size.
+type Refused = Box<Response>;
+
+fn error(status: StatusCode, message: &str) -> Response {
+    reply(status, &[], message)
+}
+
+fn internal(e: impl std::fmt::Display) -> Response {
+    tracing::error!(request_id = %current_request_id(), error = %e, "upload request failed");
+    error(StatusCode::INTERNAL_SERVER_ERROR, "Internal error; the upload can be resumed.")
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// `Tus-Resumable: 1.0.0` is required on every request but OPTIONS.
+fn check_version(headers: &HeaderMap) -> Result<(), Refused> {
+    match header_str(headers, "tus-resumable") {
+        Some(TUS_VERSION) => Ok(()),
+        _ => Err(Box::new(reply(
+            StatusCode::PRECONDITION_FAILED,
+            &[("tus-version", TUS_VERSION.to_owned())],
+            "Tus-Resumable 1.0.0 is required.",
+        ))),
+    }
+}
+
+fn parse_length(raw: Option<&str>) -> Result<Option<i64>, Refused> {
+    match raw {
+        None => Ok(None),
+        Some(v) => {
+            v.parse::<i64>().ok().filter(|n| *n >= 0).map(Some).ok_or_else(|| {
+                Box::new(error(StatusCode::BAD_REQUEST, "Upload-Length must be a non-negative integer."))
+            })
+        }
+    }
+}
+
+/// `Upload-Expires` as tus wants it (RFC 9110 date).
+fn http_date(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.strftime("%a, %d %b %Y %H:%M:%S GMT").to_string())
+        .unwrap_or_default()
+}
+
+/// Parses `Upload-Metadata`: comma-separated `key base64value` pairs.
+fn metadata(raw: &str) -> Vec<(String, String)> {
+    raw.split(',')
+        .filter_map(|pair| {
+            let mut it = pair.trim().splitn(2, ' ');
+            let key = it.next()?.to_owned();
+            let value = it
+                .next()
+                .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v.trim()).ok())
+                .and_then(|v| String::from_utf8(v).ok())
+                .unwrap_or_default();
+            Some((key, value))
+        })
+        .collect()
+}
+
+/// The link, when it still takes answers at `now` (else 404: nothing is said about a closed invitation here).
+async fn open_link(state: &AppState, token: &str, grace_ms: i64) -> Result<Link, Refused> {
+    let link = link_of(state, token).await.map_err(|_| Box::new(error(StatusCode::NOT_FOUND, "No such upload.")))?;
+    let now = state.store.now_ms();
+    let open = matches!(link.status, InvitationStatus::Pending | InvitationStatus::InProgress)
+        && now < link.closes_at + grace_ms;
+    if open { Ok(link) } else { Err(Box::new(error(StatusCode::NOT_FOUND, "No such upload."))) }
+}
+
+/// The take of this link, when it may still take bytes or be asked about.
+async fn take_of(state: &AppState, link: &Link, id: &str) -> Result<Take, Refused> {
+    match takes::get(&state.store, &link.invitation_id, id).await {
+        Ok(t) if t.status == takes::DISCARDED => Err(Box::new(error(StatusCode::NOT_FOUND, "No such upload."))),
+        Ok(t) if t.status == takes::UPLOADING && t.expires_at <= state.store.now_ms() => {
+            Err(Box::new(error(StatusCode::GONE, "This upload has expired.")))
+        }
+        // Uploads that began before the deadline may finish within the grace period; none after it.
+        Ok(t) if state.store.now_ms() >= link.closes_at && t.created_at >= link.closes_at => {
+            Err(Box::new(error(StatusCode::NOT_FOUND, "No such upload.")))
+        }
+        Ok(t) => Ok(t),
+        Err(StoreError::NotFound) => Err(Box::new(error(StatusCode::NOT_FOUND, "No such upload."))),
+        Err(e) => Err(Box::new(internal(e))),
+    }
+}
+
+fn offset_headers(take: &Take) -> Vec<(&'static str, String)> {
+    let mut h = vec![("upload-offset", take.upload_offset.to_string())];
+    match take.upload_length {
+        Some(len) => h.push(("upload-length", len.to_string())),
+        None => h.push(("upload-defer-length", "1".to_owned())),
+    }
+    if take.status == takes::UPLOADING {
+        h.push(("upload-expires", http_date(take.expires_at)));
+    }
+    h
+}
+
+/// `OPTIONS /i/{token}/uploads`: what this server supports.
+pub async fn options() -> Response {
+    reply(
+        StatusCode::NO_CONTENT,
+        &[
+            ("tus-version", TUS_VERSION.to_owned()),
+            ("tus-extension", TUS_EXTENSIONS.to_owned()),
+            ("tus-max-size", (600 * MAX_BYTES_PER_SECOND + MAX_BYTES_SLACK).to_string()),
+        ],
+        "",
+    )
+}
+
+/// `POST /i/{token}/uploads` (creation): begins a take of the question named in `Upload-Metadata: question …`.
+pub async fn create(State(state): State<AppState>, Path(token): Path<String>, headers: HeaderMap) -> Response {
+    if let Err(r) = check_version(&headers) {
+        return *r;
+    }
+    let link = match open_link(&state, &token, 0).await {
+        Ok(l) => l,
+        Err(r) => return *r,
+    };
+    if link.consented_at.is_none() {
+        return error(StatusCode::FORBIDDEN, "Agree to the recording first.");
+    }
+    let length = match parse_length(header_str(&headers, "upload-length")) {
+        Ok(l) => l,
+        Err(r) => return *r,
+    };
+    if length.is_none() && header_str(&headers, "upload-defer-length") != Some("1") {
+        return error(StatusCode::BAD_REQUEST, "Send Upload-Length, or Upload-Defer-Length: 1.");
+    }
+    let meta = metadata(header_str(&headers, "upload-metadata").unwrap_or(""));
+    let question_id = meta.iter().find(|(k, _)| k == "question").map(|(_, v)| v.as_str()).unwrap_or("");
+    let Some(question) = link.interview.questions.iter().find(|q| q.id == question_id) else {
+        return error(StatusCode::NOT_FOUND, "No such question in this interview.");
+    };
+    let max_bytes = question.max_answer_seconds * MAX_BYTES_PER_SECOND + MAX_BYTES_SLACK;
+    if length.is_some_and(|l| l > max_bytes) {
+        return error(StatusCode::PAYLOAD_TOO_LARGE, "This take is larger than the question's answer time allows.");
+    }
+    let now = state.store.now_ms();
+    let new = NewTake {
+        question_id: &question.id,
+        max_takes: question.max_takes,
+        upload_length: length,
+        max_bytes,
+        expires_at: now + UPLOAD_TTL_MS,
+    };
+    match takes::create(&state.store, &link, &new).await {
+        Ok(take) => {
+            let location = format!("/i/{token}/uploads/{}", take.id);
+            let mut h = vec![("location", location), ("upload-expires", http_date(take.expires_at))];
+            h.push(("x-take-number", take.number.to_string()));
+            reply(StatusCode::CREATED, &h, "")
+        }
+        Err(StoreError::Conflict("takes_used_up")) => {
+            error(StatusCode::CONFLICT, "Every take of this question has been used.")
+        }
+        Err(StoreError::Conflict("answer_kept")) => error(StatusCode::CONFLICT, "This question is already answered."),
+        Err(StoreError::Conflict(_)) | Err(StoreError::NotFound) => error(StatusCode::NOT_FOUND, "No such upload."),
+        Err(e) => internal(e),
+    }
+}
+
+/// `HEAD /i/{token}/uploads/{id}`: where the upload stands.
+pub async fn head(
+    State(state): State<AppState>,
+    Path((token, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = check_version(&headers) {
+        return *r;
+    }
+    let link = match open_link(&state, &token, DEADLINE_GRACE_MS).await {
+        Ok(l) => l,
+        Err(r) => return *r,
+    };
+    match take_of(&state, &link, &id).await {
+        Ok(take) => reply(StatusCode::OK, &offset_headers(&take), ""),
+        Err(r) => *r,
+    }
+}
+
+/// `PATCH /i/{token}/uploads/{id}`: appends the body at `Upload-Offset`.
+pub async fn patch(
+    State(state): State<AppState>,
+    Path((token, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    if let Err(r) = check_version(&headers) {
+        return *r;
+    }
+    if header_str(&headers, "content-type") != Some("application/offset+octet-stream") {
+        return error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/offset+octet-stream.");
+    }
+    let link = match open_link(&state, &token, DEADLINE_GRACE_MS).await {
+        Ok(l) => l,
+        Err(r) => return *r,
+    };
+    let take = match take_of(&state, &link, &id).await {
+        Ok(t) => t,
+        Err(r) => return *r,
+    };
+    let Some(offset) = header_str(&headers, "upload-offset").and_then(|v| v.parse::<i64>().ok()).filter(|o| *o >= 0)
+    else {
+        return error(StatusCode::BAD_REQUEST, "Upload-Offset must be a non-negative integer.");
+    };
+    let new_length = match parse_length(header_str(&headers, "upload-length")) {
+        Ok(l) => l,
+        Err(r) => return *r,
+    };
+    if take.status != takes::UPLOADING {
+        return error(StatusCode::CONFLICT, "This upload is complete.");
+    }
+    if offset != take.upload_offset {
+        return reply(StatusCode::CONFLICT, &offset_headers(&take), "Upload-Offset does not match the upload.");
+    }
+    let declared = match (take.upload_length, new_length) {
+        (Some(old), Some(new)) if old != new => {
+            return error(StatusCode::BAD_REQUEST, "Upload-Length cannot change once it is set.");
+        }
+        (None, Some(new)) if new < offset => {
+            return error(StatusCode::BAD_REQUEST, "Upload-Length is smaller than what was already uploaded.");
+        }
+        (None, Some(new)) if new > take.max_bytes => {
+            return error(StatusCode::PAYLOAD_TOO_LARGE, "This take is larger than the question's answer time allows.");
+        }
+        (_, Some(new)) => Some(new),
+        (old, None) => old,
+    };
+    let owner = new_id();
+    match takes::lock(&state.store, &take, offset, &owner, LOCK_LEASE_MS).await {
+        Ok(Ok(())) => {}
+        Ok(Err(LockRefused::Offset)) => return error(StatusCode::CONFLICT, "Upload-Offset does not match the upload."),
+        Ok(Err(LockRefused::Locked)) => {
+            return error(StatusCode::LOCKED, "Another request is writing this upload; try again shortly.");
+        }
+        Ok(Err(LockRefused::Closed)) => return error(StatusCode::CONFLICT, "This upload is no longer open."),
+        Err(e) => return internal(e),
+    }
+    let limit = declared.unwrap_or(take.max_bytes).min(take.max_bytes);
+    let key = format!("takes/{}/{}/{offset:016}-{owner}", take.invitation_id, take.id);
+    // The lock is renewed while the body streams.
+    let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let renewer = {
+        let (store, take_id, owner) = (state.store.clone(), take.id.clone(), owner.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = &mut stop_rx => break,
+                    _ = tokio::time::sleep(LOCK_RENEW_EVERY) => {
+                        if let Err(e) = takes::renew_lock(&store, &take_id, &owner, LOCK_LEASE_MS).await {
+                            tracing::warn!(error = %e, "cannot renew an upload lock");
+                        }
+                    }
+                }
+            }
+        })
+    };
+    let room = (limit - offset).max(0) as u64;
+    let written = state.media.write_stream(&key, body.into_data_stream(), room, offset == 0).await;
+    let _ = stop_tx.send(());
+    let _ = renewer.await;
+    let (length, container, end) = match written {
+        Ok(w) => w,
+        Err(e) => {
+            let _ = takes::release_lock(&state.store, &take.id, &owner).await;
+            return match e {
+                WriteError::TooLarge => {
+                    error(StatusCode::PAYLOAD_TOO_LARGE, "This take is larger than the question's answer time allows.")
+                }
+                WriteError::NotMedia => {
+                    error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Only WebM and MP4 recordings are accepted.")
+                }
+                WriteError::Store(e) => internal(e),
+            };
+        }
+    };
+    let appended = Appended {
+        start_offset: offset,
+        length: length as i64,
+        object_key: &key,
+        container: container.map(|c| c.as_str()),
+        upload_length: new_length.filter(|_| take.upload_length.is_none()),
+    };
+    match takes::append(&state.store, &take, &owner, &appended).await {
+        Ok(updated) => {
+            let status = match end {
+                WriteEnd::Done => StatusCode::NO_CONTENT,
+                // The client is gone; what arrived is kept and HEAD tells where to resume.
+                WriteEnd::BrokenOff => StatusCode::BAD_REQUEST,
+            };
+            reply(status, &offset_headers(&updated), "")
+        }
+        Err(StoreError::Conflict(_)) => {
+            let _ = state.media.delete(&key).await;
+            error(StatusCode::CONFLICT, "The upload moved on meanwhile; ask for its offset again.")
+        }
+        Err(e) => {
+            let _ = state.media.delete(&key).await;
+            internal(e)
+        }
+    }
+}
+
+/// `DELETE /i/{token}/uploads/{id}` (termination): discards a take that is not kept.
+pub async fn terminate(
+    State(state): State<AppState>,
+    Path((token, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = check_version(&headers) {
+        return *r;
+    }
+    let link = match open_link(&state, &token, DEADLINE_GRACE_MS).await {
+        Ok(l) => l,
+        Err(r) => return *r,
+    };
+    let take = match take_of(&state, &link, &id).await {
+        Ok(t) => t,
+        Err(r) => return *r,
+    };
+    match takes::terminate(&state.store, &take).await {
+        Ok(()) => reply(StatusCode::NO_CONTENT, &[], ""),
+        Err(StoreError::NotFound) => error(StatusCode::NOT_FOUND, "No such upload."),
+        Err(e) => internal(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_pairs_are_decoded() {
+        let m = metadata("question cXVlc3Rpb24x,filename dGFrZS53ZWJt, empty");
+        assert_eq!(m[0], ("question".to_owned(), "question1".to_owned()));
+        assert_eq!(m[1], ("filename".to_owned(), "take.webm".to_owned()));
+        assert_eq!(m[2], ("empty".to_owned(), String::new()));
+    }
+
+    #[test]
+    fn expiry_dates_are_http_dates() {
+        assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+    }
+}

@@ -1,0 +1,457 @@
+// The candidate's recording page: device check, practice, then each question — think time, recording with a
+// countdown, playback, retake or keep. Each take streams to the server while it is being recorded (MediaRecorder
+// timeslices → tus resumable upload with a deferred length), so at Stop only the last slice is left to send.
+// A dropped connection does not stop the recording: slices wait in the queue (Blobs, which browsers keep on disk
+// when large) and the upload resumes from the server's offset when the connection returns.
+(() => {
+  'use strict';
+  const root = document.getElementById('interview');
+  if (!root) return;
+  const cfg = JSON.parse(root.dataset.config);
+  const T = cfg.texts;
+  const $ = (id) => document.getElementById(id);
+  const fill = (s, v) => s.replace(/\{(\w+)\}/g, (m, k) => (k in v ? String(v[k]) : m));
+  const SLICE_MS = 1000;
+  const CHUNK_BYTES = 256 * 1024;
+  // Diagnostics for people and tests: the last take as recorded, and how long its upload took after Stop.
+  const diag = (window.candorRecorder = { lastTake: null, lastTakeUrl: null, stopToSavedMs: [], takes: 0 });
+
+  let stream = null;
+  let audioContext = null;
+
+  function show(id) {
+    for (const s of ['device', 'practice', 'question']) $(s).hidden = s !== id;
+  }
+  function say(msg) {
+    $('status').textContent = msg || '';
+  }
+  function problem(msg) {
+    $('problem').textContent = msg || '';
+    $('problem').hidden = !msg;
+  }
+  function focusHeading(id) {
+    const h = $(id);
+    if (h) h.focus();
+  }
+
+  // ---- environment ----
+
+  const inAppBrowser = /FBAN|FBAV|FB_IAB|Instagram|LinkedInApp|Line\/|; wv\)/i.test(navigator.userAgent);
+
+  function mimeType() {
+    const video = ['video/webm;codecs=vp8,opus', 'video/webm;codecs=vp9,opus', 'video/webm', 'video/mp4;codecs=avc1,mp4a.40.2', 'video/mp4'];
+    const audio = ['audio/webm;codecs=opus', 'audio/webm', 'audio/mp4'];
+    const list = cfg.audio_only ? audio : video;
+    return list.find((t) => window.MediaRecorder && MediaRecorder.isTypeSupported(t)) || '';
+  }
+
+  function environmentProblem() {
+    if (inAppBrowser) return 'in_app';
+    if (!window.isSecureContext) return 'insecure';
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || !window.MediaRecorder) return 'unsupported';
+    return null;
+  }
+
+  function explain(kind) {
+    const messages = {
+      in_app: T.err_in_app,
+      insecure: T.err_insecure,
+      unsupported: T.err_unsupported,
+      denied: T.err_denied,
+      no_device: T.err_no_device,
+      busy: T.err_busy,
+    };
+    problem(messages[kind] || T.err_unsupported);
+    root.dataset.problem = kind;
+    $('copy-link').hidden = kind !== 'in_app';
+    $('allow').textContent = kind === 'in_app' || kind === 'unsupported' || kind === 'insecure' ? T.allow : T.try_again;
+  }
+
+  function errorKind(e) {
+    switch (e && e.name) {
+      case 'NotAllowedError':
+      case 'SecurityError':
+        return 'denied';
+      case 'NotFoundError':
+      case 'OverconstrainedError':
+        return 'no_device';
+      case 'NotReadableError':
+      case 'AbortError':
+        return 'busy';
+      default:
+        return 'unsupported';
+    }
+  }
+
+  // ---- device check ----
+
+  function startMeter(s) {
+    const track = s.getAudioTracks()[0];
+    if (!track) return;
+    const Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) return;
+    audioContext = audioContext || new Ctx();
+    const source = audioContext.createMediaStreamSource(s);
+    const analyser = audioContext.createAnalyser();
+    analyser.fftSize = 512;
+    source.connect(analyser);
+    const data = new Uint8Array(analyser.fftSize);
+    const tick = () => {
+      analyser.getByteTimeDomainData(data);
+      let sum = 0;
+      for (const v of data) sum += ((v - 128) / 128) ** 2;
+      $('level').value = Math.min(1, Math.sqrt(sum / data.length) * 4);
+      if (stream === s) requestAnimationFrame(tick);
+    };
+    tick();
+  }
+
+  async function askForDevices() {
+    problem('');
+    const env = environmentProblem();
+    if (env) {
+      explain(env);
+      return;
+    }
+    try {
+      stream = await navigator.mediaDevices.getUserMedia(
+        cfg.audio_only ? { audio: true } : { audio: true, video: { width: { ideal: 1280 }, height: { ideal: 720 } } },
+      );
+    } catch (e) {
+      explain(errorKind(e));
+      return;
+    }
+    root.dataset.problem = '';
+    if (!cfg.audio_only) $('preview').srcObject = stream;
+    startMeter(stream);
+    $('allow').hidden = true;
+    $('device-ok').hidden = false;
+    $('device-ok').focus();
+  }
+
+  // ---- recording ----
+
+  /// A queue of recorded slices that tus-js-client reads like a stream reader.
+  class SliceQueue {
+    constructor() {
+      this.items = [];
+      this.waiting = null;
+      this.closed = false;
+    }
+    push(blob) {
+      if (this.waiting) {
+        const w = this.waiting;
+        this.waiting = null;
+        w({ value: blob, done: false });
+      } else {
+        this.items.push(blob);
+      }
+    }
+    close() {
+      this.closed = true;
+      if (this.waiting && this.items.length === 0) {
+        const w = this.waiting;
+        this.waiting = null;
+        w({ value: undefined, done: true });
+      }
+    }
+    read() {
+      return new Promise((resolve) => {
+        if (this.items.length) resolve({ value: this.items.shift(), done: false });
+        else if (this.closed) resolve({ value: undefined, done: true });
+        else this.waiting = resolve;
+      });
+    }
+    cancel() {}
+  }
+
+  /// Records from the stream; with `question`, uploads while recording. Resolves when Stop is pressed (or the time
+  /// is up) with the recorded Blob, and — for a question — when the upload has finished.
+  function record(maxSeconds, timerEl, question, onStarted) {
+    const type = mimeType();
+    const recorder = new MediaRecorder(stream, type ? { mimeType: type } : undefined);
+    const parts = [];
+    const queue = new SliceQueue();
+    let upload = null;
+    let uploadDone = null;
+    let takeUrl = null;
+    let stoppedAt = 0;
+    if (question) {
+      uploadDone = new Promise((resolve, reject) => {
+        upload = new tus.Upload(queue, {
+          endpoint: cfg.uploads,
+          chunkSize: CHUNK_BYTES,
+          uploadLengthDeferred: true,
+          metadata: { question: question.id, filetype: type || 'video/webm' },
+          storeFingerprintForResuming: false,
+          // Keep retrying while the network is away (about 15 minutes), but not on the server's refusals.
+          retryDelays: [0, 500, 1000, 2000, 3000].concat(Array(180).fill(5000)),
+          onShouldRetry: (err) => {
+            const status = err.originalResponse ? err.originalResponse.getStatus() : 0;
+            return !(status >= 400 && status < 500 && status !== 409 && status !== 423);
+          },
+          onAfterResponse: (req, res) => {
+            if (req.getMethod() === 'POST' && res.getStatus() === 201) {
+              takeUrl = res.getHeader('Location');
+              question.takes_used += 1;
+              diag.takes += 1;
+            }
+          },
+          onError: (e) => reject(e),
+          onSuccess: () => {
+            if (stoppedAt) diag.stopToSavedMs.push(Math.round(performance.now() - stoppedAt));
+            resolve(takeUrl || upload.url);
+          },
+        });
+        upload.start();
+      });
+    }
+    recorder.ondataavailable = (e) => {
+      if (e.data && e.data.size > 0) {
+        parts.push(e.data);
+        if (question) queue.push(e.data);
+      }
+    };
+    let left = maxSeconds;
+    const label = () => {
+      timerEl.textContent = fill(T.recording_left, { s: left });
+    };
+    return new Promise((resolve) => {
+      let timer = null;
+      const stop = () => {
+        if (recorder.state === 'inactive') return;
+        clearInterval(timer);
+        stoppedAt = performance.now();
+        recorder.stop();
+      };
+      recorder.onstop = () => {
+        queue.close();
+        const blob = new Blob(parts, { type: recorder.mimeType || type || 'video/webm' });
+        resolve({ blob, uploadDone, stop });
+      };
+      recorder.start(SLICE_MS);
+      label();
+      timer = setInterval(() => {
+        left -= 1;
+        if (left <= 0) stop();
+        else label();
+      }, 1000);
+      onStarted(stop);
+    });
+  }
+
+  // ---- practice ----
+
+  async function practice() {
+    show('practice');
+    focusHeading('practice-heading');
+    const video = $('practice-video');
+    if (!cfg.audio_only) {
+      video.srcObject = stream;
+      video.muted = true;
+      video.play().catch(() => {});
+    }
+    const run = async () => {
+      $('practice-record').hidden = true;
+      $('practice-again').hidden = true;
+      $('practice-stop').hidden = false;
+      video.controls = false;
+      video.srcObject = cfg.audio_only ? null : stream;
+      video.muted = true;
+      const { blob } = await record(30, $('practice-timer'), null, (stop) => {
+        $('practice-stop').onclick = stop;
+      });
+      $('practice-stop').hidden = true;
+      $('practice-timer').textContent = '';
+      video.srcObject = null;
+      video.src = URL.createObjectURL(blob);
+      video.muted = false;
+      video.controls = true;
+      $('practice-again').hidden = false;
+      $('to-questions').textContent = T.to_questions;
+    };
+    $('practice-record').onclick = run;
+    $('practice-again').onclick = run;
+    await new Promise((resolve) => {
+      $('to-questions').onclick = resolve;
+    });
+  }
+
+  // ---- questions ----
+
+  function upfrontList() {
+    if (!cfg.upfront) return;
+    const list = $('upfront-list');
+    list.textContent = '';
+    for (const q of cfg.questions) {
+      const li = document.createElement('li');
+      li.textContent = q.text;
+      list.appendChild(li);
+    }
+    $('upfront').hidden = false;
+  }
+
+  function thinkTime(q) {
+    // Resolves when recording should start: at the end of the think time, or when the candidate starts earlier.
+    return new Promise((resolve) => {
+      const button = $('record');
+      button.hidden = false;
+      button.disabled = false;
+      button.onclick = () => {
+        clearInterval(timer);
+        resolve();
+      };
+      let timer = null;
+      if (q.think_seconds === null || q.think_seconds === undefined) {
+        $('timer').textContent = T.think_no_limit;
+        return;
+      }
+      let left = q.think_seconds;
+      const label = () => {
+        $('timer').textContent = fill(T.think_left, { s: left });
+      };
+      if (left <= 0) {
+        resolve();
+        return;
+      }
+      label();
+      timer = setInterval(() => {
+        left -= 1;
+        if (left <= 0) {
+          clearInterval(timer);
+          resolve();
+        } else label();
+      }, 1000);
+    });
+  }
+
+  async function keep(q, takeUrl) {
+    const takeId = takeUrl.split('/').pop();
+    const notes = q.notes_allowed ? $('notes').value : null;
+    for (;;) {
+      try {
+        const res = await fetch(cfg.answers + encodeURIComponent(q.id), {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ take_id: takeId, notes, csrf: cfg.csrf }),
+        });
+        const body = await res.json().catch(() => ({}));
+        if (res.ok) return body.completed;
+        if (res.status >= 500) throw new Error(body.error || res.statusText);
+        problem(body.error || res.statusText);
+        if (res.status === 410) window.location.reload();
+        return null;
+      } catch (e) {
+        problem(T.upload_failed);
+        await new Promise((r) => setTimeout(r, 3000));
+      }
+    }
+  }
+
+  async function answer(q, index) {
+    show('question');
+    problem('');
+    $('question-heading').textContent = fill(T.question_of, { n: index + 1, total: cfg.questions.length });
+    $('question-text').textContent = q.text;
+    $('question-instructions').textContent = q.instructions || '';
+    $('notes-field').hidden = !q.notes_allowed;
+    $('notes').value = '';
+    focusHeading('question-heading');
+    const live = $('live');
+    const playback = $('playback');
+    for (;;) {
+      $('decide').hidden = true;
+      playback.hidden = true;
+      playback.removeAttribute('src');
+      live.hidden = cfg.audio_only;
+      if (!cfg.audio_only) live.srcObject = stream;
+      $('take-label').textContent = fill(T.take_of, { n: q.takes_used + 1, max: q.max_takes });
+      await thinkTime(q);
+      $('record').hidden = true;
+      $('stop').hidden = false;
+      $('stop').focus();
+      const { blob, uploadDone } = await record(q.max_answer_seconds, $('timer'), q, (stop) => {
+        $('stop').onclick = stop;
+      });
+      $('stop').hidden = true;
+      $('timer').textContent = '';
+      diag.lastTake = blob;
+      say(T.saving);
+      let takeUrl;
+      try {
+        takeUrl = await uploadDone;
+      } catch (e) {
+        problem(T.upload_failed);
+        return false;
+      }
+      diag.lastTakeUrl = takeUrl;
+      say(T.saved);
+      live.hidden = true;
+      playback.src = URL.createObjectURL(blob);
+      playback.hidden = false;
+      $('decide').hidden = false;
+      const canRetake = q.takes_used < q.max_takes;
+      $('retake').hidden = !canRetake;
+      if (!canRetake) say(T.saved + ' ' + T.no_takes_left);
+      $('keep').focus();
+      const choice = await new Promise((resolve) => {
+        $('keep').onclick = () => resolve('keep');
+        $('retake').onclick = () => resolve('retake');
+      });
+      playback.pause();
+      if (choice === 'retake') continue;
+      $('keep').disabled = true;
+      const completed = await keep(q, takeUrl);
+      $('keep').disabled = false;
+      if (completed === null) continue;
+      q.kept = true;
+      return completed;
+    }
+  }
+
+  async function questions() {
+    upfrontList();
+    for (let i = 0; i < cfg.questions.length; i++) {
+      const q = cfg.questions[i];
+      if (q.kept) continue;
+      const completed = await answer(q, i);
+      if (completed) break;
+    }
+    if (stream) stream.getTracks().forEach((t) => t.stop());
+    // The server now shows the answered page with the outro.
+    window.location.reload();
+  }
+
+  // ---- flow ----
+
+  window.addEventListener('offline', () => say(T.offline));
+  window.addEventListener('online', () => say(T.back_online));
+  $('withdraw-form').addEventListener('submit', (e) => {
+    if (!window.confirm(T.withdraw_confirm)) e.preventDefault();
+  });
+  $('copy-link').addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText(window.location.href);
+      say(T.copied);
+    } catch (e) {
+      window.prompt(T.copy_link, window.location.href);
+    }
+  });
+
+  async function main() {
+    show('device');
+    $('device-intro').textContent = cfg.audio_only ? T.device_intro_audio : T.device_intro;
+    $('preview').hidden = cfg.audio_only;
+    const env = environmentProblem();
+    if (env) explain(env);
+    await new Promise((resolve) => {
+      $('allow').onclick = askForDevices;
+      $('device-ok').onclick = resolve;
+    });
+    const started = cfg.questions.some((q) => q.takes_used > 0);
+    if (!started) await practice();
+    await questions();
+  }
+
+  main();
+})();

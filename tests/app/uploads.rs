@@ -1,0 +1,325 @@
+//! The tus upload protocol behind the personal link: creation, HEAD, PATCH in pieces, deferred length,
+//! termination, expiration, the limits, a lock per upload, and resuming after a restart.
+
+use crate::both;
+use crate::candidate::invite;
+use crate::helpers::{Db, TestApp, TestUser, location};
+use reqwest::{Method, StatusCode};
+use std::time::Duration;
+
+/// A recording as Chrome starts one: the EBML magic, then bytes.
+fn webm(len: usize, seed: u8) -> Vec<u8> {
+    let mut v = vec![0x1A, 0x45, 0xDF, 0xA3, 0x9F, 0x42, 0x86, 0x81, 0x01, 0x42, 0xF7, 0x81];
+    let mut x: u32 = 0x9E37_79B9 ^ u32::from(seed);
+    while v.len() < len {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        v.push((x >> 24) as u8);
+    }
+    v.truncate(len);
+    v
+}
+
+#[derive(Clone)]
+struct Candidate {
+    link: String,
+    invitation_id: String,
+    questions: Vec<String>,
+    interview_id: String,
+    recruiter: TestUser,
+    api_token: String,
+}
+
+/// An organization, a two-question interview (the first: 60 s, 2 takes), an invitation, and the candidate's consent.
+async fn candidate(app: &mut TestApp) -> Candidate {
+    let user = app.create_org_admin("Acme", "ada@acme.fi").await;
+    let token = app.api_token(&user).await;
+    let body = serde_json::json!({
+        "name": "Short", "title": "Short",
+        "questions": [
+            {"text": "One", "max_answer_seconds": 60, "max_takes": 2, "think_seconds": null},
+            {"text": "Two", "max_answer_seconds": 30, "max_takes": 1, "think_seconds": null},
+        ]
+    });
+    let res = app.api(Method::POST, "/interviews", &token).json(&body).send().await.unwrap();
+    let interview_id = res.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let deadline = "2099-12-31";
+    let (invitation_id, link) = invite(app, &token, &interview_id, "en", deadline).await;
+    let interview = candor::store::interviews::get(&app.store, &user.org_id, &interview_id).await.unwrap();
+    app.new_browser();
+    let res = app.post_form(&format!("{link}/start"), &[("consent", "yes")]).await;
+    assert_eq!(location(&res), format!("{link}/interview"));
+    Candidate {
+        link,
+        invitation_id,
+        questions: interview.questions.iter().map(|q| q.id.clone()).collect(),
+        interview_id,
+        recruiter: user,
+        api_token: token,
+    }
+}
+
+fn b64(s: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+fn tus(app: &TestApp, method: Method, path: &str) -> reqwest::RequestBuilder {
+    app.client.request(method, app.url(path)).header("Tus-Resumable", "1.0.0")
+}
+
+async fn create(app: &TestApp, c: &Candidate, question: &str, length: Option<usize>) -> reqwest::Response {
+    let mut req = tus(app, Method::POST, &format!("{}/uploads", c.link))
+        .header("Upload-Metadata", format!("question {},filetype {}", b64(question), b64("video/webm")));
+    req = match length {
+        Some(n) => req.header("Upload-Length", n.to_string()),
+        None => req.header("Upload-Defer-Length", "1"),
+    };
+    req.send().await.unwrap()
+}
+
+async fn patch(app: &TestApp, upload: &str, offset: usize, bytes: &[u8], length: Option<usize>) -> reqwest::Response {
+    let mut req = tus(app, Method::PATCH, upload)
+        .header("Content-Type", "application/offset+octet-stream")
+        .header("Upload-Offset", offset.to_string());
+    if let Some(n) = length {
+        req = req.header("Upload-Length", n.to_string());
+    }
+    req.body(bytes.to_vec()).send().await.unwrap()
+}
+
+fn header(res: &reqwest::Response, name: &str) -> String {
+    res.headers().get(name).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+}
+
+/// What the server stored for a take, segment by segment.
+async fn stored(app: &TestApp, take_id: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    for s in candor::store::takes::segments(&app.store, take_id).await.unwrap() {
+        assert_eq!(s.start_offset as usize, out.len(), "segments are contiguous");
+        out.extend_from_slice(&app.state.media.read_range(&s.object_key, 0, s.length as u64).await.unwrap());
+    }
+    out
+}
+
+fn take_id(upload: &str) -> String {
+    upload.rsplit('/').next().unwrap().to_owned()
+}
+
+async fn upload_in_pieces_with_a_deferred_length(db: Db) {
+    let mut app = TestApp::spawn(db).await;
+    let c = candidate(&mut app).await;
+
+    let res = app.client.request(Method::OPTIONS, app.url(&format!("{}/uploads", c.link))).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(header(&res, "tus-version"), "1.0.0");
+    for ext in ["creation", "creation-defer-length", "termination", "expiration"] {
+        assert!(header(&res, "tus-extension").split(',').any(|e| e == ext), "{ext}");
+    }
+    // Without Tus-Resumable: 412.
+    let res =
+        app.client.post(app.url(&format!("{}/uploads", c.link))).header("Upload-Length", "10").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::PRECONDITION_FAILED);
+
+    let res = create(&app, &c, &c.questions[0], None).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert!(!header(&res, "upload-expires").is_empty());
+    let upload = header(&res, "location");
+    assert!(upload.starts_with(&format!("{}/uploads/", c.link)), "{upload}");
+    let inv = candor::store::invitations::get(&app.store, &c.recruiter.org_id, &c.invitation_id).await.unwrap();
+    assert_eq!(inv.status, "in_progress", "the first take starts the interview");
+
+    let head = tus(&app, Method::HEAD, &upload).send().await.unwrap();
+    assert_eq!(head.status(), StatusCode::OK);
+    assert_eq!((header(&head, "upload-offset"), header(&head, "upload-defer-length")), ("0".into(), "1".into()));
+    assert_eq!(header(&head, "cache-control"), "no-store");
+
+    let video = webm(700_000, 1);
+    // Pieces as MediaRecorder's timeslices produce them.
+    let res = patch(&app, &upload, 0, &video[..250_000], None).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(header(&res, "upload-offset"), "250000");
+    // A piece at the wrong offset: 409, and nothing changes.
+    assert_eq!(patch(&app, &upload, 0, &video[..1000], None).await.status(), StatusCode::CONFLICT);
+    assert_eq!(patch(&app, &upload, 260_000, &video[..1000], None).await.status(), StatusCode::CONFLICT);
+    let res = tus(&app, Method::PATCH, &upload)
+        .header("Content-Type", "application/octet-stream")
+        .header("Upload-Offset", "250000")
+        .body(video[250_000..].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let res = patch(&app, &upload, 250_000, &video[250_000..500_000], None).await;
+    assert_eq!(header(&res, "upload-offset"), "500000");
+    // The last piece tells the length (Stop was pressed).
+    let res = patch(&app, &upload, 500_000, &video[500_000..], Some(video.len())).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(header(&res, "upload-offset"), "700000");
+    let head = tus(&app, Method::HEAD, &upload).send().await.unwrap();
+    assert_eq!((header(&head, "upload-offset"), header(&head, "upload-length")), ("700000".into(), "700000".into()));
+    assert_eq!(patch(&app, &upload, 700_000, b"more", None).await.status(), StatusCode::CONFLICT);
+
+    let take = candor::store::takes::get(&app.store, &c.invitation_id, &take_id(&upload)).await.unwrap();
+    assert_eq!((take.status.as_str(), take.container.as_deref(), take.number), ("complete", Some("webm"), 1));
+    assert!(stored(&app, &take.id).await == video, "the stored take is byte-identical");
+}
+
+async fn upload_limits(db: Db) {
+    let mut app = TestApp::spawn(db).await;
+    let c = candidate(&mut app).await;
+    let q = &c.questions[0];
+
+    // Only recordings: the first bytes decide, not the headers.
+    let upload = header(&create(&app, &c, q, None).await, "location");
+    let res = patch(&app, &upload, 0, b"<html><script>alert(1)</script></html>", None).await;
+    assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(header(&tus(&app, Method::HEAD, &upload).send().await.unwrap(), "upload-offset"), "0");
+    assert!(stored(&app, &take_id(&upload)).await.is_empty());
+
+    // Larger than 60 s at a generous bitrate: 413, at creation and while streaming.
+    let cap = 60 * 2_000_000 + 8 * 1024 * 1024;
+    assert_eq!(create(&app, &c, &c.questions[1], Some(cap + 1)).await.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let small = header(&create(&app, &c, &c.questions[1], Some(1000)).await, "location");
+    assert_eq!(patch(&app, &small, 0, &webm(1001, 2), None).await.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(header(&tus(&app, Method::HEAD, &small).send().await.unwrap(), "upload-offset"), "0");
+
+    // The second take of the first question discards the first; a third is refused (2 takes).
+    let second = create(&app, &c, q, None).await;
+    assert_eq!((second.status(), header(&second, "x-take-number")), (StatusCode::CREATED, "2".to_owned()));
+    assert_eq!(tus(&app, Method::HEAD, &upload).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(create(&app, &c, q, None).await.status(), StatusCode::CONFLICT);
+    // A question of another interview, or none: 404.
+    assert_eq!(create(&app, &c, "nope", None).await.status(), StatusCode::NOT_FOUND);
+
+    // Termination: the take is gone and its bytes are deleted by a job.
+    let second = header(&second, "location");
+    patch(&app, &second, 0, &webm(5000, 3), None).await;
+    let keys: Vec<String> = candor::store::takes::segments(&app.store, &take_id(&second))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.object_key)
+        .collect();
+    assert_eq!(keys.len(), 1);
+    assert_eq!(tus(&app, Method::DELETE, &second).send().await.unwrap().status(), StatusCode::NO_CONTENT);
+    assert_eq!(tus(&app, Method::HEAD, &second).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    app.run_pending_jobs().await;
+    assert!(app.state.media.read_range(&keys[0], 0, 1).await.is_err(), "the bytes are deleted");
+
+    // Another invitation's upload, through this link: 404 — and the other way round.
+    let (other_invitation, other_link) = invite(&app, &c.api_token, &c.interview_id, "en", "2099-12-31").await;
+    app.post_form(&format!("{other_link}/start"), &[("consent", "yes")]).await;
+    let other = Candidate { link: other_link, ..c.clone() };
+    let theirs = header(&create(&app, &other, &c.questions[1], None).await, "location");
+    let crossed = format!("{}/uploads/{}", c.link, take_id(&theirs));
+    assert_eq!(tus(&app, Method::HEAD, &crossed).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(patch(&app, &crossed, 0, &webm(100, 4), None).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(tus(&app, Method::DELETE, &crossed).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(header(&tus(&app, Method::HEAD, &theirs).send().await.unwrap(), "upload-offset"), "0");
+
+    // An unfinished upload expires after a day: 410, and the upkeep discards it.
+    let pending = theirs;
+    assert_eq!(patch(&app, &pending, 0, &webm(100, 5), None).await.status(), StatusCode::NO_CONTENT);
+    app.store.clock.advance(Duration::from_secs(24 * 3600 + 1));
+    assert_eq!(tus(&app, Method::HEAD, &pending).send().await.unwrap().status(), StatusCode::GONE);
+    app.state.worker.run_maintenance().await.unwrap();
+    let take = candor::store::takes::get(&app.store, &other_invitation, &take_id(&pending)).await.unwrap();
+    assert_eq!(take.status, "discarded");
+    assert!(candor::store::takes::segments(&app.store, &take.id).await.unwrap().is_empty());
+}
+
+async fn closed_links_take_no_uploads(db: Db) {
+    let mut app = TestApp::spawn(db).await;
+    let c = candidate(&mut app).await;
+    let upload = header(&create(&app, &c, &c.questions[0], None).await, "location");
+    patch(&app, &upload, 0, &webm(1000, 6), None).await;
+    // Disabled by a recruiter: the link's uploads are gone.
+    app.new_browser();
+    app.login(&c.recruiter).await;
+    app.post_form(&format!("/invitations/{}/disable", c.invitation_id), &[]).await;
+    assert_eq!(tus(&app, Method::HEAD, &upload).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(patch(&app, &upload, 1000, &webm(10, 7), None).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(create(&app, &c, &c.questions[1], None).await.status(), StatusCode::NOT_FOUND);
+}
+
+async fn concurrent_patches_one_wins(db: Db) {
+    let mut app = TestApp::spawn(db).await;
+    let c = candidate(&mut app).await;
+    let upload = header(&create(&app, &c, &c.questions[0], None).await, "location");
+    // A PATCH whose body trickles in holds the lock...
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    let video = webm(20_000, 8);
+    tx.send(Ok(video[..10_000].to_vec())).await.unwrap();
+    let slow = tokio::spawn(
+        tus(&app, Method::PATCH, &upload)
+            .header("Content-Type", "application/offset+octet-stream")
+            .header("Upload-Offset", "0")
+            .body(reqwest::Body::wrap_stream(tokio_stream(rx)))
+            .send(),
+    );
+    // (Once the server has its first bytes.)
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let res = patch(&app, &upload, 0, &video, None).await;
+    assert_eq!(res.status(), StatusCode::LOCKED, "a second PATCH while the first streams gets 423");
+    // ... the first one finishes and wins.
+    tx.send(Ok(video[10_000..].to_vec())).await.unwrap();
+    drop(tx);
+    assert_eq!(slow.await.unwrap().unwrap().status(), StatusCode::NO_CONTENT);
+    assert!(stored(&app, &take_id(&upload)).await == video);
+}
+
+fn tokio_stream(
+    rx: tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>,
+) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> {
+    futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) })
+}
+
+async fn resume_after_the_connection_drops_and_the_server_restarts(db: Db) {
+    let mut app = TestApp::spawn(db).await;
+    let c = candidate(&mut app).await;
+    let upload = header(&create(&app, &c, &c.questions[0], None).await, "location");
+    let video = webm(600_000, 9);
+    // The network drops in the middle of a PATCH: what arrived is kept.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    tx.send(Ok(video[..300_000].to_vec())).await.unwrap();
+    let req = tokio::spawn(
+        tus(&app, Method::PATCH, &upload)
+            .header("Content-Type", "application/offset+octet-stream")
+            .header("Upload-Offset", "0")
+            .body(reqwest::Body::wrap_stream(tokio_stream(rx)))
+            .send(),
+    );
+    // Wait until the server has the first bytes, then cut the connection.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    tx.send(Err(std::io::Error::other("network down"))).await.unwrap();
+    let _ = req.await;
+    let mut offset = 0;
+    for _ in 0..50 {
+        let head = tus(&app, Method::HEAD, &upload).send().await.unwrap();
+        offset = header(&head, "upload-offset").parse::<usize>().unwrap();
+        if offset > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(offset > 0 && offset <= 300_000, "{offset}");
+
+    // The server restarts; the upload resumes from the offset it reports.
+    app.restart().await;
+    let head = tus(&app, Method::HEAD, &upload).send().await.unwrap();
+    assert_eq!(head.status(), StatusCode::OK);
+    assert_eq!(header(&head, "upload-offset"), offset.to_string());
+    let res = patch(&app, &upload, offset, &video[offset..], Some(video.len())).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert!(stored(&app, &take_id(&upload)).await == video, "byte-identical after the resume");
+}
+
+both!(
+    upload_in_pieces_with_a_deferred_length,
+    upload_limits,
+    closed_links_take_no_uploads,
+    concurrent_patches_one_wins,
+    resume_after_the_connection_drops_and_the_server_restarts
+);
