@@ -13,6 +13,8 @@
   const fill = (s, v) => s.replace(/\{(\w+)\}/g, (m, k) => (k in v ? String(v[k]) : m));
   const SLICE_MS = 1000;
   const CHUNK_BYTES = 256 * 1024;
+  const VIDEO_BITS = 1000000;
+  const AUDIO_BITS = 64000;
   // Diagnostics for people and tests: the last take as recorded, and how long its upload took after Stop.
   const diag = (window.candorRecorder = { lastTake: null, lastTakeUrl: null, stopToSavedMs: [], takes: 0 });
 
@@ -169,7 +171,10 @@
   /// is up) with the recorded Blob, and — for a question — when the upload has finished.
   function record(maxSeconds, timerEl, question, onStarted) {
     const type = mimeType();
-    const recorder = new MediaRecorder(stream, type ? { mimeType: type } : undefined);
+    // About 1 Mbit/s for video (plenty for a face at 720p) keeps uploads ahead of the recording on a 2 Mbit/s uplink.
+    const options = { videoBitsPerSecond: VIDEO_BITS, audioBitsPerSecond: AUDIO_BITS };
+    if (type) options.mimeType = type;
+    const recorder = new MediaRecorder(stream, options);
     const parts = [];
     const queue = new SliceQueue();
     let upload = null;

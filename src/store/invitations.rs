@@ -354,9 +354,10 @@ pub async fn list(store: &Store, org_id: &str, filter: &ListFilter) -> StoreResu
         }
     }
     let limit_param = arg((limit + 1).to_string(), &mut args);
-    if few_candidates {
+    if few_candidates && store.backend() == super::Backend::Postgres {
         // A few candidates' invitations: all of them are read through the candidate index first, then sorted. Left
-        // to choose, PostgreSQL walked every invitation in page order looking for theirs (30 ms at 100,000).
+        // to choose, PostgreSQL walked every invitation in page order looking for theirs (30 ms at 100,000). SQLite
+        // takes the candidate index by itself, and materializing cost it more (4.4 ms instead of 2.5 ms).
         inner = format!(
             "WITH m AS MATERIALIZED ({inner}) SELECT * FROM m i ORDER BY {order} LIMIT CAST({limit_param} AS BIGINT)"
         );

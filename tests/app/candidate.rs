@@ -18,6 +18,7 @@ pub async fn invite(
     let body = json!({
         "candidate": {"first_name": "Saga", "last_name": "Lind", "email": "saga@example.se"},
         "email": "saga@example.se", "language": language, "interview_id": interview_id, "deadline": deadline,
+        "notify_me": true,
     });
     let res = app.api(Method::POST, "/invitations", token).json(&body).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);

@@ -48,6 +48,7 @@ async fn candidate(app: &mut TestApp) -> Candidate {
     let (invitation_id, link) = invite(app, &token, &interview_id, "en", deadline).await;
     let interview = candor::store::interviews::get(&app.store, &user.org_id, &interview_id).await.unwrap();
     app.new_browser();
+    assert_eq!(app.get(&link).await.status(), StatusCode::OK);
     let res = app.post_form(&format!("{link}/start"), &[("consent", "yes")]).await;
     assert_eq!(location(&res), format!("{link}/interview"));
     Candidate {
@@ -322,4 +323,161 @@ both!(
     closed_links_take_no_uploads,
     concurrent_patches_one_wins,
     resume_after_the_connection_drops_and_the_server_restarts
+);
+
+async fn upload_complete_take(app: &TestApp, c: &Candidate, question: &str, seed: u8) -> String {
+    let upload = header(&create(app, c, question, None).await, "location");
+    let video = webm(40_000, seed);
+    let res = patch(app, &upload, 0, &video, Some(video.len())).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    take_id(&upload)
+}
+
+async fn keep(app: &TestApp, c: &Candidate, question: &str, take: &str, notes: Option<&str>) -> reqwest::Response {
+    let body = serde_json::json!({ "take_id": take, "notes": notes, "csrf": app.csrf().await });
+    app.client.post(app.url(&format!("{}/answers/{question}", c.link))).json(&body).send().await.unwrap()
+}
+
+async fn keeping_every_answer_completes_and_notifies(db: Db) {
+    let smtp = crate::helpers::SmtpServer::start().await;
+    let url = smtp.url();
+    let mut app = TestApp::spawn_with(db, |c| c.smtp_url = Some(url)).await;
+    let c = candidate(&mut app).await;
+    let (q1, q2) = (&c.questions[0], &c.questions[1]);
+
+    // A take still uploading cannot be kept.
+    let uploading = header(&create(&app, &c, q1, None).await, "location");
+    patch(&app, &uploading, 0, &webm(1000, 1), None).await;
+    assert_eq!(keep(&app, &c, q1, &take_id(&uploading), None).await.status(), StatusCode::CONFLICT);
+    // Without the page's CSRF token: refused.
+    let res = app
+        .client
+        .post(app.url(&format!("{}/answers/{q1}", c.link)))
+        .json(&serde_json::json!({ "take_id": take_id(&uploading) }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    let first = upload_complete_take(&app, &c, q1, 2).await;
+    // This question takes no notes; another question's take is not this one's.
+    assert_eq!(keep(&app, &c, q1, &first, Some("my notes")).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(keep(&app, &c, q2, &first, None).await.status(), StatusCode::NOT_FOUND);
+    let res = keep(&app, &c, q1, &first, None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.json::<serde_json::Value>().await.unwrap()["completed"], false);
+    assert_eq!(keep(&app, &c, q1, &first, None).await.status(), StatusCode::CONFLICT, "kept once");
+    assert_eq!(create(&app, &c, q1, None).await.status(), StatusCode::CONFLICT, "no takes after keeping");
+
+    let second = upload_complete_take(&app, &c, q2, 3).await;
+    let res = keep(&app, &c, q2, &second, None).await;
+    assert_eq!(res.json::<serde_json::Value>().await.unwrap()["completed"], true);
+
+    let inv = candor::store::invitations::get(&app.store, &c.recruiter.org_id, &c.invitation_id).await.unwrap();
+    assert_eq!(inv.status, "answered");
+    assert!(inv.answered_at.is_some());
+    let events = candor::store::candidates::timeline(&app.store, &c.recruiter.org_id, &inv.candidate_id).await.unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    for kind in ["opened", "consented", "started", "answered", "completed"] {
+        assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
+    }
+    assert_eq!(kinds.iter().filter(|k| **k == "answered").count(), 2);
+
+    // The link now shows that the interview is answered; nothing more is accepted.
+    let res = app.get(&c.link).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("You have answered this video interview."));
+    assert_eq!(create(&app, &c, q2, None).await.status(), StatusCode::NOT_FOUND);
+
+    // Notify me: one email to the inviting user, with a direct link to the completed interview.
+    app.run_pending_jobs().await;
+    let mails: Vec<_> = smtp.messages().into_iter().filter(|m| m.to == "ada@acme.fi").collect();
+    assert_eq!(mails.len(), 1, "{:?}", mails.iter().map(|m| &m.subject).collect::<Vec<_>>());
+    assert_eq!(mails[0].subject, "Saga Lind completed the video interview “Short”");
+    assert!(mails[0].text.contains(&format!("/invitations/{}/answers", c.invitation_id)));
+}
+
+async fn withdrawing_is_recorded_and_notified(db: Db) {
+    let smtp = crate::helpers::SmtpServer::start().await;
+    let url = smtp.url();
+    let mut app = TestApp::spawn_with(db, |c| c.smtp_url = Some(url)).await;
+    let c = candidate(&mut app).await;
+    let res = app.post_form(&format!("{}/withdraw", c.link), &[]).await;
+    assert_eq!(location(&res), c.link);
+    let res = app.get(&c.link).await;
+    assert_eq!(res.status(), StatusCode::GONE);
+    assert!(res.text().await.unwrap().contains("You have withdrawn from this video interview."));
+    assert_eq!(create(&app, &c, &c.questions[0], None).await.status(), StatusCode::NOT_FOUND);
+    app.run_pending_jobs().await;
+    let mails: Vec<_> = smtp.messages().into_iter().filter(|m| m.to == "ada@acme.fi").collect();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].subject, "Saga Lind withdrew from the video interview “Short”");
+    let inv = candor::store::invitations::get(&app.store, &c.recruiter.org_id, &c.invitation_id).await.unwrap();
+    assert_eq!(inv.status, "withdrawn");
+}
+
+async fn interviews_with_answers_keep_their_questions(db: Db) {
+    let mut app = TestApp::spawn(db).await;
+    let c = candidate(&mut app).await;
+    let take = upload_complete_take(&app, &c, &c.questions[0], 4).await;
+    assert_eq!(keep(&app, &c, &c.questions[0], &take, None).await.status(), StatusCode::OK);
+    let keys: Vec<String> =
+        candor::store::takes::segments(&app.store, &take).await.unwrap().into_iter().map(|s| s.object_key).collect();
+    assert!(!keys.is_empty());
+
+    // A recruiter cannot delete it, page or API, and is told why.
+    let recruiter = app.create_org_user("Acme", "rick@acme.fi", "recruiter").await;
+    app.new_browser();
+    app.login(&recruiter).await;
+    let page = app.get_html(&format!("/interviews/{}/delete", c.interview_id)).await;
+    assert!(page.contains("cannot be deleted") && !page.contains("Delete video interview</button>"), "{page}");
+    let res = app.post_form(&format!("/interviews/{}/delete", c.interview_id), &[]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let token = app.api_token(&recruiter).await;
+    let res = app
+        .api(Method::DELETE, &format!("/interviews/{}?delete_answers=true", c.interview_id), &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT, "only an admin may delete answers");
+
+    // Its questions cannot change any more; its title can.
+    let interview = candor::store::interviews::get(&app.store, &c.recruiter.org_id, &c.interview_id).await.unwrap();
+    let body = serde_json::json!({
+        "name": "Short", "title": "Short and sweet",
+        "questions": interview.questions.iter().map(|q| serde_json::json!({
+            "text": q.text, "max_answer_seconds": q.max_answer_seconds, "max_takes": q.max_takes,
+            "think_seconds": q.think_seconds,
+        })).collect::<Vec<_>>(),
+    });
+    let res =
+        app.api(Method::PATCH, &format!("/interviews/{}", c.interview_id), &token).json(&body).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut changed = body.clone();
+    changed["questions"][0]["text"] = "Another question".into();
+    let res =
+        app.api(Method::PATCH, &format!("/interviews/{}", c.interview_id), &token).json(&changed).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(res.text().await.unwrap().contains("clone the interview"));
+
+    // An admin deletes it after the second confirmation; the recordings go too.
+    app.new_browser();
+    app.login(&c.recruiter).await;
+    let page = app.get_html(&format!("/interviews/{}/delete", c.interview_id)).await;
+    assert!(page.contains("delete_answers"));
+    let res = app.post_form(&format!("/interviews/{}/delete", c.interview_id), &[]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "not without ticking the box");
+    let res = app.post_form(&format!("/interviews/{}/delete", c.interview_id), &[("delete_answers", "yes")]).await;
+    assert_eq!(location(&res), "/interviews");
+    assert!(candor::store::invitations::get(&app.store, &c.recruiter.org_id, &c.invitation_id).await.is_err());
+    app.run_pending_jobs().await;
+    for key in keys {
+        assert!(app.state.media.read_range(&key, 0, 1).await.is_err(), "{key} is deleted");
+    }
+}
+
+both!(
+    keeping_every_answer_completes_and_notifies,
+    withdrawing_is_recorded_and_notified,
+    interviews_with_answers_keep_their_questions
 );

@@ -1,0 +1,440 @@
+//! Upload benchmarks against one `candor serve` (SQLite, media on local disk) on loopback:
+//! - throughput: one 1 GB take in one PATCH vs `cp` of the same file on the same disk;
+//! - concurrency: many simulated candidates, each streaming 2.5 Mbit/s of 1-second chunks over tus for 3 minutes —
+//!   the server's peak RSS and CPU, and failed or retried chunks.
+//!
+//! Writes bench/RESULTS.md. Run: `cargo bench --bench uploads`. BENCH_UPLOAD_BYTES (1000000000), BENCH_CANDIDATES
+//! (500), BENCH_SECONDS (180), BENCH_BITS_PER_SECOND (2500000).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+struct Killed(Child);
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn candor(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_candor"));
+    c.env("CANDOR_LOG", "warn")
+        .env("CANDOR_DATA_DIR", dir)
+        .env("CANDOR_SECRET_KEY", SECRET_KEY)
+        .env_remove("DATABASE_URL")
+        .env_remove("CANDOR_SMTP_URL");
+    c
+}
+
+/// A WebM-looking body: the EBML magic, then pseudo-random bytes.
+fn media_bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut v = vec![0x1A, 0x45, 0xDF, 0xA3, 0x9F, 0x42, 0x86, 0x81, 0x01, 0x42, 0xF7, 0x81];
+    let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ seed;
+    while v.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        v.extend_from_slice(&x.to_le_bytes());
+    }
+    v.truncate(len);
+    v
+}
+
+/// (VmHWM, utime + stime in seconds) of a process.
+fn proc_stats(pid: u32) -> (u64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let hwm_kib = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0);
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, r)| r.split_whitespace().collect()).unwrap_or_default();
+    let ticks: f64 = fields.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
+        + fields.get(12).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (hwm_kib * 1024, ticks / 100.0)
+}
+
+struct Server {
+    base: String,
+    token: String,
+    interview: String,
+    question: String,
+    pid: u32,
+    _child: Killed,
+}
+
+async fn start_server(dir: &Path) -> Server {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).unwrap();
+    assert!(
+        candor(dir)
+            .args(["admin", "create-user", "--org-name", "Bench", "--timezone", "Europe/Helsinki"])
+            .args(["--email", "bench@example.com", "--password", "bench password 1"])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let token = String::from_utf8(
+        candor(dir).args(["admin", "create-token", "--email", "bench@example.com"]).output().unwrap().stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_owned();
+    let port = free_port();
+    let child = candor(dir)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("CANDOR_DB_CONNECTIONS", "32")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    for _ in 0..400 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let body = serde_json::json!({
+        "name": "Bench", "title": "Bench",
+        "questions": [{"text": "Talk", "max_answer_seconds": 600, "max_takes": 5, "think_seconds": null}]
+    });
+    let res: serde_json::Value = client
+        .post(format!("{base}/api/v1/interviews"))
+        .bearer_auth(&token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let interview = res["id"].as_str().unwrap().to_owned();
+    let question = res["questions"][0]["id"].as_str().unwrap().to_owned();
+    Server { base, token, interview, question, pid, _child: Killed(child) }
+}
+
+/// An invitation whose candidate has consented; returns the link's path.
+async fn consenting_candidate(server: &Server, i: usize) -> String {
+    let client = reqwest::Client::new();
+    let body = serde_json::json!({
+        "candidate": {"first_name": format!("Cand{i}"), "last_name": "Bench", "email": format!("cand{i}@example.com")},
+        "language": "en", "interview_id": server.interview, "deadline": "2099-12-31"
+    });
+    let res = client
+        .post(format!("{}/api/v1/invitations", server.base))
+        .bearer_auth(&server.token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let id = res.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let link = link_of(&id);
+    let jar = Arc::new(reqwest::cookie::Jar::default());
+    let browser = reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    browser.get(format!("{}{link}", server.base)).send().await.unwrap();
+    let cookies = reqwest::cookie::CookieStore::cookies(&*jar, &server.base.parse().unwrap()).unwrap();
+    let csrf =
+        cookies.to_str().unwrap().split(';').find_map(|kv| kv.trim().strip_prefix("candor_csrf=")).unwrap().to_owned();
+    let res = browser
+        .post(format!("{}{link}/start", server.base))
+        .form(&[("csrf", csrf.as_str()), ("consent", "yes")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    link
+}
+
+fn server_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/data/uploads")
+}
+
+/// The key personal links are derived from, given to the server.
+const SECRET_KEY: &str = "benchmark-link-key-0123456789abcdef";
+
+/// The personal link of an invitation, derived the way the server derives it.
+fn link_of(invitation_id: &str) -> String {
+    format!("/i/{}", candor::store::invitations::invitation_token(SECRET_KEY.as_bytes(), invitation_id))
+}
+
+async fn create_upload(client: &reqwest::Client, server: &Server, link: &str, length: Option<u64>) -> String {
+    use base64::Engine;
+    let q = base64::engine::general_purpose::STANDARD.encode(&server.question);
+    let mut req = client
+        .post(format!("{}{link}/uploads", server.base))
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Metadata", format!("question {q}"));
+    req = match length {
+        Some(n) => req.header("Upload-Length", n.to_string()),
+        None => req.header("Upload-Defer-Length", "1"),
+    };
+    let res = req.send().await.unwrap();
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap_or_default());
+    format!("{}{}", server.base, res.headers()["location"].to_str().unwrap())
+}
+
+struct Throughput {
+    bytes: u64,
+    upload_s: f64,
+    cp_s: f64,
+}
+
+async fn throughput(bytes: u64) -> Throughput {
+    let dir = server_dir();
+    let server = start_server(&dir).await;
+    let src = dir.join("big.webm");
+    {
+        use std::io::Write;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&src).unwrap());
+        let block = media_bytes(8 * 1024 * 1024, 7);
+        let mut left = bytes as usize;
+        while left > 0 {
+            let n = left.min(block.len());
+            f.write_all(&block[..n]).unwrap();
+            left -= n;
+        }
+    }
+    let _ = Command::new("sync").status();
+    let started = Instant::now();
+    assert!(Command::new("cp").arg(&src).arg(dir.join("copy.webm")).status().unwrap().success());
+    let cp_s = started.elapsed().as_secs_f64();
+    let _ = std::fs::remove_file(dir.join("copy.webm"));
+    let _ = Command::new("sync").status();
+    let link = consenting_candidate(&server, 0).await;
+    let client = reqwest::Client::new();
+    let upload = create_upload(&client, &server, &link, Some(bytes)).await;
+    let file = tokio::fs::File::open(&src).await.unwrap();
+    let stream = tokio_util_stream(file);
+    let started = Instant::now();
+    let res = client
+        .patch(&upload)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Content-Type", "application/offset+octet-stream")
+        .header("Upload-Offset", "0")
+        .body(reqwest::Body::wrap_stream(stream))
+        .send()
+        .await
+        .unwrap();
+    let upload_s = started.elapsed().as_secs_f64();
+    assert_eq!(res.status(), 204, "{}", res.text().await.unwrap_or_default());
+    assert_eq!(res.headers()["upload-offset"].to_str().unwrap(), bytes.to_string());
+    let _ = std::fs::remove_file(&src);
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+    Throughput { bytes, upload_s, cp_s }
+}
+
+/// A file as a stream of 1 MiB chunks.
+fn tokio_util_stream(
+    file: tokio::fs::File,
+) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> + Send + 'static {
+    futures_util::stream::unfold(file, |mut file| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0u8; 1024 * 1024];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(buf), file))
+            }
+            Err(e) => Some((Err(e), file)),
+        }
+    })
+}
+
+struct Concurrency {
+    candidates: usize,
+    seconds: u64,
+    bits: u64,
+    chunks: u64,
+    failed: u64,
+    retried: u64,
+    bytes: u64,
+    peak_rss: u64,
+    cpu_percent: f64,
+}
+
+async fn concurrency(candidates: usize, seconds: u64, bits: u64) -> Concurrency {
+    let dir = server_dir();
+    let server = Arc::new(start_server(&dir).await);
+    eprintln!("[uploads] {candidates} candidates consenting");
+    let mut links = Vec::new();
+    for i in 0..candidates {
+        links.push(consenting_candidate(&server, i).await);
+    }
+    let client = reqwest::Client::builder().pool_max_idle_per_host(candidates + 16).build().unwrap();
+    let mut uploads = Vec::new();
+    for link in &links {
+        uploads.push(create_upload(&client, &server, link, None).await);
+    }
+    let chunk = (bits / 8) as usize;
+    let (chunks, failed, retried, bytes) = (
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+    );
+    let (_, cpu_before) = proc_stats(server.pid);
+    eprintln!("[uploads] streaming for {seconds} s");
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (i, upload) in uploads.into_iter().enumerate() {
+        let (client, chunks, failed, retried, bytes) =
+            (client.clone(), chunks.clone(), failed.clone(), retried.clone(), bytes.clone());
+        tasks.push(tokio::spawn(async move {
+            // Candidates start spread over the first second, like MediaRecorder timeslices would.
+            let start = tokio::time::Instant::now() + Duration::from_millis((i as u64 * 1000) / candidates as u64);
+            let data = media_bytes(chunk, i as u64);
+            let mut offset = 0u64;
+            for n in 0..seconds {
+                tokio::time::sleep_until(start + Duration::from_secs(n)).await;
+                let last = n + 1 == seconds;
+                let mut attempts = 0;
+                loop {
+                    attempts += 1;
+                    let mut req = client
+                        .patch(&upload)
+                        .header("Tus-Resumable", "1.0.0")
+                        .header("Content-Type", "application/offset+octet-stream")
+                        .header("Upload-Offset", offset.to_string());
+                    if last {
+                        req = req.header("Upload-Length", (offset + chunk as u64).to_string());
+                    }
+                    let res = req.body(data.clone()).send().await;
+                    match res {
+                        Ok(r) if r.status() == 204 => break,
+                        _ if attempts < 5 => {
+                            retried.fetch_add(1, Ordering::Relaxed);
+                            tokio::time::sleep(Duration::from_millis(200)).await;
+                        }
+                        _ => {
+                            failed.fetch_add(1, Ordering::Relaxed);
+                            return;
+                        }
+                    }
+                }
+                offset += chunk as u64;
+                chunks.fetch_add(1, Ordering::Relaxed);
+                bytes.fetch_add(chunk as u64, Ordering::Relaxed);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let (peak_rss, cpu_after) = proc_stats(server.pid);
+    let result = Concurrency {
+        candidates,
+        seconds,
+        bits,
+        chunks: chunks.load(Ordering::Relaxed),
+        failed: failed.load(Ordering::Relaxed),
+        retried: retried.load(Ordering::Relaxed),
+        bytes: bytes.load(Ordering::Relaxed),
+        peak_rss,
+        cpu_percent: (cpu_after - cpu_before) / wall * 100.0,
+    };
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn write_results(t: &Throughput, c: &Concurrency) {
+    let date = Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let mut s = String::from("<!-- uploads:begin -->\n## Uploads: throughput and many candidates at once\n\n");
+    s.push_str(&format!(
+        "Command: `cargo bench --bench uploads`. Date: {date}. Machine: {cores} cores, release build, one `candor serve` \
+         (SQLite, media on the local disk), clients on loopback.\n\n"
+    ));
+    let (mb, up, cp) = (t.bytes as f64 / 1e6, t.bytes as f64 / 1e6 / t.upload_s, t.bytes as f64 / 1e6 / t.cp_s);
+    s.push_str("| Copy | bytes | seconds | MB/s |\n| --- | --- | --- | --- |\n");
+    s.push_str(&format!("| `cp` on the same disk | {mb:.0} MB | {:.2} | {cp:.0} |\n", t.cp_s));
+    s.push_str(&format!("| one tus PATCH over loopback | {mb:.0} MB | {:.2} | {up:.0} |\n", t.upload_s));
+    s.push_str(&format!("\nUpload vs `cp`: **{:.2}×** (goal ≥ 0.8×).\n\n", up / cp));
+    s.push_str(&format!(
+        "{} simulated candidates, each PATCHing {} kbit of a take every second ({:.1} Mbit/s) for {} s (deferred \
+         length, the last chunk sets it):\n\n",
+        c.candidates,
+        c.bits / 1000,
+        c.bits as f64 / 1e6,
+        c.seconds
+    ));
+    s.push_str("| chunks stored | GB | failed | retried | server peak RSS MiB | server CPU (% of one core) |\n");
+    s.push_str("| --- | --- | --- | --- | --- | --- |\n");
+    s.push_str(&format!(
+        "| {} | {:.1} | {} | {} | {:.0} | {:.0} |\n",
+        c.chunks,
+        c.bytes as f64 / 1e9,
+        c.failed,
+        c.retried,
+        c.peak_rss as f64 / 1048576.0,
+        c.cpu_percent
+    ));
+    s.push_str("<!-- uploads:end -->\n");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/RESULTS.md");
+    let old = std::fs::read_to_string(&path).unwrap_or_default();
+    let new = match (old.find("<!-- uploads:begin -->"), old.find("<!-- uploads:end -->")) {
+        (Some(a), Some(z)) => format!("{}{}{}", &old[..a], s, &old[z + "<!-- uploads:end -->\n".len()..]),
+        _ => format!("{old}\n{s}"),
+    };
+    std::fs::write(&path, new).unwrap();
+    eprintln!("wrote {}", path.display());
+}
+
+fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        eprintln!("benchmark: run it with `cargo bench --bench uploads`");
+        return;
+    }
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (t, c) = rt.block_on(async {
+        let t = throughput(env_or("BENCH_UPLOAD_BYTES", 1_000_000_000)).await;
+        eprintln!("[uploads] 1 GB: upload {:.2} s, cp {:.2} s", t.upload_s, t.cp_s);
+        let c = concurrency(
+            env_or("BENCH_CANDIDATES", 500) as usize,
+            env_or("BENCH_SECONDS", 180),
+            env_or("BENCH_BITS_PER_SECOND", 2_500_000),
+        )
+        .await;
+        eprintln!(
+            "[uploads] {} candidates: {} chunks, {} failed, {} retried, peak RSS {} MiB, CPU {:.0}%",
+            c.candidates,
+            c.chunks,
+            c.failed,
+            c.retried,
+            c.peak_rss / 1048576,
+            c.cpu_percent
+        );
+        (t, c)
+    });
+    write_results(&t, &c);
+}
