@@ -476,6 +476,7 @@ fn write_results(rows: usize, figures: &[Figures]) {
 }
 
 fn main() {
+    candor::install_tls_provider();
     if !std::env::args().any(|a| a == "--bench") {
         eprintln!("benchmark: run it with `cargo bench --bench typeahead`");
         return;

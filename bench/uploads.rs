@@ -411,6 +411,7 @@ fn write_results(t: &Throughput, c: &Concurrency) {
 }
 
 fn main() {
+    candor::install_tls_provider();
     if !std::env::args().any(|a| a == "--bench") {
         eprintln!("benchmark: run it with `cargo bench --bench uploads`");
         return;

@@ -36,6 +36,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        crate::install_tls_provider();
         std::fs::create_dir_all(&config.data_dir)?;
         let store = Store::connect(&config.resolved_database_url(), config.max_db_connections).await?;
         store::migrate(&store).await?;
@@ -46,7 +47,7 @@ impl Application {
             None => format!("http://{}:{port}", config.listen.ip()),
         };
         let mailer = Mailer::from_config(&config)?;
-        let media = MediaStore::local(&config.data_dir.join("media"))?;
+        let media = MediaStore::from_config(&config)?;
         let worker = Worker::new(store.clone(), mailer, config.mail_from.clone(), media.clone());
         let link_key = config.link_key()?;
         let state = AppState(Arc::new(Inner {

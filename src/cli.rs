@@ -61,6 +61,10 @@ pub struct Opts {
     /// Key personal links are derived from (≥ 32 characters; default: DATA_DIR/secret.key). Same on every node.
     #[arg(long, env = "CANDOR_SECRET_KEY", global = true, hide_env_values = true)]
     pub secret_key: Option<String>,
+    /// Where recordings are stored: s3://bucket[/prefix]?endpoint=…&region=… (credentials from AWS_ACCESS_KEY_ID
+    /// and AWS_SECRET_ACCESS_KEY). Default: the local directory DATA_DIR/media.
+    #[arg(long, env = "CANDOR_MEDIA_URL", global = true)]
+    pub media_url: Option<String>,
 }
 
 impl Opts {
@@ -78,6 +82,7 @@ impl Opts {
             body_limit: self.body_limit,
             max_db_connections: self.db_connections,
             secret_key: self.secret_key.clone().filter(|s| !s.is_empty()),
+            media_url: self.media_url.clone().filter(|s| !s.is_empty()),
         }
     }
 }

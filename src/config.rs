@@ -33,6 +33,9 @@ pub struct Config {
     /// The key personal links are derived from (≥ 32 characters). `None`: a random key kept in
     /// `DATA_DIR/secret.key`. Several nodes must share one: set it on each.
     pub secret_key: Option<String>,
+    /// Where recordings are stored: `s3://bucket[/prefix]?endpoint=…&region=…` (credentials from
+    /// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`); `None` means the local directory `DATA_DIR/media`.
+    pub media_url: Option<String>,
 }
 
 impl Config {
@@ -51,6 +54,7 @@ impl Config {
             body_limit: 2 * 1024 * 1024,
             max_db_connections: 16,
             secret_key: None,
+            media_url: None,
         }
     }
 
@@ -92,14 +96,26 @@ impl Config {
     }
 }
 
-/// Replaces the password of a URL, if any, with `***`.
+/// Replaces the password of a URL, and the values of query settings that hold secrets, with `***`.
 pub fn redact_url(url: &str) -> String {
     match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            if u.query().is_some() {
+                let pairs: Vec<(String, String)> = u
+                    .query_pairs()
+                    .map(|(k, v)| {
+                        let secret = ["secret", "password", "token"].iter().any(|s| k.contains(s));
+                        (k.into_owned(), if secret { "***".to_owned() } else { v.into_owned() })
+                    })
+                    .collect();
+                u.query_pairs_mut().clear().extend_pairs(pairs);
+            }
             u.to_string()
         }
-        _ => url.to_owned(),
+        Err(_) => url.to_owned(),
     }
 }
 
@@ -116,6 +132,7 @@ impl fmt::Debug for Config {
             .field("trust_proxy", &self.trust_proxy)
             .field("body_limit", &self.body_limit)
             .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
+            .field("media_url", &self.media_url.as_deref().map(redact_url))
             .finish()
     }
 }
@@ -129,8 +146,10 @@ mod tests {
         let mut c = Config::embedded("data");
         c.smtp_url = Some("smtp://mailer:hunter2@mail.example.com:587".into());
         c.database_url = Some("postgres://app:s3cret@db/candor".into());
+        c.media_url = Some("s3://media?endpoint=http://minio:9000&secret_access_key=sup3rs3cret".into());
         let s = format!("{c:?}");
-        assert!(!s.contains("hunter2") && !s.contains("s3cret"), "{s}");
+        assert!(!s.contains("hunter2") && !s.contains("s3cret") && !s.contains("sup3rs3cret"), "{s}");
+        assert!(s.contains("minio"));
         assert!(s.contains("mail.example.com"));
     }
 }

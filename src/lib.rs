@@ -17,3 +17,9 @@ pub mod web;
 
 pub use app::Application;
 pub use config::Config;
+
+/// Installs rustls's ring crypto provider for the process's HTTPS clients (S3 media storage); idempotent. ring is
+/// already the provider behind SMTP's TLS, and aws-lc stays out of the build.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

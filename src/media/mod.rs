@@ -84,6 +84,41 @@ impl MediaStore {
         Ok(Self { inner: Arc::new(fs), part_size: 1024 * 1024 })
     }
 
+    /// The media store a configuration names: `CANDOR_MEDIA_URL`, or the local directory `DATA_DIR/media`.
+    pub fn from_config(config: &crate::Config) -> anyhow::Result<Self> {
+        match &config.media_url {
+            None => Self::local(&config.data_dir.join("media")),
+            Some(url) => Self::s3(url),
+        }
+    }
+
+    /// An S3-compatible bucket: `s3://bucket[/prefix]?endpoint=http://host:port&region=…` (path-style requests;
+    /// plain http only when the endpoint says so). Credentials come from `AWS_ACCESS_KEY_ID` and
+    /// `AWS_SECRET_ACCESS_KEY` (or `access_key_id`/`secret_access_key` in the query, for tests).
+    pub fn s3(url: &str) -> anyhow::Result<Self> {
+        use object_store::aws::AmazonS3Builder;
+        crate::install_tls_provider();
+        let u = url::Url::parse(url).context("CANDOR_MEDIA_URL is not a URL")?;
+        anyhow::ensure!(u.scheme() == "s3", "CANDOR_MEDIA_URL must be s3://bucket[/prefix]?endpoint=…");
+        let bucket = u.host_str().context("CANDOR_MEDIA_URL names no bucket")?.to_owned();
+        let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket).with_virtual_hosted_style_request(false);
+        for (k, v) in u.query_pairs() {
+            builder = match k.as_ref() {
+                "endpoint" => builder.with_allow_http(v.starts_with("http://")).with_endpoint(v.as_ref()),
+                "region" => builder.with_region(v.as_ref()),
+                "access_key_id" => builder.with_access_key_id(v.as_ref()),
+                "secret_access_key" => builder.with_secret_access_key(v.as_ref()),
+                other => anyhow::bail!("CANDOR_MEDIA_URL: unknown setting {other:?}"),
+            };
+        }
+        let store: Arc<dyn ObjectStore> = Arc::new(builder.build()?);
+        let prefix = u.path().trim_matches('/');
+        let inner: Arc<dyn ObjectStore> =
+            if prefix.is_empty() { store } else { Arc::new(object_store::prefix::PrefixStore::new(store, prefix)) };
+        // S3 takes parts of at least 5 MiB (but the last).
+        Ok(Self { inner, part_size: 5 * 1024 * 1024 })
+    }
+
     /// Streams `body` into a new object at `key`, stopping at `max_len` bytes (then nothing is stored:
     /// `TooLarge`). With `sniff`, the first bytes must be WebM or MP4 (else nothing is stored: `NotMedia`) and the
     /// container is returned. A body that breaks off keeps what arrived. Returns the stored length.

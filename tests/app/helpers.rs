@@ -241,6 +241,7 @@ pub struct TestUser {
 
 pub fn browser() -> (reqwest::Client, Arc<reqwest::cookie::Jar>) {
     let jar = Arc::new(reqwest::cookie::Jar::default());
+    candor::install_tls_provider();
     let client = reqwest::Client::builder()
         .cookie_provider(jar.clone())
         .redirect(reqwest::redirect::Policy::none())
@@ -418,6 +419,7 @@ impl TestApp {
     }
 
     pub fn api(&self, method: reqwest::Method, path: &str, token: &str) -> reqwest::RequestBuilder {
+        candor::install_tls_provider();
         reqwest::Client::new().request(method, self.url(&format!("/api/v1{path}"))).bearer_auth(token)
     }
 
@@ -481,4 +483,56 @@ pub fn texts(html: &str, selector: &str) -> Vec<String> {
     doc.select(&sel)
         .map(|e| e.text().collect::<Vec<_>>().join(" ").split_whitespace().collect::<Vec<_>>().join(" "))
         .collect()
+}
+
+/// A real S3 protocol server in this process (s3s-fs over a temporary folder), with one bucket `candor`.
+pub struct S3Server {
+    pub port: u16,
+    _dir: tempfile::TempDir,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl S3Server {
+    pub const ACCESS_KEY: &'static str = "candor-test";
+    pub const SECRET_KEY: &'static str = "candor-test-secret";
+
+    pub async fn start() -> S3Server {
+        use s3s::auth::SimpleAuth;
+        use s3s::service::S3ServiceBuilder;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("candor")).unwrap();
+        let fs = s3s_fs::FileSystem::new(dir.path()).unwrap();
+        let mut builder = S3ServiceBuilder::new(fs);
+        builder.set_auth(SimpleAuth::from_single(Self::ACCESS_KEY, Self::SECRET_KEY));
+        let service = builder.build();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let task = tokio::spawn(async move {
+            let http = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+            loop {
+                let Ok((socket, _)) = listener.accept().await else { continue };
+                let conn = http.serve_connection(hyper_util::rt::TokioIo::new(socket), service.clone()).into_owned();
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                });
+            }
+        });
+        S3Server { port, _dir: dir, task }
+    }
+
+    /// `CANDOR_MEDIA_URL` for this server: the bucket `candor`, under the prefix `media`.
+    pub fn media_url(&self) -> String {
+        format!(
+            "s3://candor/media?endpoint=http://127.0.0.1:{}&region=us-east-1&access_key_id={}&secret_access_key={}",
+            self.port,
+            Self::ACCESS_KEY,
+            Self::SECRET_KEY
+        )
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }

@@ -3,7 +3,7 @@
 
 use crate::both;
 use crate::candidate::invite;
-use crate::helpers::{Db, TestApp, TestUser, location};
+use crate::helpers::{Db, S3Server, TestApp, TestUser, location};
 use reqwest::{Method, StatusCode};
 use std::time::Duration;
 
@@ -19,6 +19,24 @@ fn webm(len: usize, seed: u8) -> Vec<u8> {
     }
     v.truncate(len);
     v
+}
+
+/// Where the recordings go: the local directory (the default) or an S3 server.
+#[derive(Debug, Clone, Copy)]
+enum Storage {
+    Local,
+    S3,
+}
+
+async fn spawn_on(db: Db, storage: Storage) -> (TestApp, Option<S3Server>) {
+    match storage {
+        Storage::Local => (TestApp::spawn(db).await, None),
+        Storage::S3 => {
+            let s3 = S3Server::start().await;
+            let url = s3.media_url();
+            (TestApp::spawn_with(db, |c| c.media_url = Some(url)).await, Some(s3))
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -109,7 +127,13 @@ fn take_id(upload: &str) -> String {
 }
 
 async fn upload_in_pieces_with_a_deferred_length(db: Db) {
-    let mut app = TestApp::spawn(db).await;
+    for storage in [Storage::Local, Storage::S3] {
+        upload_in_pieces_with_a_deferred_length_on(db, storage).await;
+    }
+}
+
+async fn upload_in_pieces_with_a_deferred_length_on(db: Db, storage: Storage) {
+    let (mut app, _s3) = spawn_on(db, storage).await;
     let c = candidate(&mut app).await;
 
     let res = app.client.request(Method::OPTIONS, app.url(&format!("{}/uploads", c.link))).send().await.unwrap();
@@ -168,7 +192,13 @@ async fn upload_in_pieces_with_a_deferred_length(db: Db) {
 }
 
 async fn upload_limits(db: Db) {
-    let mut app = TestApp::spawn(db).await;
+    for storage in [Storage::Local, Storage::S3] {
+        upload_limits_on(db, storage).await;
+    }
+}
+
+async fn upload_limits_on(db: Db, storage: Storage) {
+    let (mut app, _s3) = spawn_on(db, storage).await;
     let c = candidate(&mut app).await;
     let q = &c.questions[0];
 
@@ -278,7 +308,13 @@ fn tokio_stream(
 }
 
 async fn resume_after_the_connection_drops_and_the_server_restarts(db: Db) {
-    let mut app = TestApp::spawn(db).await;
+    for storage in [Storage::Local, Storage::S3] {
+        resume_after_the_connection_drops_and_the_server_restarts_on(db, storage).await;
+    }
+}
+
+async fn resume_after_the_connection_drops_and_the_server_restarts_on(db: Db, storage: Storage) {
+    let (mut app, _s3) = spawn_on(db, storage).await;
     let c = candidate(&mut app).await;
     let upload = header(&create(&app, &c, &c.questions[0], None).await, "location");
     let video = webm(600_000, 9);
