@@ -2,8 +2,13 @@ use candor::cli::{AdminCommand, Cli, Command, ImportCommand};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // Blocking work (file writes of uploads, password hashing) runs on a bounded pool: a few hundred uploads at once
+    // should queue for 64 threads, not start hundreds of threads with their own stacks and allocator arenas.
+    tokio::runtime::Builder::new_multi_thread().enable_all().max_blocking_threads(64).build()?.block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_env("CANDOR_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")))
         .with_writer(std::io::stderr)

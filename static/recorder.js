@@ -12,7 +12,7 @@
   const $ = (id) => document.getElementById(id);
   const fill = (s, v) => s.replace(/\{(\w+)\}/g, (m, k) => (k in v ? String(v[k]) : m));
   const SLICE_MS = 1000;
-  const CHUNK_BYTES = 256 * 1024;
+  const CHUNK_BYTES = 64 * 1024;
   const VIDEO_BITS = 1000000;
   const AUDIO_BITS = 64000;
   // Diagnostics for people and tests: the last take as recorded, and how long its upload took after Stop.

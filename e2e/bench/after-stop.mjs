@@ -78,7 +78,8 @@ try {
   server.stop();
 }
 
-const waits = results.map((r) => r.afterStop).sort((a, b) => a - b);
+const waits = results.map((r) => r.measured).sort((a, b) => a - b);
+const harness = results.map((r) => r.afterStop).sort((a, b) => a - b);
 const afters = results.map((r) => r.uploadAfter).sort((a, b) => a - b);
 const mb = results.reduce((s, r) => s + r.bytes, 0) / results.length / 1e6;
 const date = execSync('date -u "+%Y-%m-%d %H:%M UTC"').toString().trim();
@@ -92,7 +93,8 @@ A ${SECONDS}-second answer (${mb.toFixed(1)} MB on average) recorded while it up
 
 | | p50 ms | p95 ms | max ms |
 | --- | --- | --- | --- |
-| Stop → answer saved (uploaded while recording) | ${percentile(waits, 0.5)} | ${percentile(waits, 0.95)} | ${waits.at(-1)} |
+| Stop → answer saved (uploaded while recording), measured in the page | ${percentile(waits, 0.5)} | ${percentile(waits, 0.95)} | ${waits.at(-1)} |
+| the same, seen by the test driver (adds its click and polling) | ${percentile(harness, 0.5)} | ${percentile(harness, 0.95)} | ${harness.at(-1)} |
 | the same file uploaded after recording | ${Math.round(percentile(afters, 0.5))} | ${Math.round(percentile(afters, 0.95))} | ${Math.round(afters.at(-1))} |
 <!-- after-stop:end -->
 `;

@@ -128,8 +128,28 @@ test('from the email to Answered, with a practice, a retake and a network cut', 
   const inv = await server.api('GET', `/invitations/${id}`);
   assert.equal(inv.status, 'answered');
   const notify = await server.waitForMail((m) => m.subject.includes('completed'), 'the Notify-me email');
-  assert.match(notify.text, new RegExp(`/invitations/${id}/answers`));
+  const answersLink = notify.text.match(/https?:\/\/\S+\/invitations\/[a-z0-9]+\/answers/)[0];
+  assert.ok(answersLink.endsWith(`/invitations/${id}/answers`));
   await context.close();
+
+  // The recruiter follows the link, signs in, and the kept answers play.
+  const recruiter = await browser.newContext();
+  const rp = await recruiter.newPage();
+  await rp.goto(answersLink);
+  await rp.fill('input[name=email]', 'ada@acme.example');
+  await rp.fill('input[name=password]', 'a long password 1');
+  await rp.click('form button.primary');
+  await rp.waitForURL(/\/answers$/);
+  assert.equal(await rp.locator('video').count(), 2);
+  const played = await rp.evaluate(async () => {
+    const v = document.querySelector('video');
+    v.muted = true;
+    await v.play();
+    await new Promise((r) => setTimeout(r, 1200));
+    return v.currentTime;
+  });
+  assert.ok(played > 0.5, `the first answer plays (currentTime ${played})`);
+  await recruiter.close();
 });
 
 test('pause and continue at the first unanswered question', async () => {

@@ -81,7 +81,8 @@ impl MediaStore {
     pub fn local(dir: &std::path::Path) -> anyhow::Result<Self> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let fs = object_store::local::LocalFileSystem::new_with_prefix(dir)?.with_automatic_cleanup(true);
-        Ok(Self { inner: Arc::new(fs), part_size: 1024 * 1024 })
+        // Small parts: a PATCH's bytes reach the file as they arrive instead of waiting in memory.
+        Ok(Self { inner: Arc::new(fs), part_size: 256 * 1024 })
     }
 
     /// The media store a configuration names: `CANDOR_MEDIA_URL`, or the local directory `DATA_DIR/media`.

@@ -184,16 +184,11 @@ pub async fn keep(
 ) -> StoreResult<Kept> {
     let now = store.now_ms();
     let mut tx = store.begin().await?;
-    let inv = sqlx::query(
-        "SELECT i.status, i.closes_at, i.notify_me, i.invited_by, u.email AS user_email, u.name AS user_name, \
-         c.first_name || ' ' || c.last_name AS candidate_name FROM invitations i \
-         JOIN users u ON u.id = i.invited_by JOIN candidates c ON c.org_id = i.org_id AND c.id = i.candidate_id \
-         WHERE i.id = $1",
-    )
-    .bind(&link.invitation_id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(StoreError::NotFound)?;
+    let inv = sqlx::query("SELECT status, closes_at FROM invitations WHERE id = $1")
+        .bind(&link.invitation_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
     let status = InvitationStatus::parse(&text(&inv, "status")?).ok_or(StoreError::NotFound)?;
     if status != InvitationStatus::InProgress || now >= int(&inv, "closes_at")? + grace_ms {
         return Err(StoreError::Conflict("invitation_status"));
@@ -254,19 +249,40 @@ pub async fn keep(
         .await?;
         let detail = serde_json::json!({ "invitation_id": link.invitation_id, "interview": link.interview.name });
         insert_event(&mut tx, store, &link.org.id, &link.candidate_id, "completed", &who, detail).await?;
-        if int(&inv, "notify_me")? != 0 {
-            let job = notify(&CompletedContext {
-                invitation_id: &link.invitation_id,
-                user_email: &text(&inv, "user_email")?,
-                user_name: &text(&inv, "user_name")?,
-                candidate_name: &text(&inv, "candidate_name")?,
-            })
-            .map_err(StoreError::Aborted)?;
-            super::jobs::enqueue(&mut tx, store, &job).await?;
-        }
+        notify_inviter(&mut tx, store, link, notify).await?;
     }
     tx.commit().await?;
     Ok(Kept { completed })
+}
+
+/// With *Notify me*, queues the email `notify` builds for the inviting user, on the use case's transaction.
+async fn notify_inviter(
+    conn: &mut sqlx::AnyConnection,
+    store: &Store,
+    link: &Link,
+    notify: impl FnOnce(&CompletedContext) -> Result<super::jobs::NewJob, String>,
+) -> StoreResult<()> {
+    let inv = sqlx::query(
+        "SELECT i.notify_me, u.email AS user_email, u.name AS user_name, \
+         c.first_name || ' ' || c.last_name AS candidate_name FROM invitations i \
+         JOIN users u ON u.id = i.invited_by JOIN candidates c ON c.org_id = i.org_id AND c.id = i.candidate_id \
+         WHERE i.id = $1",
+    )
+    .bind(&link.invitation_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    if int(&inv, "notify_me")? == 0 {
+        return Ok(());
+    }
+    let job = notify(&CompletedContext {
+        invitation_id: &link.invitation_id,
+        user_email: &text(&inv, "user_email")?,
+        user_name: &text(&inv, "user_name")?,
+        candidate_name: &text(&inv, "candidate_name")?,
+    })
+    .map_err(StoreError::Aborted)?;
+    super::jobs::enqueue(conn, store, &job).await?;
+    Ok(())
 }
 
 /// The candidate withdraws (Pending or In progress → Withdrawn), on the timeline; with *Notify me* the inviting
@@ -294,25 +310,48 @@ pub async fn withdraw(
     }
     let detail = serde_json::json!({ "invitation_id": link.invitation_id, "interview": link.interview.name });
     insert_event(&mut tx, store, &link.org.id, &link.candidate_id, "withdrew", &candidate_actor(), detail).await?;
-    let inv = sqlx::query(
-        "SELECT i.notify_me, u.email AS user_email, u.name AS user_name, \
-         c.first_name || ' ' || c.last_name AS candidate_name FROM invitations i \
-         JOIN users u ON u.id = i.invited_by JOIN candidates c ON c.org_id = i.org_id AND c.id = i.candidate_id \
-         WHERE i.id = $1",
-    )
-    .bind(&link.invitation_id)
-    .fetch_one(&mut *tx)
-    .await?;
-    if int(&inv, "notify_me")? != 0 {
-        let job = notify(&CompletedContext {
-            invitation_id: &link.invitation_id,
-            user_email: &text(&inv, "user_email")?,
-            user_name: &text(&inv, "user_name")?,
-            candidate_name: &text(&inv, "candidate_name")?,
-        })
-        .map_err(StoreError::Aborted)?;
-        super::jobs::enqueue(&mut tx, store, &job).await?;
-    }
+    notify_inviter(&mut tx, store, link, notify).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// An answer as the recruiter sees it.
+#[derive(Debug, Clone)]
+pub struct AnswerView {
+    pub question_id: String,
+    pub takes_used: i64,
+    pub kept_take_id: Option<String>,
+    /// The kept take's number ("take 2 of 3").
+    pub kept_take_number: Option<i64>,
+    pub kept_take_bytes: Option<i64>,
+    pub container: Option<String>,
+    pub notes: Option<String>,
+    pub kept_at: Option<i64>,
+}
+
+/// The answers of an invitation of the organization (`NotFound` for another organization's).
+pub async fn answers_of(store: &Store, org_id: &str, invitation_id: &str) -> StoreResult<Vec<AnswerView>> {
+    let rows = sqlx::query(
+        "SELECT a.question_id, a.takes_used, a.kept_take_id, a.notes, a.kept_at, t.number, t.upload_length, t.container \
+         FROM answers a JOIN invitations i ON i.id = a.invitation_id LEFT JOIN takes t ON t.id = a.kept_take_id \
+         WHERE i.org_id = $1 AND a.invitation_id = $2",
+    )
+    .bind(org_id)
+    .bind(invitation_id)
+    .fetch_all(store.read())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(AnswerView {
+                question_id: text(r, "question_id")?,
+                takes_used: int(r, "takes_used")?,
+                kept_take_id: super::opt_text(r, "kept_take_id")?,
+                kept_take_number: opt_int(r, "number")?,
+                kept_take_bytes: opt_int(r, "upload_length")?,
+                container: super::opt_text(r, "container")?,
+                notes: super::opt_text(r, "notes")?,
+                kept_at: opt_int(r, "kept_at")?,
+            })
+        })
+        .collect()
 }

@@ -310,17 +310,8 @@ pub async fn delete(store: &Store, org_id: &str, id: &str, delete_answers: bool)
     if int(&answered, "n")? > 0 && !delete_answers {
         return Err(StoreError::Conflict("interview_has_answers"));
     }
-    let keys = sqlx::query(
-        "SELECT s.object_key FROM take_segments s JOIN takes t ON t.id = s.take_id \
-         JOIN invitations i ON i.id = t.invitation_id WHERE i.org_id = $1 AND i.interview_id = $2",
-    )
-    .bind(org_id)
-    .bind(id)
-    .fetch_all(&mut *tx)
-    .await?
-    .iter()
-    .map(|r| text(r, "object_key"))
-    .collect::<StoreResult<Vec<_>>>()?;
+    super::takes::enqueue_media_deletion_of(&mut tx, store, "i.org_id = $1 AND i.interview_id = $2", org_id, id)
+        .await?;
     // Answers, takes and segments go with their invitations (ON DELETE CASCADE).
     sqlx::query("DELETE FROM invitations WHERE org_id = $1 AND interview_id = $2")
         .bind(org_id)
@@ -329,7 +320,6 @@ pub async fn delete(store: &Store, org_id: &str, id: &str, delete_answers: bool)
         .await?;
     sqlx::query("DELETE FROM questions WHERE interview_id = $1").bind(id).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM interviews WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).execute(&mut *tx).await?;
-    super::takes::enqueue_media_deletion(&mut tx, store, keys).await?;
     tx.commit().await?;
     Ok(())
 }

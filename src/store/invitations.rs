@@ -276,7 +276,9 @@ pub async fn list(store: &Store, org_id: &str, filter: &ListFilter) -> StoreResu
     let limit = filter.limit.clamp(1, 200);
     // The page is chosen on `invitations` alone (walking an index in the page's order), then joined: the joins
     // cost 50 lookups, not one per matching invitation.
-    let mut inner = String::from("SELECT * FROM invitations i WHERE i.org_id = $1");
+    // The page's ids and sort keys only: sorting narrow records is what makes a search over a few candidates'
+    // thousand invitations cheap (SQLite sorted whole rows: 6–14 ms instead of 1.5–2.5 ms).
+    let mut inner = String::from("SELECT i.id, i.closes_at, i.answered_at FROM invitations i WHERE i.org_id = $1");
     let mut args: Vec<String> = Vec::new();
     let arg = |v: String, args: &mut Vec<String>| {
         args.push(v);
@@ -359,17 +361,18 @@ pub async fn list(store: &Store, org_id: &str, filter: &ListFilter) -> StoreResu
         // to choose, PostgreSQL walked every invitation in page order looking for theirs (30 ms at 100,000). SQLite
         // takes the candidate index by itself, and materializing cost it more (4.4 ms instead of 2.5 ms).
         inner = format!(
-            "WITH m AS MATERIALIZED ({inner}) SELECT * FROM m i ORDER BY {order} LIMIT CAST({limit_param} AS BIGINT)"
+            "WITH m AS MATERIALIZED ({inner}) SELECT i.id FROM m i ORDER BY {order} LIMIT CAST({limit_param} AS BIGINT)"
         );
     } else {
         inner.push_str(&format!(" ORDER BY {order} LIMIT CAST({limit_param} AS BIGINT)"));
     }
-    // CROSS JOIN keeps SQLite's planner to this order (page first, then one lookup per row): left free, SQLite 3.46
+    // CROSS JOIN keeps SQLite's planner to this order (page first, then lookups per row): left free, SQLite 3.46
     // scanned every candidate and indexed the page instead (6 ms instead of 0.5 ms at 100,000 invitations).
     // PostgreSQL plans a CROSS JOIN with these conditions like the inner join it is.
     let sql = format!(
-        "SELECT {COLUMNS} FROM ({inner}) i CROSS JOIN candidates c CROSS JOIN interviews v \
-         WHERE c.org_id = i.org_id AND c.id = i.candidate_id AND v.id = i.interview_id ORDER BY {order}"
+        "SELECT {COLUMNS} FROM ({inner}) p CROSS JOIN invitations i CROSS JOIN candidates c CROSS JOIN interviews v \
+         WHERE i.id = p.id AND c.org_id = i.org_id AND c.id = i.candidate_id AND v.id = i.interview_id \
+         ORDER BY {order}"
     );
     let mut query = sqlx::query(&sql).bind(org_id);
     for a in &args {
@@ -453,16 +456,7 @@ pub async fn disable(store: &Store, actor: &Actor, id: &str) -> StoreResult<()> 
 pub async fn delete(store: &Store, actor: &Actor, id: &str) -> StoreResult<()> {
     let inv = get(store, &actor.org.id, id).await?;
     let mut tx = store.begin().await?;
-    let keys = sqlx::query(
-        "SELECT s.object_key FROM take_segments s JOIN takes t ON t.id = s.take_id WHERE t.invitation_id = $1",
-    )
-    .bind(id)
-    .fetch_all(&mut *tx)
-    .await?
-    .iter()
-    .map(|r| text(r, "object_key"))
-    .collect::<StoreResult<Vec<_>>>()?;
-    super::takes::enqueue_media_deletion(&mut tx, store, keys).await?;
+    super::takes::enqueue_media_deletion_of(&mut tx, store, "i.org_id = $1 AND i.id = $2", &actor.org.id, id).await?;
     sqlx::query("DELETE FROM invitations WHERE org_id = $1 AND id = $2")
         .bind(&actor.org.id)
         .bind(id)

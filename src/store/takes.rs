@@ -198,6 +198,29 @@ pub async fn create(store: &Store, link: &Link, new: &NewTake<'_>) -> StoreResul
 /// The job that deletes stored media objects, queued in the transaction that let go of them.
 pub const DELETE_MEDIA: &str = "delete_media";
 
+/// Queues the deletion of the stored bytes of every take of the invitations `scope` selects (`scope` is a condition
+/// on `invitations i` with `$1`, `$2` bound to `a`, `b`) — before the invitations themselves are deleted.
+pub(crate) async fn enqueue_media_deletion_of(
+    conn: &mut sqlx::AnyConnection,
+    store: &Store,
+    scope: &str,
+    a: &str,
+    b: &str,
+) -> StoreResult<()> {
+    let keys = sqlx::query(&format!(
+        "SELECT s.object_key FROM take_segments s JOIN takes t ON t.id = s.take_id \
+         JOIN invitations i ON i.id = t.invitation_id WHERE {scope}"
+    ))
+    .bind(a)
+    .bind(b)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| text(r, "object_key"))
+    .collect::<StoreResult<Vec<_>>>()?;
+    enqueue_media_deletion(conn, store, keys).await
+}
+
 /// Queues the deletion of stored objects (nothing when `keys` is empty).
 pub(crate) async fn enqueue_media_deletion(
     conn: &mut sqlx::AnyConnection,
@@ -408,4 +431,28 @@ pub async fn discard_expired(store: &Store) -> StoreResult<usize> {
     let n = discard_where(&mut tx, store, "status = 'uploading' AND expires_at <= CAST($1 AS BIGINT)", &now).await?;
     tx.commit().await?;
     Ok(n)
+}
+
+/// A kept take of an invitation of the organization, with its bytes' segments: what the recruiter plays. Another
+/// organization's take, or one not kept, is `NotFound`.
+pub async fn kept_media(
+    store: &Store,
+    org_id: &str,
+    invitation_id: &str,
+    take_id: &str,
+) -> StoreResult<(Take, Vec<Segment>)> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM takes t JOIN answers a ON a.id = t.answer_id JOIN invitations i ON i.id = t.invitation_id \
+         WHERE i.org_id = $1 AND t.invitation_id = $2 AND t.id = $3 AND t.status = 'kept'"
+    );
+    let row = sqlx::query(&sql)
+        .bind(org_id)
+        .bind(invitation_id)
+        .bind(take_id)
+        .fetch_optional(store.read())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let take = from_row(&row)?;
+    let segments = segments(store, &take.id).await?;
+    Ok((take, segments))
 }

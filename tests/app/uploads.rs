@@ -517,3 +517,76 @@ both!(
     withdrawing_is_recorded_and_notified,
     interviews_with_answers_keep_their_questions
 );
+
+async fn the_completed_interview_plays_with_ranges(db: Db) {
+    for storage in [Storage::Local, Storage::S3] {
+        the_completed_interview_plays_with_ranges_on(db, storage).await;
+    }
+}
+
+async fn the_completed_interview_plays_with_ranges_on(db: Db, storage: Storage) {
+    let (mut app, _s3) = spawn_on(db, storage).await;
+    let c = candidate(&mut app).await;
+    // A take stored in two segments.
+    let upload = header(&create(&app, &c, &c.questions[0], None).await, "location");
+    let video = webm(300_000, 11);
+    patch(&app, &upload, 0, &video[..100_000], None).await;
+    patch(&app, &upload, 100_000, &video[100_000..], Some(video.len())).await;
+    let take = take_id(&upload);
+    assert_eq!(keep(&app, &c, &c.questions[0], &take, None).await.status(), StatusCode::OK);
+    let media = format!("/invitations/{}/takes/{take}/media", c.invitation_id);
+
+    // Without a session: refused.
+    app.new_browser();
+    assert_eq!(app.get(&media).await.status(), StatusCode::SEE_OTHER);
+    // Another organization's user: 404, page and media.
+    let other = app.create_org_admin("Other", "eve@other.example").await;
+    app.login(&other).await;
+    assert_eq!(app.get(&media).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&format!("/invitations/{}/answers", c.invitation_id)).await.status(), StatusCode::NOT_FOUND);
+
+    app.new_browser();
+    app.login(&c.recruiter).await;
+    let page = app.get_html(&format!("/invitations/{}/answers", c.invitation_id)).await;
+    assert!(page.contains("Question 1: One") && page.contains("take 1 of 2"), "{page}");
+    assert!(page.contains(&format!(r#"src="{media}""#)));
+    assert!(page.contains("Not answered yet."), "question 2 is not answered");
+
+    let get = |range: Option<&'static str>, if_range: Option<String>| {
+        let mut req = app.client.get(app.url(&media));
+        if let Some(r) = range {
+            req = req.header("Range", r);
+        }
+        if let Some(i) = if_range {
+            req = req.header("If-Range", i);
+        }
+        req.send()
+    };
+    let whole = get(None, None).await.unwrap();
+    assert_eq!(whole.status(), StatusCode::OK);
+    assert_eq!(header(&whole, "accept-ranges"), "bytes");
+    assert_eq!(header(&whole, "content-type"), "video/webm");
+    let etag = header(&whole, "etag");
+    assert!(whole.bytes().await.unwrap() == video);
+
+    for (range, from, to) in [
+        ("bytes=0-99", 0, 100),
+        ("bytes=99990-100009", 99_990, 100_010),
+        ("bytes=-500", 299_500, 300_000),
+        ("bytes=299000-", 299_000, 300_000),
+    ] {
+        let res = get(Some(range), Some(etag.clone())).await.unwrap();
+        assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT, "{range}");
+        assert_eq!(header(&res, "content-range"), format!("bytes {from}-{}/300000", to - 1), "{range}");
+        assert!(res.bytes().await.unwrap() == video[from..to], "{range}");
+    }
+    let res = get(Some("bytes=0-9,20-29"), None).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "several ranges: the whole take");
+    let res = get(Some("bytes=300000-"), None).await.unwrap();
+    assert_eq!(res.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(header(&res, "content-range"), "bytes */300000");
+    let res = get(Some("bytes=0-9"), Some("\"stale\"".into())).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "If-Range that no longer matches: the whole take");
+}
+
+both!(the_completed_interview_plays_with_ranges);

@@ -206,7 +206,7 @@ struct EventRow {
     what: String,
 }
 
-fn describe_event(kind: &str, detail: &serde_json::Value) -> String {
+pub(crate) fn describe_event(kind: &str, detail: &serde_json::Value) -> String {
     match kind {
         "created" => "Candidate created".into(),
         "imported" => "Imported from a CSV file".into(),
@@ -230,6 +230,14 @@ fn describe_event(kind: &str, detail: &serde_json::Value) -> String {
         "invitation_expired" => format!("Invitation expired (deadline {})", detail["deadline"].as_str().unwrap_or("?")),
         "invitation_deleted" => format!("Invitation to “{}” deleted", detail["interview"].as_str().unwrap_or("?")),
         "opened" => format!("Opened the invitation to “{}”", detail["interview"].as_str().unwrap_or("?")),
+        "started" => format!("Started answering “{}”", detail["interview"].as_str().unwrap_or("?")),
+        "answered" => format!(
+            "Answered question {} of “{}”",
+            detail["question"].as_i64().unwrap_or(0),
+            detail["interview"].as_str().unwrap_or("?")
+        ),
+        "completed" => format!("Completed “{}”", detail["interview"].as_str().unwrap_or("?")),
+        "withdrew" => format!("Withdrew from “{}”", detail["interview"].as_str().unwrap_or("?")),
         "consented" => {
             format!("Agreed to be recorded for “{}” and started", detail["interview"].as_str().unwrap_or("?"))
         }

@@ -3,6 +3,7 @@
 mod account;
 pub use account::SETUP_TTL_MS;
 mod admin;
+mod answers;
 mod candidates;
 mod interviews;
 pub use interviews::ANSWERED_QUESTIONS_FIXED;
@@ -48,6 +49,8 @@ pub fn routes() -> Router<AppState> {
         .route("/invitations/{id}/disable", post(invitations::disable))
         .route("/invitations/{id}/delete", get(invitations::delete_confirm).post(invitations::delete))
         .route("/invitations/{id}/link", get(invitations::link))
+        .route("/invitations/{id}/answers", get(answers::view))
+        .route("/invitations/{id}/takes/{take}/media", get(answers::media))
         .route("/interviews", get(interviews::list).post(interviews::create))
         .route("/interviews/new", get(interviews::new_form))
         .route("/interviews/{id}", post(interviews::update))
