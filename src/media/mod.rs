@@ -17,6 +17,10 @@ pub struct MediaStore {
     part_size: usize,
 }
 
+/// A body at least this large is written in [`LARGE_PART`]s.
+const LARGE_BODY: u64 = 32 * 1024 * 1024;
+const LARGE_PART: usize = 8 * 1024 * 1024;
+
 /// The containers Candor accepts for a take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Container {
@@ -123,18 +127,26 @@ impl MediaStore {
     /// Streams `body` into a new object at `key`, stopping at `max_len` bytes (then nothing is stored:
     /// `TooLarge`). With `sniff`, the first bytes must be WebM or MP4 (else nothing is stored: `NotMedia`) and the
     /// container is returned. A body that breaks off keeps what arrived. Returns the stored length.
+    /// `expected`: the body's announced length, if any — a large body is written in larger parts.
     pub async fn write_stream<S, E>(
         &self,
         key: &str,
         mut body: S,
         max_len: u64,
         sniff: bool,
+        expected: Option<u64>,
     ) -> Result<(u64, Option<Container>, WriteEnd), WriteError>
     where
         S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
         let path = ObjectPath::from(key);
+        // Small bodies (a recorder's chunks) reach the store in small parts, so little waits in memory per request;
+        // a large one (a whole file) in larger parts, written several at a time.
+        let (part_size, in_flight) = match expected {
+            Some(n) if n >= LARGE_BODY => (self.part_size.max(LARGE_PART), 4),
+            _ => (self.part_size, 2),
+        };
         let mut head: Vec<u8> = Vec::new();
         let mut container = None;
         let mut writer: Option<WriteMultipart> = None;
@@ -170,10 +182,10 @@ impl MediaStore {
                 Some(w) => w,
                 None => {
                     let upload = self.inner.put_multipart(&path).await.map_err(anyhow::Error::from)?;
-                    writer.insert(WriteMultipart::new_with_chunk_size(upload, self.part_size))
+                    writer.insert(WriteMultipart::new_with_chunk_size(upload, part_size))
                 }
             };
-            w.wait_for_capacity(2).await.map_err(anyhow::Error::from)?;
+            w.wait_for_capacity(in_flight).await.map_err(anyhow::Error::from)?;
             written += chunk.len() as u64;
             w.put(chunk);
         }
@@ -187,7 +199,7 @@ impl MediaStore {
             }
             if !head.is_empty() {
                 let upload = self.inner.put_multipart(&path).await.map_err(anyhow::Error::from)?;
-                let w = writer.insert(WriteMultipart::new_with_chunk_size(upload, self.part_size));
+                let w = writer.insert(WriteMultipart::new_with_chunk_size(upload, part_size));
                 written += head.len() as u64;
                 w.put(Bytes::from(head));
             }

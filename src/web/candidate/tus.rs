@@ -31,6 +31,7 @@ pub const DEADLINE_GRACE_MS: i64 = 10 * 60 * 1000;
 pub const LOCK_LEASE_MS: i64 = 15_000;
 const LOCK_RENEW_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
+
 /// A tus answer: the status, `Tus-Resumable` and the given headers, and a short text body for people reading logs.
 fn reply(status: StatusCode, headers: &[(&'static str, String)], message: &str) -> Response {
     let mut res = (status, message.to_owned()).into_response();
@@ -307,7 +308,8 @@ pub async fn patch(
         })
     };
     let room = (limit - offset).max(0) as u64;
-    let written = state.media.write_stream(&key, body.into_data_stream(), room, offset == 0).await;
+    let expected = header_str(&headers, "content-length").and_then(|v| v.parse::<u64>().ok());
+    let written = state.media.write_stream(&key, body.into_data_stream(), room, offset == 0, expected).await;
     let _ = stop_tx.send(());
     let _ = renewer.await;
     let (length, container, end) = match written {
