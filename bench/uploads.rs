@@ -98,7 +98,6 @@ async fn start_server(dir: &Path) -> Server {
     let port = free_port();
     let child = candor(dir)
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .env("CANDOR_DB_CONNECTIONS", "32")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()

@@ -31,7 +31,6 @@ pub const DEADLINE_GRACE_MS: i64 = 10 * 60 * 1000;
 pub const LOCK_LEASE_MS: i64 = 15_000;
 const LOCK_RENEW_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
-
 /// A tus answer: the status, `Tus-Resumable` and the given headers, and a short text body for people reading logs.
 fn reply(status: StatusCode, headers: &[(&'static str, String)], message: &str) -> Response {
     let mut res = (status, message.to_owned()).into_response();
