@@ -229,32 +229,60 @@ pub async fn head(
     }
 }
 
-/// `PATCH /i/{token}/uploads/{id}`: appends the body at `Upload-Offset`.
+/// `PATCH /i/{token}/uploads/{id}`: appends the body at `Upload-Offset`. A request refused before its body is read
+/// still has (up to 4 MiB of) its body read and dropped, so the client can read the answer instead of failing on a
+/// closed connection.
 pub async fn patch(
     State(state): State<AppState>,
     Path((token, id)): Path<(String, String)>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    if let Err(r) = check_version(&headers) {
+    let mut body = Some(body);
+    let res = patch_body(&state, &token, &id, &headers, &mut body).await;
+    if let Some(unread) = body.take() {
+        drain(unread).await;
+    }
+    res
+}
+
+/// Reads and drops what is left of a body, up to 4 MiB and 5 seconds.
+async fn drain(body: Body) {
+    use futures_util::StreamExt;
+    const LIMIT: usize = 4 * 1024 * 1024;
+    let mut stream = body.into_data_stream();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        let mut seen = 0;
+        while let Some(Ok(chunk)) = stream.next().await {
+            seen += chunk.len();
+            if seen > LIMIT {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+async fn patch_body(state: &AppState, token: &str, id: &str, headers: &HeaderMap, body: &mut Option<Body>) -> Response {
+    if let Err(r) = check_version(headers) {
         return *r;
     }
-    if header_str(&headers, "content-type") != Some("application/offset+octet-stream") {
+    if header_str(headers, "content-type") != Some("application/offset+octet-stream") {
         return error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/offset+octet-stream.");
     }
-    let link = match open_link(&state, &token, DEADLINE_GRACE_MS).await {
+    let link = match open_link(state, token, DEADLINE_GRACE_MS).await {
         Ok(l) => l,
         Err(r) => return *r,
     };
-    let take = match take_of(&state, &link, &id).await {
+    let take = match take_of(state, &link, id).await {
         Ok(t) => t,
         Err(r) => return *r,
     };
-    let Some(offset) = header_str(&headers, "upload-offset").and_then(|v| v.parse::<i64>().ok()).filter(|o| *o >= 0)
+    let Some(offset) = header_str(headers, "upload-offset").and_then(|v| v.parse::<i64>().ok()).filter(|o| *o >= 0)
     else {
         return error(StatusCode::BAD_REQUEST, "Upload-Offset must be a non-negative integer.");
     };
-    let new_length = match parse_length(header_str(&headers, "upload-length")) {
+    let new_length = match parse_length(header_str(headers, "upload-length")) {
         Ok(l) => l,
         Err(r) => return *r,
     };
@@ -307,7 +335,10 @@ pub async fn patch(
         })
     };
     let room = (limit - offset).max(0) as u64;
-    let expected = header_str(&headers, "content-length").and_then(|v| v.parse::<u64>().ok());
+    let expected = header_str(headers, "content-length").and_then(|v| v.parse::<u64>().ok());
+    let Some(body) = body.take() else {
+        return internal("the request body was already taken");
+    };
     let written = state.media.write_stream(&key, body.into_data_stream(), room, offset == 0, expected).await;
     let _ = stop_tx.send(());
     let _ = renewer.await;
