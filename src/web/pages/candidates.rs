@@ -438,6 +438,9 @@ pub async fn import_submit(
                 while let Some(chunk) = field.chunk().await.map_err(bad)? {
                     size += chunk.len() as u64;
                     if size > UPLOAD_LIMIT_BYTES as u64 {
+                        // Read (and drop) what the body limit still lets through, so the browser gets this answer
+                        // rather than a connection closed while it is still sending.
+                        while let Ok(Some(_)) = field.chunk().await {}
                         return Err(PageError::TooLarge(format!(
                             "The file is larger than {} MB. Import it with `candor import candidates FILE --org-name NAME`.",
                             UPLOAD_LIMIT_BYTES / (1024 * 1024)

@@ -64,7 +64,7 @@ pub fn routes() -> Router<AppState> {
             "/candidates/import",
             get(candidates::import_form)
                 .post(candidates::import_submit)
-                .layer(DefaultBodyLimit::max(UPLOAD_LIMIT_BYTES + 64 * 1024)),
+                .layer(DefaultBodyLimit::max(UPLOAD_LIMIT_BYTES + 4 * 1024 * 1024)),
         )
         .route("/candidates/{id}", get(candidates::view).post(candidates::update))
         .route("/candidates/{id}/edit", get(candidates::edit_form))
