@@ -38,6 +38,46 @@ impl Link {
     }
 }
 
+/// What an upload request needs of its link: which invitation, where it stands, when it closes.
+#[derive(Debug, Clone)]
+pub struct LinkState {
+    pub invitation_id: String,
+    pub status: InvitationStatus,
+    /// The first instant past the deadline (Unix ms).
+    pub closes_at: i64,
+}
+
+impl LinkState {
+    /// Whether answers are still taken at `now_ms`, allowing `grace_ms` past the deadline.
+    pub fn takes_answers(&self, now_ms: i64, grace_ms: i64) -> bool {
+        matches!(self.status, InvitationStatus::Pending | InvitationStatus::InProgress)
+            && now_ms < self.closes_at + grace_ms
+    }
+}
+
+impl Link {
+    pub fn state(&self) -> LinkState {
+        LinkState { invitation_id: self.invitation_id.clone(), status: self.status, closes_at: self.closes_at }
+    }
+}
+
+/// The state of the invitation behind a token, in one query — for the upload requests that come every second
+/// while a candidate records, which need nothing of the organization or the interview.
+pub async fn state_by_token(store: &Store, token: &str) -> StoreResult<Option<LinkState>> {
+    let row = sqlx::query("SELECT id, status, closes_at FROM invitations WHERE token_hash = $1")
+        .bind(hash_secret(token))
+        .fetch_optional(store.read())
+        .await?;
+    row.map(|r| {
+        Ok(LinkState {
+            invitation_id: text(&r, "id")?,
+            status: InvitationStatus::parse(&text(&r, "status")?).ok_or(StoreError::NotFound)?,
+            closes_at: int(&r, "closes_at")?,
+        })
+    })
+    .transpose()
+}
+
 /// The invitation behind a personal link's token, of any organization; `None` for an unknown token.
 pub async fn by_token(store: &Store, token: &str) -> StoreResult<Option<Link>> {
     let row = sqlx::query(

@@ -42,9 +42,14 @@ pub fn routes() -> Router<AppState> {
         .merge(uploads)
 }
 
+/// Whether a token could be one of ours at all (base64url, bounded); anything else is a 404 without a query.
+fn token_shape_ok(token: &str) -> bool {
+    token.len() <= 64 && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// The link's invitation, or a 404 that says nothing about why.
 async fn link_of(state: &AppState, token: &str) -> Result<Link, PageError> {
-    if token.len() > 64 || !token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+    if !token_shape_ok(token) {
         return Err(PageError::NotFound);
     }
     answering::by_token(&state.store, token).await?.ok_or(PageError::NotFound)

@@ -3,10 +3,9 @@
 //! request; the bytes go through `media::MediaStore`. Each PATCH holds a lease-based lock on the upload while it
 //! streams, so two PATCHes of one upload never write at once (the second gets 423).
 
-use super::link_of;
-use crate::domain::InvitationStatus;
+use super::{link_of, token_shape_ok};
 use crate::media::{WriteEnd, WriteError};
-use crate::store::answering::Link;
+use crate::store::answering::{self, LinkState};
 use crate::store::takes::{self, Appended, LockRefused, NewTake, Take};
 use crate::store::{StoreError, new_id};
 use crate::web::AppState;
@@ -107,17 +106,24 @@ fn metadata(raw: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The link, when it still takes answers at `now` (else 404: nothing is said about a closed invitation here).
-async fn open_link(state: &AppState, token: &str, grace_ms: i64) -> Result<Link, Refused> {
-    let link = link_of(state, token).await.map_err(|_| Box::new(error(StatusCode::NOT_FOUND, "No such upload.")))?;
-    let now = state.store.now_ms();
-    let open = matches!(link.status, InvitationStatus::Pending | InvitationStatus::InProgress)
-        && now < link.closes_at + grace_ms;
-    if open { Ok(link) } else { Err(Box::new(error(StatusCode::NOT_FOUND, "No such upload."))) }
+fn no_such_upload() -> Refused {
+    Box::new(error(StatusCode::NOT_FOUND, "No such upload."))
+}
+
+/// The link's state, when it still takes uploads at `now` (else 404: nothing is said about a closed invitation).
+async fn open_link(state: &AppState, token: &str, grace_ms: i64) -> Result<LinkState, Refused> {
+    if !token_shape_ok(token) {
+        return Err(no_such_upload());
+    }
+    match answering::state_by_token(&state.store, token).await {
+        Ok(Some(link)) if link.takes_answers(state.store.now_ms(), grace_ms) => Ok(link),
+        Ok(_) => Err(no_such_upload()),
+        Err(e) => Err(Box::new(internal(e))),
+    }
 }
 
 /// The take of this link, when it may still take bytes or be asked about.
-async fn take_of(state: &AppState, link: &Link, id: &str) -> Result<Take, Refused> {
+async fn take_of(state: &AppState, link: &LinkState, id: &str) -> Result<Take, Refused> {
     match takes::get(&state.store, &link.invitation_id, id).await {
         Ok(t) if t.status == takes::DISCARDED => Err(Box::new(error(StatusCode::NOT_FOUND, "No such upload."))),
         Ok(t) if t.status == takes::UPLOADING && t.expires_at <= state.store.now_ms() => {
@@ -163,9 +169,9 @@ pub async fn create(State(state): State<AppState>, Path(token): Path<String>, he
     if let Err(r) = check_version(&headers) {
         return *r;
     }
-    let link = match open_link(&state, &token, 0).await {
-        Ok(l) => l,
-        Err(r) => return *r,
+    let link = match link_of(&state, &token).await {
+        Ok(l) if l.state().takes_answers(state.store.now_ms(), 0) => l,
+        _ => return *no_such_upload(),
     };
     if link.consented_at.is_none() {
         return error(StatusCode::FORBIDDEN, "Agree to the recording first.");
