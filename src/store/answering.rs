@@ -125,43 +125,41 @@ pub async fn mark_opened(store: &Store, link: &Link) -> StoreResult<()> {
     if link.opened_at.is_some() {
         return Ok(());
     }
-    let now = store.now_ms();
-    let mut tx = store.begin().await?;
-    let done = sqlx::query("UPDATE invitations SET opened_at = $1 WHERE id = $2 AND opened_at IS NULL")
-        .bind(now)
-        .bind(&link.invitation_id)
-        .execute(&mut *tx)
-        .await?;
-    if done.rows_affected() == 1 {
-        let detail = serde_json::json!({ "invitation_id": link.invitation_id, "interview": link.interview.name });
-        insert_event(&mut tx, store, &link.org.id, &link.candidate_id, "opened", &candidate_actor(), detail).await?;
-    }
-    tx.commit().await?;
-    Ok(())
+    record_once(store, link, "opened_at", "", "opened").await
 }
 
 /// Records the candidate's consent to recording (once). An invitation that is no longer open is
 /// `Conflict("invitation_status")`.
 pub async fn consent(store: &Store, link: &Link) -> StoreResult<()> {
-    let now = store.now_ms();
-    if !link.status_now(now).is_open() {
+    if !link.status_now(store.now_ms()).is_open() {
         return Err(StoreError::Conflict("invitation_status"));
     }
     if link.consented_at.is_some() {
         return Ok(());
     }
-    let mut tx = store.begin().await?;
-    let done = sqlx::query(
-        "UPDATE invitations SET consented_at = $1 WHERE id = $2 AND consented_at IS NULL \
-         AND status IN ('pending', 'in_progress') AND closes_at > $1",
+    record_once(
+        store,
+        link,
+        "consented_at",
+        " AND status IN ('pending', 'in_progress') AND closes_at > $1",
+        "consented",
     )
-    .bind(now)
-    .bind(&link.invitation_id)
-    .execute(&mut *tx)
-    .await?;
+    .await
+}
+
+/// Sets the moment `column` (still empty, and `condition` holding) and adds the `kind` timeline event, in one
+/// transaction; nothing when another request was first.
+async fn record_once(store: &Store, link: &Link, column: &str, condition: &str, kind: &str) -> StoreResult<()> {
+    let mut tx = store.begin().await?;
+    let done =
+        sqlx::query(&format!("UPDATE invitations SET {column} = $1 WHERE id = $2 AND {column} IS NULL{condition}"))
+            .bind(store.now_ms())
+            .bind(&link.invitation_id)
+            .execute(&mut *tx)
+            .await?;
     if done.rows_affected() == 1 {
         let detail = serde_json::json!({ "invitation_id": link.invitation_id, "interview": link.interview.name });
-        insert_event(&mut tx, store, &link.org.id, &link.candidate_id, "consented", &candidate_actor(), detail).await?;
+        insert_event(&mut tx, store, &link.org.id, &link.candidate_id, kind, &candidate_actor(), detail).await?;
     }
     tx.commit().await?;
     Ok(())
