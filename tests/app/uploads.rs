@@ -249,6 +249,8 @@ async fn upload_limits_on(db: Db, storage: Storage) {
     assert_eq!(patch(&app, &crossed, 0, &webm(100, 4), None).await.status(), StatusCode::NOT_FOUND);
     assert_eq!(tus(&app, Method::DELETE, &crossed).send().await.unwrap().status(), StatusCode::NOT_FOUND);
     assert_eq!(header(&tus(&app, Method::HEAD, &theirs).send().await.unwrap(), "upload-offset"), "0");
+    // Nor can this link keep another invitation's take as its answer.
+    assert_eq!(keep(&app, &c, &c.questions[1], &take_id(&theirs), None).await.status(), StatusCode::NOT_FOUND);
 
     // An unfinished upload expires after a day: 410, and the upkeep discards it.
     let pending = theirs;
