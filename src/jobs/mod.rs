@@ -23,6 +23,8 @@ pub struct Worker {
     mailer: Mailer,
     mail_from: String,
     media: MediaStore,
+    /// One rewrite at a time per node: a rewrite holds the whole take in memory.
+    remux_gate: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 /// The delay before attempt `attempts + 1`: 5 s, 10 s, 20 s … capped at one hour.
@@ -33,7 +35,7 @@ pub fn backoff_ms(attempts: i64) -> i64 {
 
 impl Worker {
     pub fn new(store: Store, mailer: Mailer, mail_from: String, media: MediaStore) -> Self {
-        Self { store, mailer, mail_from, media }
+        Self { store, mailer, mail_from, media, remux_gate: std::sync::Arc::new(tokio::sync::Semaphore::new(1)) }
     }
 
     /// Claims and runs one due job; `false` when none was due.
@@ -138,8 +140,64 @@ impl Worker {
                 }
                 Ok(false)
             }
+            store::takes::REMUX => {
+                #[derive(serde::Deserialize)]
+                struct Payload {
+                    take_id: String,
+                }
+                let payload: Payload = serde_json::from_str(&job.payload)?;
+                self.remux(&payload.take_id).await?;
+                Ok(false)
+            }
             other => anyhow::bail!("unknown job kind {other:?}"),
         }
+    }
+
+    /// Rewrites a kept WebM take so it can be seeked (duration, cues); a take that is gone, already rewritten or
+    /// not WebM is left as it is. A file the rewrite cannot read is recorded as done without a duration: it still
+    /// plays as recorded, and a retry would fail the same way.
+    async fn remux(&self, take_id: &str) -> anyhow::Result<()> {
+        let _permit = self.remux_gate.acquire().await?;
+        let Some((take, segments)) = store::takes::awaiting_remux(&self.store, take_id).await? else {
+            return Ok(());
+        };
+        if take.container.as_deref() != Some("webm") {
+            store::takes::record_remux(&self.store, take_id, None, None).await?;
+            return Ok(());
+        }
+        let total: i64 = segments.iter().map(|s| s.length).sum();
+        let mut bytes = Vec::with_capacity(total as usize);
+        for s in &segments {
+            bytes.extend_from_slice(&self.media.read_range(&s.object_key, 0, s.length as u64).await?);
+        }
+        let started = std::time::Instant::now();
+        let result = tokio::task::spawn_blocking(move || crate::media::webm::remux(&bytes)).await?;
+        let remuxed = match result {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, take_id, "take cannot be rewritten; it stays as recorded");
+                store::takes::record_remux(&self.store, take_id, None, None).await?;
+                return Ok(());
+            }
+        };
+        let key = format!("takes/{}/{}/seekable-{}.webm", take.invitation_id, take.id, store::new_id());
+        let len = remuxed.bytes.len() as i64;
+        self.media.put(&key, bytes::Bytes::from(remuxed.bytes)).await?;
+        let recorded =
+            store::takes::record_remux(&self.store, take_id, Some((&key, len)), Some(remuxed.duration_ms as i64))
+                .await?;
+        if !recorded {
+            self.media.delete(&key).await?;
+        }
+        tracing::info!(
+            take_id,
+            bytes = len,
+            duration_ms = remuxed.duration_ms,
+            cues = remuxed.cues,
+            ms = started.elapsed().as_millis() as u64,
+            "take rewritten for seeking"
+        );
+        Ok(())
     }
 
     /// Runs until `shutdown` turns true; a job in progress is finished first. Several may run at once (each claims

@@ -2,6 +2,8 @@
 //! into objects without being held in memory; what a candidate sends is recognised by its first bytes, never by
 //! what its headers claim.
 
+pub mod webm;
+
 use anyhow::Context;
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -221,6 +223,15 @@ impl MediaStore {
         key: &str,
     ) -> anyhow::Result<futures_util::stream::BoxStream<'static, object_store::Result<Bytes>>> {
         Ok(self.inner.get(&ObjectPath::from(key)).await?.into_stream())
+    }
+
+    /// Stores `bytes` as a new object at `key` (in parts, so S3 takes any size).
+    pub async fn put(&self, key: &str, bytes: Bytes) -> anyhow::Result<()> {
+        let upload = self.inner.put_multipart(&ObjectPath::from(key)).await?;
+        let mut w = WriteMultipart::new_with_chunk_size(upload, self.part_size.max(LARGE_PART));
+        w.put(bytes);
+        w.finish().await?;
+        Ok(())
     }
 
     /// Deletes an object; one that is already gone is fine.

@@ -232,7 +232,7 @@ pub async fn keep(
         return Err(StoreError::Conflict("invitation_status"));
     }
     let take = sqlx::query(
-        "SELECT t.status, t.created_at, a.id AS answer_id, a.kept_take_id FROM takes t \
+        "SELECT t.status, t.created_at, t.container, a.id AS answer_id, a.kept_take_id FROM takes t \
          JOIN answers a ON a.id = t.answer_id \
          WHERE t.id = $1 AND t.invitation_id = $2 AND a.question_id = $3",
     )
@@ -264,6 +264,9 @@ pub async fn keep(
         .bind(&answer_id)
         .execute(&mut *tx)
         .await?;
+    if super::opt_text(&take, "container")?.as_deref() == Some("webm") {
+        super::takes::enqueue_remux(&mut tx, store, &link.org.id, take_id).await?;
+    }
     let rank = link.interview.questions.iter().position(|q| q.id == question_id).map(|r| r + 1).unwrap_or(0);
     let who = candidate_actor();
     let detail =
@@ -362,6 +365,8 @@ pub struct AnswerView {
     /// The kept take's number ("take 2 of 3").
     pub kept_take_number: Option<i64>,
     pub kept_take_bytes: Option<i64>,
+    /// Known once the take was rewritten (WebM).
+    pub duration_ms: Option<i64>,
     pub container: Option<String>,
     pub notes: Option<String>,
     pub kept_at: Option<i64>,
@@ -370,7 +375,7 @@ pub struct AnswerView {
 /// The answers of an invitation of the organization (`NotFound` for another organization's).
 pub async fn answers_of(store: &Store, org_id: &str, invitation_id: &str) -> StoreResult<Vec<AnswerView>> {
     let rows = sqlx::query(
-        "SELECT a.question_id, a.takes_used, a.kept_take_id, a.notes, a.kept_at, t.number, t.upload_length, t.container \
+        "SELECT a.question_id, a.takes_used, a.kept_take_id, a.notes, a.kept_at, t.number, t.upload_length, t.container, t.duration_ms \
          FROM answers a JOIN invitations i ON i.id = a.invitation_id LEFT JOIN takes t ON t.id = a.kept_take_id \
          WHERE i.org_id = $1 AND a.invitation_id = $2",
     )
@@ -386,6 +391,7 @@ pub async fn answers_of(store: &Store, org_id: &str, invitation_id: &str) -> Sto
                 kept_take_id: super::opt_text(r, "kept_take_id")?,
                 kept_take_number: opt_int(r, "number")?,
                 kept_take_bytes: opt_int(r, "upload_length")?,
+                duration_ms: opt_int(r, "duration_ms")?,
                 container: super::opt_text(r, "container")?,
                 notes: super::opt_text(r, "notes")?,
                 kept_at: opt_int(r, "kept_at")?,

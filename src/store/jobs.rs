@@ -11,11 +11,19 @@ pub struct NewJob {
     pub org_id: Option<String>,
     pub payload: serde_json::Value,
     pub max_attempts: i64,
+    /// How long after its transaction the job becomes due.
+    pub delay_ms: i64,
 }
 
 impl NewJob {
     pub fn new(kind: &'static str, org_id: Option<&str>, payload: serde_json::Value) -> Self {
-        Self { kind, org_id: org_id.map(str::to_owned), payload, max_attempts: DEFAULT_MAX_ATTEMPTS }
+        Self { kind, org_id: org_id.map(str::to_owned), payload, max_attempts: DEFAULT_MAX_ATTEMPTS, delay_ms: 0 }
+    }
+
+    /// The same job, due `ms` later.
+    pub fn delayed(mut self, ms: i64) -> Self {
+        self.delay_ms = ms;
+        self
     }
 }
 
@@ -59,13 +67,14 @@ pub async fn enqueue(conn: &mut sqlx::AnyConnection, store: &Store, job: &NewJob
     let now = store.now_ms();
     sqlx::query(
         "INSERT INTO jobs (id, org_id, kind, payload, status, attempts, max_attempts, run_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $6, $6)",
+         VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $7, $7)",
     )
     .bind(&id)
     .bind(job.org_id.clone())
     .bind(job.kind)
     .bind(job.payload.to_string())
     .bind(job.max_attempts)
+    .bind(now + job.delay_ms.max(0))
     .bind(now)
     .execute(&mut *conn)
     .await?;

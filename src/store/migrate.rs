@@ -33,6 +33,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/common/0005_answers.sql"),
         include_str!("../../migrations/common/0005_answers.sql"),
     ),
+    (
+        6,
+        "review",
+        include_str!("../../migrations/common/0006_review.sql"),
+        include_str!("../../migrations/common/0006_review.sql"),
+    ),
 ];
 
 /// Brings the schema up to date. Safe to run from several nodes at once: on PostgreSQL the nodes queue on an advisory

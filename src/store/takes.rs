@@ -433,6 +433,82 @@ pub async fn discard_expired(store: &Store) -> StoreResult<usize> {
     Ok(n)
 }
 
+/// The job that rewrites a kept WebM take so players can seek in it (see `media::webm`).
+pub const REMUX: &str = "remux_take";
+/// How long the objects a rewrite replaced stay readable (a player streaming them finishes) before deletion.
+pub const REPLACED_MEDIA_GRACE_MS: i64 = 10 * 60 * 1000;
+
+/// Queues the rewrite of a kept take, on the keeping transaction.
+pub(crate) async fn enqueue_remux(
+    conn: &mut sqlx::AnyConnection,
+    store: &Store,
+    org_id: &str,
+    take_id: &str,
+) -> StoreResult<()> {
+    let job = super::jobs::NewJob::new(REMUX, Some(org_id), serde_json::json!({ "take_id": take_id }));
+    super::jobs::enqueue(conn, store, &job).await?;
+    Ok(())
+}
+
+/// A kept take not rewritten yet, with its segments; `None` when there is nothing (left) to rewrite.
+pub async fn awaiting_remux(store: &Store, take_id: &str) -> StoreResult<Option<(Take, Vec<Segment>)>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM takes t JOIN answers a ON a.id = t.answer_id          WHERE t.id = $1 AND t.status = 'kept' AND t.remuxed_at IS NULL"
+    );
+    let Some(row) = sqlx::query(&sql).bind(take_id).fetch_optional(store.read()).await? else {
+        return Ok(None);
+    };
+    let take = from_row(&row)?;
+    let segments = segments(store, &take.id).await?;
+    Ok(Some((take, segments)))
+}
+
+/// Records a rewrite: the take's bytes become the one object `replacement` (key, length), when given, and its
+/// duration is stored; the replaced objects are deleted after [`REPLACED_MEDIA_GRACE_MS`]. `false` when the take
+/// is no longer a kept take awaiting its rewrite (then nothing changed and `replacement` is the caller's to delete).
+pub async fn record_remux(
+    store: &Store,
+    take_id: &str,
+    replacement: Option<(&str, i64)>,
+    duration_ms: Option<i64>,
+) -> StoreResult<bool> {
+    let now = store.now_ms();
+    let mut tx = store.begin().await?;
+    let done = sqlx::query(
+        "UPDATE takes SET remuxed_at = $1, duration_ms = $2, updated_at = $1          WHERE id = $3 AND status = 'kept' AND remuxed_at IS NULL",
+    )
+    .bind(now)
+    .bind(duration_ms)
+    .bind(take_id)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    if let Some((key, length)) = replacement {
+        let old = sqlx::query("DELETE FROM take_segments WHERE take_id = $1 RETURNING object_key")
+            .bind(take_id)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| text(r, "object_key"))
+            .collect::<StoreResult<Vec<_>>>()?;
+        sqlx::query("INSERT INTO take_segments (take_id, start_offset, length, object_key) VALUES ($1, 0, $2, $3)")
+            .bind(take_id)
+            .bind(length)
+            .bind(key)
+            .execute(&mut *tx)
+            .await?;
+        for chunk in old.chunks(500) {
+            let job = super::jobs::NewJob::new(DELETE_MEDIA, None, serde_json::json!({ "keys": chunk }))
+                .delayed(REPLACED_MEDIA_GRACE_MS);
+            super::jobs::enqueue(&mut tx, store, &job).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
 /// A kept take of an invitation of the organization, with its bytes' segments: what the recruiter plays. Another
 /// organization's take, or one not kept, is `NotFound`.
 pub async fn kept_media(

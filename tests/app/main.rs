@@ -14,5 +14,6 @@ mod interviews;
 mod invitations;
 mod jobs;
 mod mail;
+mod review;
 mod tenancy;
 mod uploads;

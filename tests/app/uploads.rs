@@ -8,7 +8,7 @@ use reqwest::{Method, StatusCode};
 use std::time::Duration;
 
 /// A recording as Chrome starts one: the EBML magic, then bytes.
-fn webm(len: usize, seed: u8) -> Vec<u8> {
+pub(crate) fn webm(len: usize, seed: u8) -> Vec<u8> {
     let mut v = vec![0x1A, 0x45, 0xDF, 0xA3, 0x9F, 0x42, 0x86, 0x81, 0x01, 0x42, 0xF7, 0x81];
     let mut x: u32 = 0x9E37_79B9 ^ u32::from(seed);
     while v.len() < len {
@@ -23,12 +23,12 @@ fn webm(len: usize, seed: u8) -> Vec<u8> {
 
 /// Where the recordings go: the local directory (the default) or an S3 server.
 #[derive(Debug, Clone, Copy)]
-enum Storage {
+pub(crate) enum Storage {
     Local,
     S3,
 }
 
-async fn spawn_on(db: Db, storage: Storage) -> (TestApp, Option<S3Server>) {
+pub(crate) async fn spawn_on(db: Db, storage: Storage) -> (TestApp, Option<S3Server>) {
     match storage {
         Storage::Local => (TestApp::spawn(db).await, None),
         Storage::S3 => {
@@ -40,17 +40,17 @@ async fn spawn_on(db: Db, storage: Storage) -> (TestApp, Option<S3Server>) {
 }
 
 #[derive(Clone)]
-struct Candidate {
-    link: String,
-    invitation_id: String,
-    questions: Vec<String>,
-    interview_id: String,
-    recruiter: TestUser,
-    api_token: String,
+pub(crate) struct Candidate {
+    pub link: String,
+    pub invitation_id: String,
+    pub questions: Vec<String>,
+    pub interview_id: String,
+    pub recruiter: TestUser,
+    pub api_token: String,
 }
 
 /// An organization, a two-question interview (the first: 60 s, 2 takes), an invitation, and the candidate's consent.
-async fn candidate(app: &mut TestApp) -> Candidate {
+pub(crate) async fn candidate(app: &mut TestApp) -> Candidate {
     let user = app.create_org_admin("Acme", "ada@acme.fi").await;
     let token = app.api_token(&user).await;
     let body = serde_json::json!({
@@ -88,7 +88,7 @@ fn tus(app: &TestApp, method: Method, path: &str) -> reqwest::RequestBuilder {
     app.client.request(method, app.url(path)).header("Tus-Resumable", "1.0.0")
 }
 
-async fn create(app: &TestApp, c: &Candidate, question: &str, length: Option<usize>) -> reqwest::Response {
+pub(crate) async fn create(app: &TestApp, c: &Candidate, question: &str, length: Option<usize>) -> reqwest::Response {
     let mut req = tus(app, Method::POST, &format!("{}/uploads", c.link))
         .header("Upload-Metadata", format!("question {},filetype {}", b64(question), b64("video/webm")));
     req = match length {
@@ -98,7 +98,13 @@ async fn create(app: &TestApp, c: &Candidate, question: &str, length: Option<usi
     req.send().await.unwrap()
 }
 
-async fn patch(app: &TestApp, upload: &str, offset: usize, bytes: &[u8], length: Option<usize>) -> reqwest::Response {
+pub(crate) async fn patch(
+    app: &TestApp,
+    upload: &str,
+    offset: usize,
+    bytes: &[u8],
+    length: Option<usize>,
+) -> reqwest::Response {
     let mut req = tus(app, Method::PATCH, upload)
         .header("Content-Type", "application/offset+octet-stream")
         .header("Upload-Offset", offset.to_string());
@@ -108,12 +114,12 @@ async fn patch(app: &TestApp, upload: &str, offset: usize, bytes: &[u8], length:
     req.body(bytes.to_vec()).send().await.unwrap()
 }
 
-fn header(res: &reqwest::Response, name: &str) -> String {
+pub(crate) fn header(res: &reqwest::Response, name: &str) -> String {
     res.headers().get(name).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
 }
 
 /// What the server stored for a take, segment by segment.
-async fn stored(app: &TestApp, take_id: &str) -> Vec<u8> {
+pub(crate) async fn stored(app: &TestApp, take_id: &str) -> Vec<u8> {
     let mut out = Vec::new();
     for s in candor::store::takes::segments(&app.store, take_id).await.unwrap() {
         assert_eq!(s.start_offset as usize, out.len(), "segments are contiguous");
@@ -122,7 +128,7 @@ async fn stored(app: &TestApp, take_id: &str) -> Vec<u8> {
     out
 }
 
-fn take_id(upload: &str) -> String {
+pub(crate) fn take_id(upload: &str) -> String {
     upload.rsplit('/').next().unwrap().to_owned()
 }
 
@@ -363,7 +369,7 @@ both!(
     resume_after_the_connection_drops_and_the_server_restarts
 );
 
-async fn upload_complete_take(app: &TestApp, c: &Candidate, question: &str, seed: u8) -> String {
+pub(crate) async fn upload_complete_take(app: &TestApp, c: &Candidate, question: &str, seed: u8) -> String {
     let upload = header(&create(app, c, question, None).await, "location");
     let video = webm(40_000, seed);
     let res = patch(app, &upload, 0, &video, Some(video.len())).await;
@@ -371,7 +377,13 @@ async fn upload_complete_take(app: &TestApp, c: &Candidate, question: &str, seed
     take_id(&upload)
 }
 
-async fn keep(app: &TestApp, c: &Candidate, question: &str, take: &str, notes: Option<&str>) -> reqwest::Response {
+pub(crate) async fn keep(
+    app: &TestApp,
+    c: &Candidate,
+    question: &str,
+    take: &str,
+    notes: Option<&str>,
+) -> reqwest::Response {
     let body = serde_json::json!({ "take_id": take, "notes": notes, "csrf": app.csrf().await });
     app.client.post(app.url(&format!("{}/answers/{question}", c.link))).json(&body).send().await.unwrap()
 }

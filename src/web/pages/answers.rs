@@ -24,6 +24,8 @@ struct AnswerRow {
     instructions: Option<String>,
     /// `take 2 of 3`, when answered.
     take: Option<String>,
+    /// `m:ss`, once known.
+    duration: Option<String>,
     media_url: Option<String>,
     mime: &'static str,
     notes: Option<String>,
@@ -78,6 +80,7 @@ pub async fn view(
                     .and_then(|a| a.kept_take_number)
                     .filter(|_| kept.is_some())
                     .map(|n| format!("take {n} of {}", q.max_takes)),
+                duration: a.and_then(|a| a.duration_ms).map(clock_time),
                 media_url: kept.map(|t| format!("/invitations/{id}/takes/{t}/media")),
                 mime: match a.and_then(|a| a.container.as_deref()) {
                     Some("mp4") => "video/mp4",
@@ -115,6 +118,12 @@ pub async fn view(
         events,
     };
     render(&page, &page.layout)
+}
+
+/// A duration as `m:ss` (rounded to the second).
+fn clock_time(ms: i64) -> String {
+    let s = (ms + 500) / 1000;
+    format!("{}:{:02}", s / 60, s % 60)
 }
 
 /// A byte range request, as far as it is understood.
