@@ -56,12 +56,67 @@
       if (li) { e.preventDefault(); pick(li); }
     });
   }
+  // Answer players: speed buttons, and keys n / p (next / previous answer), k (play / pause), < > (speed).
+  var RATES = [1, 1.25, 1.5, 2];
+  function players() {
+    var answers = Array.prototype.slice.call(document.querySelectorAll("[data-answer]"));
+    if (!answers.length) return;
+    var current = 0;
+    function media(i) { return answers[i] && answers[i].querySelector("video, audio"); }
+    function setRate(figure, rate) {
+      var m = figure.querySelector("video, audio");
+      if (m) m.playbackRate = rate;
+      Array.prototype.forEach.call(figure.querySelectorAll("[data-rate]"), function (b) {
+        b.setAttribute("aria-pressed", Number(b.dataset.rate) === rate ? "true" : "false");
+      });
+    }
+    answers.forEach(function (answer, i) {
+      var figure = answer.querySelector("[data-player]");
+      if (!figure) return;
+      Array.prototype.forEach.call(figure.querySelectorAll("[data-rate]"), function (b) {
+        b.addEventListener("click", function () { setRate(figure, Number(b.dataset.rate)); });
+      });
+      var m = media(i);
+      if (m) m.addEventListener("play", function () {
+        current = i;
+        answers.forEach(function (_, j) { var o = media(j); if (j !== i && o && !o.paused) o.pause(); });
+      });
+      answer.addEventListener("focusin", function () { current = i; });
+    });
+    function go(step) {
+      var m = media(current);
+      if (m && !m.paused) m.pause();
+      var i = current;
+      do { i += step; } while (i >= 0 && i < answers.length && !media(i));
+      if (i < 0 || i >= answers.length) return;
+      current = i;
+      answers[i].focus();
+      answers[i].scrollIntoView({ block: "start" });
+    }
+    document.addEventListener("keydown", function (e) {
+      if (e.ctrlKey || e.metaKey || e.altKey) return;
+      var t = e.target;
+      if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT|BUTTON)$/.test(t.tagName))) return;
+      var m = media(current), figure = answers[current] && answers[current].querySelector("[data-player]");
+      if (e.key === "n") { go(1); e.preventDefault(); }
+      else if (e.key === "p") { go(-1); e.preventDefault(); }
+      else if (e.key === "k" && m) { if (m.paused) m.play(); else m.pause(); e.preventDefault(); }
+      else if ((e.key === ">" || e.key === "<") && m && figure) {
+        var at = RATES.indexOf(m.playbackRate);
+        var next = RATES[Math.max(0, Math.min(RATES.length - 1, (at < 0 ? 0 : at) + (e.key === ">" ? 1 : -1)))];
+        setRate(figure, next);
+        e.preventDefault();
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    players();
     Array.prototype.forEach.call(document.querySelectorAll(".typeahead[data-suggest]"), setup);
     Array.prototype.forEach.call(document.querySelectorAll("[data-copy]"), function (button) {
       button.addEventListener("click", function () {
         var field = document.querySelector(button.dataset.copy);
-        var done = document.querySelector("[data-copied]");
+        var done = button.parentNode.querySelector("[data-copied]") || document.querySelector("[data-copied]");
         function shown() { if (done) done.hidden = false; }
         if (navigator.clipboard && window.isSecureContext) {
           navigator.clipboard.writeText(field.value).then(shown, function () { field.select(); });

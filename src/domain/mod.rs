@@ -4,11 +4,13 @@
 mod fields;
 mod interview;
 mod invitation;
+mod review;
 mod search;
 
 pub use fields::*;
 pub use interview::*;
 pub use invitation::*;
+pub use review::*;
 pub use search::search_key;
 
 /// A field-level validation failure: which field, and a message for a person.

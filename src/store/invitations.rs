@@ -75,6 +75,8 @@ pub struct InvitationRow {
     pub created_at: i64,
     #[serde(skip)]
     pub closes_at: i64,
+    #[serde(skip)]
+    pub org_id: String,
 }
 
 pub struct Created {
@@ -87,7 +89,7 @@ pub struct Created {
 
 const COLUMNS: &str = "i.id, i.candidate_id, c.first_name || ' ' || c.last_name AS candidate_name, i.email, \
     i.interview_id, v.name AS interview_name, i.status, i.language, i.deadline, i.bcc_me, i.notify_me, i.sent_at, \
-    i.answered_at, i.created_at, i.closes_at";
+    i.answered_at, i.created_at, i.closes_at, i.org_id";
 const FROM: &str = "invitations i JOIN candidates c ON c.org_id = i.org_id AND c.id = i.candidate_id \
     JOIN interviews v ON v.id = i.interview_id";
 
@@ -108,7 +110,17 @@ fn from_row(row: &AnyRow) -> StoreResult<InvitationRow> {
         answered_at: opt_int(row, "answered_at")?,
         created_at: int(row, "created_at")?,
         closes_at: int(row, "closes_at")?,
+        org_id: text(row, "org_id")?,
     })
+}
+
+/// When the retention job deleted the invitation's recordings, if it did.
+pub async fn media_deleted_at(store: &Store, id: &str) -> StoreResult<Option<i64>> {
+    let row = sqlx::query("SELECT media_deleted_at FROM invitations WHERE id = $1")
+        .bind(id)
+        .fetch_optional(store.read())
+        .await?;
+    row.map(|r| opt_int(&r, "media_deleted_at")).transpose().map(Option::flatten)
 }
 
 pub async fn get(store: &Store, org_id: &str, id: &str) -> StoreResult<InvitationRow> {
@@ -479,7 +491,7 @@ pub async fn delete(store: &Store, actor: &Actor, id: &str) -> StoreResult<()> {
 
 /// The invitation a personal link's token belongs to, if any (any organization: the token is the credential).
 pub async fn by_token(store: &Store, token: &str) -> StoreResult<Option<(String, InvitationRow)>> {
-    let sql = format!("SELECT {COLUMNS}, i.org_id AS org_id FROM {FROM} WHERE i.token_hash = $1");
+    let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE i.token_hash = $1");
     let row = sqlx::query(&sql).bind(hash_secret(token)).fetch_optional(store.read()).await?;
     match row {
         Some(r) => Ok(Some((text(&r, "org_id")?, from_row(&r)?))),

@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod mail_log;
 mod migrate;
 pub mod orgs;
+pub mod reviews;
 pub mod sessions;
 pub mod takes;
 pub mod users;

@@ -62,21 +62,26 @@ pub(crate) async fn candidate(app: &mut TestApp) -> Candidate {
     });
     let res = app.api(Method::POST, "/interviews", &token).json(&body).send().await.unwrap();
     let interview_id = res.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
-    let deadline = "2099-12-31";
-    let (invitation_id, link) = invite(app, &token, &interview_id, "en", deadline).await;
     let interview = candor::store::interviews::get(&app.store, &user.org_id, &interview_id).await.unwrap();
-    app.new_browser();
-    assert_eq!(app.get(&link).await.status(), StatusCode::OK);
-    let res = app.post_form(&format!("{link}/start"), &[("consent", "yes")]).await;
-    assert_eq!(location(&res), format!("{link}/interview"));
-    Candidate {
-        link,
-        invitation_id,
+    let c = Candidate {
+        link: String::new(),
+        invitation_id: String::new(),
         questions: interview.questions.iter().map(|q| q.id.clone()).collect(),
         interview_id,
         recruiter: user,
         api_token: token,
-    }
+    };
+    another_invitation(app, &c).await
+}
+
+/// Another invitation to the same interview, from the same recruiter, consented to in a fresh browser.
+pub(crate) async fn another_invitation(app: &mut TestApp, c: &Candidate) -> Candidate {
+    let (invitation_id, link) = invite(app, &c.api_token, &c.interview_id, "en", "2099-12-31").await;
+    app.new_browser();
+    assert_eq!(app.get(&link).await.status(), StatusCode::OK);
+    let res = app.post_form(&format!("{link}/start"), &[("consent", "yes")]).await;
+    assert_eq!(location(&res), format!("{link}/interview"));
+    Candidate { link, invitation_id, ..c.clone() }
 }
 
 fn b64(s: &str) -> String {
@@ -563,7 +568,7 @@ async fn the_completed_interview_plays_with_ranges_on(db: Db, storage: Storage) 
     app.login(&c.recruiter).await;
     let page = app.get_html(&format!("/invitations/{}/answers", c.invitation_id)).await;
     assert!(page.contains("Question 1: One") && page.contains("take 1 of 2"), "{page}");
-    assert!(page.contains(&format!(r#"src="{media}""#)));
+    assert!(page.contains(&format!(r#"src="{media}#t=0.1""#)), "the player shows a poster frame from the take");
     assert!(page.contains("Not answered yet."), "question 2 is not answered");
 
     let get = |range: Option<&'static str>, if_range: Option<String>| {

@@ -3,9 +3,12 @@
 //! candidate's timeline.
 
 use super::candidates::describe_event;
+use super::{CsrfOnly, redirect_with, render_invalid};
 use super::{Layout, local_time, render};
 use crate::domain::InvitationStatus;
+use crate::domain::Stars;
 use crate::media::MediaStore;
+use crate::store::reviews::{self, Reviewer};
 use crate::store::takes::Segment;
 use crate::store::{answering, candidates, interviews, invitations, takes};
 use crate::web::AppState;
@@ -13,23 +16,48 @@ use crate::web::auth::{CsrfToken, CurrentUser};
 use crate::web::error::{PageError, PageResult};
 use askama::Template;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 
-struct AnswerRow {
-    rank: usize,
-    text: String,
-    instructions: Option<String>,
+pub(crate) struct AnswerRow {
+    pub rank: usize,
+    pub question_id: String,
+    pub text: String,
+    pub instructions: Option<String>,
     /// `take 2 of 3`, when answered.
-    take: Option<String>,
+    pub take: Option<String>,
     /// `m:ss`, once known.
-    duration: Option<String>,
-    media_url: Option<String>,
-    mime: &'static str,
-    notes: Option<String>,
-    answered_at: String,
+    pub duration: Option<String>,
+    pub media_url: Option<String>,
+    pub mime: &'static str,
+    pub notes: Option<String>,
+    pub answered_at: String,
+    pub review: ReviewBlock,
+}
+
+/// The ratings and comments of one subject (a question, or the interview as a whole), and the form state.
+#[derive(Default)]
+pub(crate) struct ReviewBlock {
+    pub subject: String,
+    pub average: Option<String>,
+    pub ratings: Vec<(String, String)>,
+    /// The signed-in reviewer's own rating.
+    pub mine: Option<String>,
+    pub comments: Vec<CommentRow>,
+    pub rating_error: Option<String>,
+    pub comment_error: Option<String>,
+    pub comment_draft: String,
+}
+
+pub(crate) struct CommentRow {
+    pub id: String,
+    pub who: String,
+    pub when: String,
+    pub body: String,
+    pub edited: bool,
+    pub mine: bool,
 }
 
 struct EventRow {
@@ -37,6 +65,19 @@ struct EventRow {
     actor: String,
     what: String,
 }
+
+struct ShareRow {
+    id: String,
+    url: String,
+    by: String,
+    /// "works until …", "expired on …", "revoked on …".
+    state: String,
+    usable: bool,
+    allow_rating: bool,
+}
+
+/// The rating choices, best last.
+pub(crate) const STAR_CHOICES: [&str; 10] = ["0.5", "1", "1.5", "2", "2.5", "3", "3.5", "4", "4.5", "5"];
 
 #[derive(Template)]
 #[template(path = "invitations/answers.html")]
@@ -49,7 +90,93 @@ struct AnswersPage {
     sent: String,
     answered: String,
     answers: Vec<AnswerRow>,
+    overall: ReviewBlock,
+    stars: [&'static str; 10],
+    shares: Vec<ShareRow>,
+    share_days: [i64; 5],
+    share_days_default: i64,
     events: Vec<EventRow>,
+    media_deleted: Option<String>,
+}
+
+/// A form's problem to show on the page again (422), in the block of `subject`.
+#[derive(Default)]
+struct Problem {
+    subject: String,
+    rating: Option<String>,
+    comment: Option<String>,
+    draft: String,
+}
+
+/// The answers of an invitation, question by question, with media under `media_base` (`/invitations/{id}` for
+/// recruiters, `/s/{token}` on a share link).
+pub(crate) async fn answer_rows(
+    state: &AppState,
+    org: &crate::store::orgs::Organization,
+    inv: &invitations::InvitationRow,
+    interview: &interviews::Interview,
+    media_base: &str,
+) -> Result<Vec<AnswerRow>, PageError> {
+    let answers = answering::answers_of(&state.store, &org.id, &inv.id).await?;
+    let tz = org.tz();
+    Ok(interview
+        .questions
+        .iter()
+        .enumerate()
+        .map(|(i, q)| {
+            let a = answers.iter().find(|a| a.question_id == q.id);
+            let kept = a.and_then(|a| a.kept_take_id.clone());
+            AnswerRow {
+                rank: i + 1,
+                question_id: q.id.clone(),
+                text: q.text.clone(),
+                instructions: q.instructions.clone(),
+                take: a
+                    .and_then(|a| a.kept_take_number)
+                    .filter(|_| kept.is_some())
+                    .map(|n| format!("take {n} of {}", q.max_takes)),
+                duration: a.and_then(|a| a.duration_ms).map(clock_time),
+                media_url: kept.map(|t| format!("{media_base}/takes/{t}/media")),
+                mime: match a.and_then(|a| a.container.as_deref()) {
+                    Some("mp4") => "video/mp4",
+                    _ => "video/webm",
+                },
+                notes: a.and_then(|a| a.notes.clone()),
+                answered_at: a.and_then(|a| a.kept_at).map(|t| local_time(t, &tz)).unwrap_or_default(),
+                review: ReviewBlock { subject: q.id.clone(), ..Default::default() },
+            }
+        })
+        .collect())
+}
+
+/// Fills a subject's block from the invitation's ratings and comments, as `me` sees it.
+fn review_block(
+    subject: &str,
+    ratings: &[reviews::Rating],
+    comments: &[reviews::Comment],
+    me: &str,
+    tz: &jiff::tz::TimeZone,
+) -> ReviewBlock {
+    let mine: Vec<&reviews::Rating> = ratings.iter().filter(|r| r.subject == subject).collect();
+    ReviewBlock {
+        subject: subject.to_owned(),
+        average: crate::domain::average(mine.iter().map(|r| r.stars.halves())),
+        ratings: mine.iter().map(|r| (r.reviewer_name.clone(), r.stars.label())).collect(),
+        mine: mine.iter().find(|r| r.reviewer == me).map(|r| r.stars.label()),
+        comments: comments
+            .iter()
+            .filter(|c| c.subject == subject)
+            .map(|c| CommentRow {
+                id: c.id.clone(),
+                who: c.reviewer_name.clone(),
+                when: local_time(c.created_at, tz),
+                body: c.body.clone(),
+                edited: c.updated_at > c.created_at,
+                mine: c.reviewer == me,
+            })
+            .collect(),
+        ..Default::default()
+    }
 }
 
 /// `GET /invitations/{id}/answers`.
@@ -60,35 +187,51 @@ pub async fn view(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> PageResult {
+    let page = answers_page(&state, &user, &csrf, &headers, &id, Problem::default()).await?;
+    render(&page, &page.layout)
+}
+
+async fn answers_page(
+    state: &AppState,
+    user: &CurrentUser,
+    csrf: &CsrfToken,
+    headers: &HeaderMap,
+    id: &str,
+    problem: Problem,
+) -> Result<AnswersPage, PageError> {
     let org = &user.actor.org;
-    let inv = invitations::get(&state.store, &org.id, &id).await?;
+    let inv = invitations::get(&state.store, &org.id, id).await?;
     let interview = interviews::get(&state.store, &org.id, &inv.interview_id).await?;
-    let answers = answering::answers_of(&state.store, &org.id, &id).await?;
     let tz = org.tz();
-    let rows = interview
-        .questions
-        .iter()
-        .enumerate()
-        .map(|(i, q)| {
-            let a = answers.iter().find(|a| a.question_id == q.id);
-            let kept = a.and_then(|a| a.kept_take_id.clone());
-            AnswerRow {
-                rank: i + 1,
-                text: q.text.clone(),
-                instructions: q.instructions.clone(),
-                take: a
-                    .and_then(|a| a.kept_take_number)
-                    .filter(|_| kept.is_some())
-                    .map(|n| format!("take {n} of {}", q.max_takes)),
-                duration: a.and_then(|a| a.duration_ms).map(clock_time),
-                media_url: kept.map(|t| format!("/invitations/{id}/takes/{t}/media")),
-                mime: match a.and_then(|a| a.container.as_deref()) {
-                    Some("mp4") => "video/mp4",
-                    _ => "video/webm",
-                },
-                notes: a.and_then(|a| a.notes.clone()),
-                answered_at: a.and_then(|a| a.kept_at).map(|t| local_time(t, &tz)).unwrap_or_default(),
-            }
+    let mut rows = answer_rows(state, org, &inv, &interview, &format!("/invitations/{id}")).await?;
+    let (ratings, comments) = reviews::of_invitation(&state.store, &inv.id).await?;
+    let me = Reviewer::of(&user.actor).key();
+    let mut overall = review_block(reviews::OVERALL, &ratings, &comments, &me, &tz);
+    for row in &mut rows {
+        row.review = review_block(&row.question_id, &ratings, &comments, &me, &tz);
+    }
+    for block in rows.iter_mut().map(|r| &mut r.review).chain(std::iter::once(&mut overall)) {
+        if block.subject == problem.subject {
+            block.rating_error = problem.rating.clone();
+            block.comment_error = problem.comment.clone();
+            block.comment_draft = problem.draft.clone();
+        }
+    }
+    let now = state.store.now_ms();
+    let shares = reviews::shares_of(&state.store, &inv.id)
+        .await?
+        .into_iter()
+        .map(|s| ShareRow {
+            url: state.link(&format!("/s/{}", reviews::share_token(&state.link_key, &s.id))),
+            by: s.created_by_name.clone(),
+            state: match s.revoked_at {
+                Some(t) => format!("revoked on {}", local_time(t, &tz)),
+                None if now >= s.expires_at => format!("expired on {}", local_time(s.expires_at, &tz)),
+                None => format!("works until {}", local_time(s.expires_at, &tz)),
+            },
+            usable: s.usable_at(now),
+            allow_rating: s.allow_rating,
+            id: s.id,
         })
         .collect();
     let events = candidates::timeline(&state.store, &org.id, &inv.candidate_id)
@@ -100,24 +243,205 @@ pub async fn view(
             actor: e.actor,
         })
         .collect();
-    let page = AnswersPage {
-        layout: Layout::new(
-            &user,
-            &csrf,
-            &headers,
-            format!("{} — {}", inv.candidate_name, interview.name),
-            "invitations",
-        ),
+    Ok(AnswersPage {
+        layout: Layout::new(user, csrf, headers, format!("{} — {}", inv.candidate_name, interview.name), "invitations"),
         status: InvitationStatus::parse(&inv.status).map(InvitationStatus::label).unwrap_or("?"),
         title: interview.title.clone(),
         audio_only: interview.audio_only,
         sent: local_time(inv.sent_at, &tz),
         answered: inv.answered_at.map(|t| local_time(t, &tz)).unwrap_or_default(),
+        media_deleted: invitations::media_deleted_at(&state.store, &inv.id).await?.map(|t| local_time(t, &tz)),
         inv,
         answers: rows,
+        overall,
+        stars: STAR_CHOICES,
+        shares,
+        share_days: crate::domain::SHARE_DAYS,
+        share_days_default: crate::domain::SHARE_DAYS_DEFAULT,
         events,
+    })
+}
+
+/// The subject of a review form: `overall`, or a question of the interview that has a kept answer.
+async fn checked_subject(
+    state: &AppState,
+    org_id: &str,
+    inv: &invitations::InvitationRow,
+    subject: &str,
+) -> Result<Option<usize>, PageError> {
+    if subject == reviews::OVERALL {
+        return Ok(None);
+    }
+    let interview = interviews::get(&state.store, org_id, &inv.interview_id).await?;
+    let rank = interview.questions.iter().position(|q| q.id == subject).ok_or(PageError::NotFound)? + 1;
+    let answered = answering::answers_of(&state.store, org_id, &inv.id)
+        .await?
+        .iter()
+        .any(|a| a.question_id == subject && a.kept_take_id.is_some());
+    if !answered {
+        return Err(PageError::BadRequest("This question has no answer to review yet.".into()));
+    }
+    Ok(Some(rank))
+}
+
+#[derive(serde::Deserialize)]
+pub struct RatingForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    subject: String,
+    /// Empty: remove the rating.
+    #[serde(default)]
+    stars: String,
+}
+
+/// `POST /invitations/{id}/ratings`: sets, changes or removes the user's rating of an answer or the interview.
+pub async fn rate(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    csrf: CsrfToken,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<RatingForm>,
+) -> PageResult {
+    csrf.verify(&form.csrf)?;
+    let inv = invitations::get(&state.store, &user.actor.org.id, &id).await?;
+    let rank = checked_subject(&state, &user.actor.org.id, &inv, &form.subject).await?;
+    let stars = if form.stars.trim().is_empty() {
+        None
+    } else {
+        match Stars::parse("stars", &form.stars) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                let problem = Problem { subject: form.subject, rating: Some(e.message), ..Default::default() };
+                let page = answers_page(&state, &user, &csrf, &headers, &id, problem).await?;
+                return render_invalid(&page, &page.layout);
+            }
+        }
     };
-    render(&page, &page.layout)
+    let subject = reviews::Subject { inv: &inv, id: &form.subject, rank };
+    reviews::rate(&state.store, &subject, &Reviewer::of(&user.actor), stars).await?;
+    let message = match stars {
+        Some(s) => format!("Rated {}.", s.label()),
+        None => "Rating removed.".to_owned(),
+    };
+    Ok(redirect_with(&state, &format!("/invitations/{id}/answers#{}", anchor(rank)), &message))
+}
+
+/// The page anchor of a subject's block.
+fn anchor(rank: Option<usize>) -> String {
+    rank.map_or_else(|| "overall".to_owned(), |r| format!("q{r}"))
+}
+
+#[derive(serde::Deserialize)]
+pub struct CommentForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    body: String,
+}
+
+/// `POST /invitations/{id}/comments`.
+pub async fn comment(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    csrf: CsrfToken,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<CommentForm>,
+) -> PageResult {
+    csrf.verify(&form.csrf)?;
+    let inv = invitations::get(&state.store, &user.actor.org.id, &id).await?;
+    let rank = checked_subject(&state, &user.actor.org.id, &inv, &form.subject).await?;
+    let body = match crate::domain::comment_text("body", &form.body) {
+        Ok(b) => b,
+        Err(e) => {
+            let problem =
+                Problem { subject: form.subject, comment: Some(e.message), draft: form.body, ..Default::default() };
+            let page = answers_page(&state, &user, &csrf, &headers, &id, problem).await?;
+            return render_invalid(&page, &page.layout);
+        }
+    };
+    let subject = reviews::Subject { inv: &inv, id: &form.subject, rank };
+    reviews::add_comment(&state.store, &subject, &Reviewer::of(&user.actor), &body).await?;
+    Ok(redirect_with(&state, &format!("/invitations/{id}/answers#{}", anchor(rank)), "Comment added."))
+}
+
+/// `POST /invitations/{id}/comments/{comment}`: the author changes their comment.
+pub async fn edit_comment(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    csrf: CsrfToken,
+    Path((id, comment_id)): Path<(String, String)>,
+    Form(form): Form<CommentForm>,
+) -> PageResult {
+    csrf.verify(&form.csrf)?;
+    let inv = invitations::get(&state.store, &user.actor.org.id, &id).await?;
+    let body = crate::domain::comment_text("body", &form.body).map_err(|e| PageError::BadRequest(e.message))?;
+    reviews::change_comment(&state.store, &inv, &comment_id, &Reviewer::of(&user.actor), Some(&body)).await?;
+    Ok(redirect_with(&state, &format!("/invitations/{id}/answers"), "Comment changed."))
+}
+
+/// `POST /invitations/{id}/comments/{comment}/delete`: the author deletes their comment.
+pub async fn delete_comment(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    csrf: CsrfToken,
+    Path((id, comment_id)): Path<(String, String)>,
+    Form(form): Form<CsrfOnly>,
+) -> PageResult {
+    csrf.verify(&form.csrf)?;
+    let inv = invitations::get(&state.store, &user.actor.org.id, &id).await?;
+    reviews::change_comment(&state.store, &inv, &comment_id, &Reviewer::of(&user.actor), None).await?;
+    Ok(redirect_with(&state, &format!("/invitations/{id}/answers"), "Comment deleted."))
+}
+
+#[derive(serde::Deserialize)]
+pub struct ShareForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    days: String,
+    #[serde(default)]
+    allow_rating: Option<String>,
+}
+
+/// `POST /invitations/{id}/shares`: a new read-only link for colleagues.
+pub async fn share(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    csrf: CsrfToken,
+    Path(id): Path<String>,
+    Form(form): Form<ShareForm>,
+) -> PageResult {
+    csrf.verify(&form.csrf)?;
+    let inv = invitations::get(&state.store, &user.actor.org.id, &id).await?;
+    let days = crate::domain::share_days("days", &form.days).map_err(|e| PageError::BadRequest(e.message))?;
+    let link =
+        reviews::create_share(&state.store, &user.actor, &inv, &state.link_key, days, form.allow_rating.is_some())
+            .await?;
+    let until = local_time(link.expires_at, &user.actor.org.tz());
+    Ok(redirect_with(
+        &state,
+        &format!("/invitations/{id}/answers#share"),
+        &format!("Share link created: it works until {until}. Copy it below."),
+    ))
+}
+
+/// `POST /invitations/{id}/shares/{share}/revoke`.
+pub async fn revoke_share(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    csrf: CsrfToken,
+    Path((id, share_id)): Path<(String, String)>,
+    Form(form): Form<CsrfOnly>,
+) -> PageResult {
+    csrf.verify(&form.csrf)?;
+    let inv = invitations::get(&state.store, &user.actor.org.id, &id).await?;
+    reviews::revoke_share(&state.store, &user.actor, &inv, &share_id).await?;
+    Ok(redirect_with(&state, &format!("/invitations/{id}/answers#share"), "Share link revoked: it no longer works."))
 }
 
 /// A duration as `m:ss` (rounded to the second).
@@ -201,15 +525,27 @@ fn segment_stream(
     })
 }
 
-/// `GET /invitations/{id}/takes/{take}/media`: a kept take, with HTTP ranges (206, `Content-Range`, 416), an ETag
-/// and `If-Range`. Only the organization's signed-in users reach it; its URL is no credential.
+/// `GET /invitations/{id}/takes/{take}/media`: a kept take, behind the recruiter's session. Its URL is no
+/// credential.
 pub async fn media(
     State(state): State<AppState>,
     user: CurrentUser,
     headers: HeaderMap,
     Path((id, take_id)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let (take, segments) = takes::kept_media(&state.store, &user.actor.org.id, &id, &take_id).await?;
+    serve_take(&state, &user.actor.org.id, &id, &take_id, &headers).await
+}
+
+/// A kept take of the organization's invitation, with HTTP ranges (206, `Content-Range`, 416), an ETag and
+/// `If-Range`. Whoever calls it has checked the reader may see the invitation.
+pub(crate) async fn serve_take(
+    state: &AppState,
+    org_id: &str,
+    invitation_id: &str,
+    take_id: &str,
+    headers: &HeaderMap,
+) -> Result<Response, PageError> {
+    let (take, segments) = takes::kept_media(&state.store, org_id, invitation_id, take_id).await?;
     let len: u64 = segments.iter().map(|s| s.length as u64).sum();
     let etag = format!("\"{}-{len}\"", take.id);
     let mime = match take.container.as_deref() {

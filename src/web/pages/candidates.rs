@@ -241,6 +241,39 @@ pub(crate) fn describe_event(kind: &str, detail: &serde_json::Value) -> String {
         "consented" => {
             format!("Agreed to be recorded for “{}” and started", detail["interview"].as_str().unwrap_or("?"))
         }
+        "rated" => {
+            let what = match detail["question"].as_i64() {
+                Some(q) => format!("question {q} of “{}”", detail["interview"].as_str().unwrap_or("?")),
+                None => format!("“{}” overall", detail["interview"].as_str().unwrap_or("?")),
+            };
+            match detail["stars"].as_str() {
+                Some(stars) => format!("Rated {what}: {stars}"),
+                None => format!("Removed the rating of {what}"),
+            }
+        }
+        "commented" => match detail["question"].as_i64() {
+            Some(q) => format!("Commented on question {q} of “{}”", detail["interview"].as_str().unwrap_or("?")),
+            None => format!("Commented on “{}”", detail["interview"].as_str().unwrap_or("?")),
+        },
+        "comment_edited" => format!("Edited a comment on “{}”", detail["interview"].as_str().unwrap_or("?")),
+        "comment_deleted" => format!("Deleted a comment on “{}”", detail["interview"].as_str().unwrap_or("?")),
+        "share_created" => format!(
+            "Created a share link to “{}” for {} days",
+            detail["interview"].as_str().unwrap_or("?"),
+            detail["days"].as_i64().unwrap_or(0)
+        ),
+        "share_revoked" => format!("Revoked a share link to “{}”", detail["interview"].as_str().unwrap_or("?")),
+        "share_opened" => format!("Opened the share link to “{}”", detail["interview"].as_str().unwrap_or("?")),
+        "reminded" => format!(
+            "Reminded of “{}” (deadline {})",
+            detail["interview"].as_str().unwrap_or("?"),
+            detail["deadline"].as_str().unwrap_or("?")
+        ),
+        "media_deleted" => format!(
+            "Recordings of “{}” deleted ({} months after the deadline)",
+            detail["interview"].as_str().unwrap_or("?"),
+            detail["months"].as_i64().unwrap_or(0)
+        ),
         "edited" => {
             let fields: Vec<String> = detail["fields"]
                 .as_array()

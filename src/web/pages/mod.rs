@@ -6,6 +6,7 @@ mod admin;
 mod answers;
 mod candidates;
 mod interviews;
+mod shared;
 pub use interviews::ANSWERED_QUESTIONS_FIXED;
 pub(crate) mod invitations;
 
@@ -51,6 +52,15 @@ pub fn routes() -> Router<AppState> {
         .route("/invitations/{id}/link", get(invitations::link))
         .route("/invitations/{id}/answers", get(answers::view))
         .route("/invitations/{id}/takes/{take}/media", get(answers::media))
+        .route("/invitations/{id}/ratings", post(answers::rate))
+        .route("/invitations/{id}/comments", post(answers::comment))
+        .route("/invitations/{id}/comments/{comment}", post(answers::edit_comment))
+        .route("/invitations/{id}/comments/{comment}/delete", post(answers::delete_comment))
+        .route("/invitations/{id}/shares", post(answers::share))
+        .route("/invitations/{id}/shares/{share}/revoke", post(answers::revoke_share))
+        .route("/s/{token}", get(shared::view))
+        .route("/s/{token}/ratings", post(shared::rate))
+        .route("/s/{token}/takes/{take}/media", get(shared::media))
         .route("/interviews", get(interviews::list).post(interviews::create))
         .route("/interviews/new", get(interviews::new_form))
         .route("/interviews/{id}", post(interviews::update))

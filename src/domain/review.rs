@@ -1,0 +1,116 @@
+//! What reviewers enter: a rating (0.5–5 in halves), a comment, their name on a share link, how long a share link
+//! lives.
+
+use super::FieldError;
+
+/// A rating in half stars: 1..=10 stands for 0.5..=5.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Stars(u8);
+
+impl Stars {
+    /// Parses `4.5`, `4,5` or `4`; anything outside 0.5–5 or not a half is refused with the reason.
+    pub fn parse(field: &str, input: &str) -> Result<Self, FieldError> {
+        let message = "Choose a rating from 0.5 to 5, in steps of 0.5.";
+        let value: f64 = input.trim().replace(',', ".").parse().map_err(|_| FieldError::new(field, message))?;
+        let halves = value * 2.0;
+        if !value.is_finite() || halves.fract() != 0.0 || !(1.0..=10.0).contains(&halves) {
+            return Err(FieldError::new(field, message));
+        }
+        Ok(Stars(halves as u8))
+    }
+
+    pub fn from_halves(halves: i64) -> Option<Self> {
+        (1..=10).contains(&halves).then_some(Stars(halves as u8))
+    }
+
+    pub fn halves(self) -> i64 {
+        self.0.into()
+    }
+
+    /// `4.5`, `4`.
+    pub fn label(self) -> String {
+        if self.0.is_multiple_of(2) { format!("{}", self.0 / 2) } else { format!("{}.5", self.0 / 2) }
+    }
+}
+
+/// The mean of some ratings, to one decimal (`None` for none).
+pub fn average(halves: impl IntoIterator<Item = i64>) -> Option<String> {
+    let (sum, n) = halves.into_iter().fold((0i64, 0i64), |(s, n), h| (s + h, n + 1));
+    // Tenths, halves rounded up (4.25 → 4.3), from integers so no float tie decides.
+    (n > 0).then(|| {
+        let tenths = (sum * 10 + n) / (2 * n);
+        format!("{}.{}", tenths / 10, tenths % 10)
+    })
+}
+
+pub const COMMENT_MAX_CHARS: usize = 5000;
+
+/// A comment's text: not blank, at most [`COMMENT_MAX_CHARS`] characters, kept as written (trimmed).
+pub fn comment_text(field: &str, input: &str) -> Result<String, FieldError> {
+    let text = input.trim();
+    if text.is_empty() {
+        return Err(FieldError::new(field, "Write a comment."));
+    }
+    if text.chars().count() > COMMENT_MAX_CHARS {
+        return Err(FieldError::new(field, format!("A comment may be at most {COMMENT_MAX_CHARS} characters.")));
+    }
+    Ok(text.to_owned())
+}
+
+/// The name a colleague gives on a share link: 1–100 characters, no control characters.
+pub fn reviewer_name(field: &str, input: &str) -> Result<String, FieldError> {
+    let name = input.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name.is_empty() {
+        return Err(FieldError::new(field, "Enter your name."));
+    }
+    if name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(FieldError::new(field, "Enter a name of at most 100 characters."));
+    }
+    Ok(name)
+}
+
+/// How long a share link lives, as offered on the form.
+pub const SHARE_DAYS: [i64; 5] = [1, 7, 14, 30, 90];
+pub const SHARE_DAYS_DEFAULT: i64 = 14;
+
+pub fn share_days(field: &str, input: &str) -> Result<i64, FieldError> {
+    input
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|d| SHARE_DAYS.contains(d))
+        .ok_or_else(|| FieldError::new(field, "Choose how long the link works: 1, 7, 14, 30 or 90 days."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ratings_are_halves_from_half_to_five() {
+        assert_eq!(Stars::parse("r", "0.5").unwrap().halves(), 1);
+        assert_eq!(Stars::parse("r", "5").unwrap().halves(), 10);
+        assert_eq!(Stars::parse("r", " 3,5 ").unwrap().label(), "3.5");
+        assert_eq!(Stars::parse("r", "4").unwrap().label(), "4");
+        for bad in ["0", "5.5", "0.3", "-1", "", "abc", "NaN", "inf", "2.25"] {
+            let e = Stars::parse("rating", bad).unwrap_err();
+            assert_eq!(e.field, "rating");
+            assert_eq!(e.message, "Choose a rating from 0.5 to 5, in steps of 0.5.", "{bad}");
+        }
+        assert_eq!(average([8, 9]), Some("4.3".into()));
+        assert_eq!(average([]), None);
+        assert_eq!(average([10]), Some("5.0".into()));
+        assert_eq!(average([1, 2, 2]), Some("0.8".into()));
+    }
+
+    #[test]
+    fn comments_and_names() {
+        assert!(comment_text("c", "   ").is_err());
+        assert_eq!(comment_text("c", " fine \n").unwrap(), "fine");
+        assert!(comment_text("c", &"x".repeat(COMMENT_MAX_CHARS + 1)).is_err());
+        assert_eq!(reviewer_name("n", "  Bea   Berg ").unwrap(), "Bea Berg");
+        assert!(reviewer_name("n", "").is_err());
+        assert!(share_days("d", "14").is_ok());
+        assert!(share_days("d", "15").is_err());
+    }
+}

@@ -1,0 +1,204 @@
+//! A share link `/s/{token}`: a colleague without an account watches the answers, read-only, until the link
+//! expires or is revoked, and may rate with their name when the sharer allowed it. Every opening is on the
+//! candidate's timeline. An unknown token is a plain 404; an expired or revoked one says so (410).
+
+use super::answers::{AnswerRow, STAR_CHOICES, answer_rows, serve_take};
+use super::local_time;
+use crate::domain::{FieldErrors, Stars};
+use crate::store::reviews::{self, Reviewer, ShareLink};
+use crate::store::{interviews, invitations, orgs};
+use crate::web::AppState;
+use crate::web::auth::CsrfToken;
+use crate::web::error::{PageError, PageResult, error_page};
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use std::collections::HashMap;
+
+#[derive(Template)]
+#[template(path = "shared/answers.html")]
+struct SharedPage {
+    token: String,
+    csrf: String,
+    org_name: String,
+    candidate_name: String,
+    interview_name: String,
+    until: String,
+    shared_by: String,
+    audio_only: bool,
+    answers: Vec<AnswerRow>,
+    allow_rating: bool,
+    stars: [&'static str; 10],
+    name: String,
+    /// Submitted choices by subject, when the form comes back with errors.
+    chosen: HashMap<String, String>,
+    errors: Vec<(String, String)>,
+    thanks: bool,
+}
+
+impl SharedPage {
+    fn chosen_is(&self, subject: &str, s: &str) -> bool {
+        self.chosen.get(subject).map(String::as_str) == Some(s)
+    }
+
+    fn error_of(&self, field: &str) -> Option<&str> {
+        self.errors.iter().find(|(f, _)| f == field).map(|(_, m)| m.as_str())
+    }
+}
+
+fn token_shape_ok(token: &str) -> bool {
+    token.len() <= 64 && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The link and its invitation while the link works; a plain 404 for an unknown token, a 410 page for an expired or
+/// revoked one.
+async fn usable_link(
+    state: &AppState,
+    token: &str,
+) -> Result<Result<(ShareLink, orgs::Organization), Response>, PageError> {
+    if !token_shape_ok(token) {
+        return Err(PageError::NotFound);
+    }
+    let link = reviews::share_by_token(&state.store, token).await?.ok_or(PageError::NotFound)?;
+    let org = orgs::get(&state.store, &link.org_id).await?;
+    let now = state.store.now_ms();
+    if let Some(t) = link.revoked_at {
+        let msg = format!(
+            "This share link was revoked on {}. Ask the person who shared it for a new one.",
+            local_time(t, &org.tz())
+        );
+        return Ok(Err(no_store(error_page(StatusCode::GONE, "Share link revoked", &msg))));
+    }
+    if now >= link.expires_at {
+        let msg = format!(
+            "This share link expired on {} ({}). Ask the person who shared it for a new one.",
+            local_time(link.expires_at, &org.tz()),
+            org.timezone
+        );
+        return Ok(Err(no_store(error_page(StatusCode::GONE, "Share link expired", &msg))));
+    }
+    Ok(Ok((link, org)))
+}
+
+fn no_store(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+async fn page(
+    state: &AppState,
+    token: &str,
+    link: &ShareLink,
+    org: &orgs::Organization,
+    csrf: &CsrfToken,
+) -> Result<SharedPage, PageError> {
+    let inv = invitations::get(&state.store, &org.id, &link.invitation_id).await?;
+    let interview = interviews::get(&state.store, &org.id, &inv.interview_id).await?;
+    let answers = answer_rows(state, org, &inv, &interview, &format!("/s/{token}")).await?;
+    Ok(SharedPage {
+        token: token.to_owned(),
+        csrf: csrf.0.clone(),
+        org_name: org.name.clone(),
+        candidate_name: inv.candidate_name.clone(),
+        interview_name: interview.title.clone(),
+        until: format!("{} ({})", local_time(link.expires_at, &org.tz()), org.timezone),
+        shared_by: link.created_by_name.clone(),
+        audio_only: interview.audio_only,
+        answers,
+        allow_rating: link.allow_rating,
+        stars: STAR_CHOICES,
+        name: String::new(),
+        chosen: HashMap::new(),
+        errors: Vec::new(),
+        thanks: false,
+    })
+}
+
+fn html(page: &SharedPage, status: StatusCode) -> PageResult {
+    Ok(no_store((status, Html(page.render()?)).into_response()))
+}
+
+/// `GET /s/{token}`.
+pub async fn view(
+    State(state): State<AppState>,
+    csrf: CsrfToken,
+    Path(token): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    let (link, org) = match usable_link(&state, &token).await? {
+        Ok(l) => l,
+        Err(closed) => return Ok(closed),
+    };
+    let mut p = page(&state, &token, &link, &org, &csrf).await?;
+    let inv = invitations::get(&state.store, &org.id, &link.invitation_id).await?;
+    reviews::record_share_opened(&state.store, &link, &inv).await?;
+    p.thanks = q.contains_key("rated");
+    html(&p, StatusCode::OK)
+}
+
+/// `POST /s/{token}/ratings`: a colleague's name and their ratings (each answer and overall; blank = none).
+pub async fn rate(
+    State(state): State<AppState>,
+    csrf: CsrfToken,
+    Path(token): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> PageResult {
+    csrf.verify(form.get("csrf").map(String::as_str).unwrap_or(""))?;
+    let (link, org) = match usable_link(&state, &token).await? {
+        Ok(l) => l,
+        Err(closed) => return Ok(closed),
+    };
+    if !link.allow_rating {
+        return Err(PageError::Forbidden("This share link is for watching only."));
+    }
+    let mut p = page(&state, &token, &link, &org, &csrf).await?;
+    let mut errors = FieldErrors::new();
+    let name = errors.check(crate::domain::reviewer_name("name", form.get("name").map(String::as_str).unwrap_or("")));
+    let mut subjects: Vec<(String, Option<usize>)> =
+        p.answers.iter().filter(|a| a.media_url.is_some()).map(|a| (a.question_id.clone(), Some(a.rank))).collect();
+    subjects.push((reviews::OVERALL.to_owned(), None));
+    let mut chosen = Vec::new();
+    for (subject, rank) in &subjects {
+        let field = format!("stars_{subject}");
+        let value = form.get(&field).map(|s| s.trim()).unwrap_or("");
+        if value.is_empty() {
+            continue;
+        }
+        p.chosen.insert(subject.clone(), value.to_owned());
+        if let Some(stars) = errors.check(Stars::parse(&field, value)) {
+            chosen.push((subject.clone(), *rank, stars));
+        }
+    }
+    let (Some(name), true) = (name, errors.0.is_empty()) else {
+        p.name = form.get("name").cloned().unwrap_or_default();
+        p.errors = errors.0.into_iter().map(|e| (e.field, e.message)).collect();
+        return html(&p, StatusCode::UNPROCESSABLE_ENTITY);
+    };
+    if chosen.is_empty() {
+        p.name = name;
+        p.errors = vec![("form".into(), "Choose at least one rating.".into())];
+        return html(&p, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let inv = invitations::get(&state.store, &org.id, &link.invitation_id).await?;
+    let reviewer = Reviewer::Guest { link_id: link.id.clone(), name };
+    for (subject, rank, stars) in chosen {
+        let subject = reviews::Subject { inv: &inv, id: &subject, rank };
+        reviews::rate(&state.store, &subject, &reviewer, Some(stars)).await?;
+    }
+    Ok(Redirect::to(&format!("/s/{token}?rated=1")).into_response())
+}
+
+/// `GET /s/{token}/takes/{take}/media`: a kept take of the shared invitation, while the link works.
+pub async fn media(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((token, take_id)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let (link, org) = match usable_link(&state, &token).await? {
+        Ok(l) => l,
+        Err(closed) => return Ok(closed),
+    };
+    serve_take(&state, &org.id, &link.invitation_id, &take_id, &headers).await
+}
