@@ -48,8 +48,9 @@ impl Application {
         };
         let mailer = Mailer::from_config(&config)?;
         let media = MediaStore::from_config(&config)?;
-        let worker = Worker::new(store.clone(), mailer, config.mail_from.clone(), media.clone());
         let link_key = config.link_key()?;
+        let links = crate::jobs::Links { base_url: base_url.clone(), link_key: link_key.clone() };
+        let worker = Worker::new(store.clone(), mailer, config.mail_from.clone(), media.clone(), links);
         let state = AppState(Arc::new(Inner {
             link_key,
             secure_cookies: base_url.starts_with("https://"),

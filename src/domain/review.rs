@@ -82,6 +82,26 @@ pub fn share_days(field: &str, input: &str) -> Result<i64, FieldError> {
         .ok_or_else(|| FieldError::new(field, "Choose how long the link works: 1, 7, 14, 30 or 90 days."))
 }
 
+/// Days before the deadline date a reminder is sent: 0 (none) to 14.
+pub fn reminder_days(field: &str, input: &str) -> Result<i64, FieldError> {
+    input
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|d| (0..=14).contains(d))
+        .ok_or_else(|| FieldError::new(field, "Enter a number of days from 0 (no reminder) to 14."))
+}
+
+/// Months after the deadline recordings are kept: 1 to 120.
+pub fn retention_months(field: &str, input: &str) -> Result<i64, FieldError> {
+    input
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|m| (1..=120).contains(m))
+        .ok_or_else(|| FieldError::new(field, "Enter a number of months from 1 to 120."))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

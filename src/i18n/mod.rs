@@ -23,6 +23,9 @@ pub struct InvitationTexts {
     /// The email sent when the deadline is moved later.
     pub extended_subject: &'static str,
     pub extended_intro: &'static str,
+    /// The reminder sent some days before the deadline to a candidate who has not finished.
+    pub reminder_subject: &'static str,
+    pub reminder_intro: &'static str,
 }
 
 pub fn invitation_texts(lang: Language) -> &'static InvitationTexts {
@@ -170,6 +173,8 @@ static EN: InvitationTexts = InvitationTexts {
     footer: "This link is personal; please do not share it. Sent on behalf of {org}.",
     extended_subject: "New deadline for your video interview from {org}",
     extended_intro: "The deadline of your video interview “{title}” with {org} has been moved.",
+    reminder_subject: "Reminder: your video interview from {org}",
+    reminder_intro: "This is a reminder: your video interview “{title}” with {org} is waiting for your answers.",
 };
 
 static FI: InvitationTexts = InvitationTexts {
@@ -184,6 +189,8 @@ static FI: InvitationTexts = InvitationTexts {
     footer: "Linkki on henkilökohtainen, älä jaa sitä. Lähetetty organisaation {org} puolesta.",
     extended_subject: "Uusi vastausaika videohaastatteluusi: {org}",
     extended_intro: "Videohaastattelusi ”{title}” ({org}) vastausaikaa on muutettu.",
+    reminder_subject: "Muistutus: videohaastattelusi, {org}",
+    reminder_intro: "Muistutus: videohaastattelusi ”{title}” ({org}) odottaa vastauksiasi.",
 };
 
 static SV: InvitationTexts = InvitationTexts {
@@ -198,6 +205,8 @@ static SV: InvitationTexts = InvitationTexts {
     footer: "Länken är personlig; dela den inte. Skickat för {org}.",
     extended_subject: "Ny sista dag för din videointervju från {org}",
     extended_intro: "Sista dagen för din videointervju ”{title}” hos {org} har ändrats.",
+    reminder_subject: "Påminnelse: din videointervju från {org}",
+    reminder_intro: "En påminnelse: din videointervju ”{title}” hos {org} väntar på dina svar.",
 };
 
 static EL: InvitationTexts = InvitationTexts {
@@ -212,6 +221,8 @@ static EL: InvitationTexts = InvitationTexts {
     footer: "Ο σύνδεσμος είναι προσωπικός· μην τον μοιραστείτε. Εστάλη εκ μέρους της {org}.",
     extended_subject: "Νέα προθεσμία για τη συνέντευξή σας με βίντεο από {org}",
     extended_intro: "Η προθεσμία της συνέντευξής σας με βίντεο «{title}» με την {org} άλλαξε.",
+    reminder_subject: "Υπενθύμιση: η συνέντευξή σας με βίντεο από {org}",
+    reminder_intro: "Υπενθύμιση: η συνέντευξή σας με βίντεο «{title}» με την {org} περιμένει τις απαντήσεις σας.",
 };
 
 static DE: InvitationTexts = InvitationTexts {
@@ -226,6 +237,8 @@ static DE: InvitationTexts = InvitationTexts {
     footer: "Dieser Link ist persönlich; bitte geben Sie ihn nicht weiter. Gesendet im Auftrag von {org}.",
     extended_subject: "Neue Frist für Ihr Videointerview von {org}",
     extended_intro: "Die Frist Ihres Videointerviews „{title}“ bei {org} wurde geändert.",
+    reminder_subject: "Erinnerung: Ihr Videointerview von {org}",
+    reminder_intro: "Eine Erinnerung: Ihr Videointerview „{title}“ bei {org} wartet auf Ihre Antworten.",
 };
 
 static FR: InvitationTexts = InvitationTexts {
@@ -240,6 +253,8 @@ static FR: InvitationTexts = InvitationTexts {
     footer: "Ce lien est personnel ; merci de ne pas le partager. Envoyé au nom de {org}.",
     extended_subject: "Nouvelle date limite pour votre entretien vidéo avec {org}",
     extended_intro: "La date limite de votre entretien vidéo « {title} » avec {org} a changé.",
+    reminder_subject: "Rappel : votre entretien vidéo avec {org}",
+    reminder_intro: "Petit rappel : votre entretien vidéo « {title} » avec {org} attend vos réponses.",
 };
 
 static ES: InvitationTexts = InvitationTexts {
@@ -254,6 +269,8 @@ static ES: InvitationTexts = InvitationTexts {
     footer: "Este enlace es personal; no lo compartas. Enviado en nombre de {org}.",
     extended_subject: "Nueva fecha límite para tu entrevista en vídeo de {org}",
     extended_intro: "La fecha límite de tu entrevista en vídeo «{title}» con {org} ha cambiado.",
+    reminder_subject: "Recordatorio: tu entrevista en vídeo de {org}",
+    reminder_intro: "Un recordatorio: tu entrevista en vídeo «{title}» con {org} espera tus respuestas.",
 };
 
 #[cfg(test)]
@@ -280,6 +297,7 @@ mod tests {
             assert!(t.deadline.contains("{date}") && t.deadline.contains("{zone}"));
             assert!(t.how.contains("{count}") && t.needs.contains("{minutes}"));
             assert!(t.extended_subject.contains("{org}") && t.extended_intro.contains("{title}"));
+            assert!(t.reminder_subject.contains("{org}") && t.reminder_intro.contains("{title}"));
         }
     }
 }

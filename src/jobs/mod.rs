@@ -25,6 +25,15 @@ pub struct Worker {
     media: MediaStore,
     /// One rewrite at a time per node: a rewrite holds the whole take in memory.
     remux_gate: std::sync::Arc<tokio::sync::Semaphore>,
+    links: Links,
+}
+
+/// What emails need to build candidates' personal links.
+#[derive(Clone)]
+pub struct Links {
+    /// The server's public base URL, without a trailing slash.
+    pub base_url: String,
+    pub link_key: Vec<u8>,
 }
 
 /// The delay before attempt `attempts + 1`: 5 s, 10 s, 20 s … capped at one hour.
@@ -34,8 +43,9 @@ pub fn backoff_ms(attempts: i64) -> i64 {
 }
 
 impl Worker {
-    pub fn new(store: Store, mailer: Mailer, mail_from: String, media: MediaStore) -> Self {
-        Self { store, mailer, mail_from, media, remux_gate: std::sync::Arc::new(tokio::sync::Semaphore::new(1)) }
+    pub fn new(store: Store, mailer: Mailer, mail_from: String, media: MediaStore, links: Links) -> Self {
+        let remux_gate = std::sync::Arc::new(tokio::sync::Semaphore::new(1));
+        Self { store, mailer, mail_from, media, remux_gate, links }
     }
 
     /// Claims and runs one due job; `false` when none was due.
@@ -81,8 +91,14 @@ impl Worker {
         Ok(())
     }
 
-    /// Periodic upkeep: expires invitations whose deadline has passed and uploads left unfinished too long. Safe on any number of nodes at once.
+    /// Periodic upkeep: reminders before deadlines, expiry of invitations whose deadline has passed and of uploads
+    /// left unfinished too long, deletion of recordings past the retention period. Safe on any number of nodes at
+    /// once.
     pub async fn run_maintenance(&self) -> anyhow::Result<()> {
+        let reminded = self.send_reminders().await?;
+        if reminded > 0 {
+            tracing::info!(reminded, "reminders queued");
+        }
         let expired = store::invitations::expire_due(&self.store).await?;
         if expired > 0 {
             tracing::info!(expired, "invitations expired");
@@ -92,7 +108,40 @@ impl Worker {
         if uploads > 0 {
             tracing::info!(uploads, "unfinished uploads expired");
         }
+        let media = store::upkeep::delete_expired_media(&self.store).await?;
+        if media > 0 {
+            tracing::info!(invitations = media, "recordings deleted after the retention period");
+        }
         Ok(())
+    }
+
+    /// Queues the reminder email of every open invitation whose reminder is due; returns how many.
+    async fn send_reminders(&self) -> anyhow::Result<usize> {
+        let mut n = 0;
+        for t in store::upkeep::due_reminders(&self.store).await? {
+            let language = crate::domain::Language::parse("language", &t.language)
+                .map_err(|e| anyhow::anyhow!("invitation {}: {}", t.invitation_id, e.message))?;
+            let token = store::invitations::invitation_token(&self.links.link_key, &t.invitation_id);
+            let link = format!("{}/i/{token}", self.links.base_url);
+            let email = mail::templates::reminder(&mail::templates::InvitationEmail {
+                to: &t.email,
+                bcc: None,
+                reply_to: &t.reply_to,
+                language,
+                org: &t.org_name,
+                candidate_first_name: &t.candidate_first_name,
+                interview_title: &t.interview_title,
+                deadline: t.deadline.parse()?,
+                timezone: &t.timezone,
+                question_count: t.question_count,
+                minutes: t.typical_minutes,
+                link: &link,
+            })?;
+            if store::upkeep::record_reminder(&self.store, &t, &email.job(Some(&t.org_id))).await? {
+                n += 1;
+            }
+        }
+        Ok(n)
     }
 
     /// Runs due jobs until none is left; returns how many ran.

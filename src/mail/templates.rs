@@ -105,17 +105,33 @@ pub struct InvitationEmail<'a> {
     pub link: &'a str,
 }
 
+/// Why an invitation email is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvitationKind {
+    /// The invitation itself (and its resends).
+    First,
+    /// The deadline was moved later: the new date and the same link.
+    DeadlineMoved,
+    /// Some days before the deadline, to a candidate who has not finished.
+    Reminder,
+}
+
 /// The invitation email, in the invitation's language.
 pub fn invitation(e: &InvitationEmail) -> askama::Result<OutgoingEmail> {
-    invitation_email(e, false)
+    invitation_email(e, InvitationKind::First)
 }
 
 /// The email telling the candidate their deadline was moved later: the new date and the same link.
 pub fn deadline_moved(e: &InvitationEmail) -> askama::Result<OutgoingEmail> {
-    invitation_email(e, true)
+    invitation_email(e, InvitationKind::DeadlineMoved)
 }
 
-fn invitation_email(e: &InvitationEmail, extended: bool) -> askama::Result<OutgoingEmail> {
+/// The reminder before the deadline, with the same link.
+pub fn reminder(e: &InvitationEmail) -> askama::Result<OutgoingEmail> {
+    invitation_email(e, InvitationKind::Reminder)
+}
+
+fn invitation_email(e: &InvitationEmail, kind: InvitationKind) -> askama::Result<OutgoingEmail> {
     use crate::i18n::{fill, invitation_texts, long_date};
     let t = invitation_texts(e.language);
     let date = long_date(e.language, e.deadline);
@@ -132,8 +148,11 @@ fn invitation_email(e: &InvitationEmail, extended: bool) -> askama::Result<Outgo
     ];
     let f = |s: &str| fill(s, &values);
     let (greeting, deadline, how, needs, footer) = (f(t.greeting), f(t.deadline), f(t.how), f(t.needs), f(t.footer));
-    let (subject, intro) =
-        if extended { (f(t.extended_subject), f(t.extended_intro)) } else { (f(t.subject), f(t.intro)) };
+    let (subject, intro) = match kind {
+        InvitationKind::First => (f(t.subject), f(t.intro)),
+        InvitationKind::DeadlineMoved => (f(t.extended_subject), f(t.extended_intro)),
+        InvitationKind::Reminder => (f(t.reminder_subject), f(t.reminder_intro)),
+    };
     Ok(OutgoingEmail {
         to: vec![e.to.to_owned()],
         cc: vec![],

@@ -15,6 +15,7 @@ pub mod orgs;
 pub mod reviews;
 pub mod sessions;
 pub mod takes;
+pub mod upkeep;
 pub mod users;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};

@@ -12,6 +12,17 @@ pub struct Organization {
     pub language: String,
     pub has_logo: bool,
     pub created_at: i64,
+    /// Days before the deadline date a reminder goes to candidates who have not finished (0: none).
+    pub reminder_days: i64,
+    /// Months after the deadline recordings are kept.
+    pub retention_months: i64,
+}
+
+/// How the organization treats invitations over time.
+#[derive(Debug, Clone, Copy)]
+pub struct Policies {
+    pub reminder_days: i64,
+    pub retention_months: i64,
 }
 
 impl Organization {
@@ -28,7 +39,8 @@ pub struct NewOrganization {
 }
 
 pub(crate) const ORG_COLUMNS: &str = "o.id AS org_id_, o.name AS org_name_, o.timezone AS org_timezone_, o.language AS org_language_, \
-     o.logo_type AS org_logo_type_, o.created_at AS org_created_at_";
+     o.logo_type AS org_logo_type_, o.created_at AS org_created_at_, o.reminder_days AS org_reminder_days_, \
+     o.retention_months AS org_retention_months_";
 
 pub(crate) fn org_from_row(row: &AnyRow) -> StoreResult<Organization> {
     Ok(Organization {
@@ -38,6 +50,8 @@ pub(crate) fn org_from_row(row: &AnyRow) -> StoreResult<Organization> {
         language: text(row, "org_language_")?,
         has_logo: opt_text(row, "org_logo_type_")?.is_some(),
         created_at: int(row, "org_created_at_")?,
+        reminder_days: int(row, "org_reminder_days_")?,
+        retention_months: int(row, "org_retention_months_")?,
     })
 }
 
@@ -89,17 +103,26 @@ pub async fn any_exists(store: &Store) -> StoreResult<bool> {
     Ok(sqlx::query("SELECT id FROM organizations LIMIT 1").fetch_optional(store.read()).await?.is_some())
 }
 
-pub async fn update_settings(store: &Store, id: &str, settings: &NewOrganization) -> StoreResult<()> {
-    let done =
-        sqlx::query("UPDATE organizations SET name = $1, name_key = $2, timezone = $3, language = $4 WHERE id = $5")
-            .bind(settings.name.as_str())
-            .bind(settings.name.key())
-            .bind(settings.timezone.as_str())
-            .bind(settings.language.code())
-            .bind(id)
-            .execute(store.write())
-            .await
-            .map_err(conflict_as("organization_name"))?;
+pub async fn update_settings(
+    store: &Store,
+    id: &str,
+    settings: &NewOrganization,
+    policies: Policies,
+) -> StoreResult<()> {
+    let done = sqlx::query(
+        "UPDATE organizations SET name = $1, name_key = $2, timezone = $3, language = $4, reminder_days = $5, \
+         retention_months = $6 WHERE id = $7",
+    )
+    .bind(settings.name.as_str())
+    .bind(settings.name.key())
+    .bind(settings.timezone.as_str())
+    .bind(settings.language.code())
+    .bind(policies.reminder_days)
+    .bind(policies.retention_months)
+    .bind(id)
+    .execute(store.write())
+    .await
+    .map_err(conflict_as("organization_name"))?;
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }

@@ -16,4 +16,5 @@ mod jobs;
 mod mail;
 mod review;
 mod tenancy;
+mod upkeep;
 mod uploads;

@@ -39,6 +39,10 @@ pub struct SettingsForm {
     timezone: String,
     #[serde(default)]
     language: String,
+    #[serde(default)]
+    reminder_days: String,
+    #[serde(default)]
+    retention_months: String,
 }
 
 fn settings_page(admin: &CurrentUser, csrf: &CsrfToken, headers: &HeaderMap, form: SettingsForm) -> SettingsPage {
@@ -59,6 +63,8 @@ fn current_settings(admin: &CurrentUser) -> SettingsForm {
         name: org.name.clone(),
         timezone: org.timezone.clone(),
         language: org.language.clone(),
+        reminder_days: org.reminder_days.to_string(),
+        retention_months: org.retention_months.to_string(),
     }
 }
 
@@ -79,9 +85,21 @@ pub async fn settings_submit(
     let name = errors.check(OrgName::parse("name", &form.name));
     let timezone = errors.check(TimeZoneName::parse("timezone", &form.timezone));
     let language = errors.check(Language::parse("language", &form.language));
-    if let (Some(name), Some(timezone), Some(language)) = (name, timezone, language) {
+    // A field left out of the request keeps its value.
+    let org = &admin.actor.org;
+    let or_current = |v: &str, current: i64| if v.trim().is_empty() { current.to_string() } else { v.to_owned() };
+    let reminder_days = errors
+        .check(crate::domain::reminder_days("reminder_days", &or_current(&form.reminder_days, org.reminder_days)));
+    let retention_months = errors.check(crate::domain::retention_months(
+        "retention_months",
+        &or_current(&form.retention_months, org.retention_months),
+    ));
+    if let (Some(name), Some(timezone), Some(language), Some(reminder_days), Some(retention_months)) =
+        (name, timezone, language, reminder_days, retention_months)
+    {
         let settings = NewOrganization { name, timezone, language };
-        match orgs::update_settings(&state.store, &admin.actor.org.id, &settings).await {
+        let policies = orgs::Policies { reminder_days, retention_months };
+        match orgs::update_settings(&state.store, &admin.actor.org.id, &settings, policies).await {
             Ok(()) => return Ok(redirect_with(&state, "/settings", "Settings saved.")),
             Err(StoreError::Conflict(_)) => errors.push("name", "Another organization has this name."),
             Err(e) => return Err(e.into()),

@@ -34,6 +34,8 @@ pub(crate) struct AnswerRow {
     pub mime: &'static str,
     pub notes: Option<String>,
     pub answered_at: String,
+    /// Answered, but the recording was deleted after the retention period.
+    pub deleted: bool,
     pub review: ReviewBlock,
 }
 
@@ -125,8 +127,10 @@ pub(crate) async fn answer_rows(
         .enumerate()
         .map(|(i, q)| {
             let a = answers.iter().find(|a| a.question_id == q.id);
-            let kept = a.and_then(|a| a.kept_take_id.clone());
+            // A kept take whose row is gone was deleted by the retention job.
+            let kept = a.filter(|a| a.kept_take_number.is_some()).and_then(|a| a.kept_take_id.clone());
             AnswerRow {
+                deleted: a.is_some_and(|a| a.kept_take_id.is_some()) && kept.is_none(),
                 rank: i + 1,
                 question_id: q.id.clone(),
                 text: q.text.clone(),
