@@ -114,6 +114,12 @@ fn from_row(row: &AnyRow) -> StoreResult<InvitationRow> {
     })
 }
 
+/// A candidate's invitations, newest first.
+pub async fn of_candidate(store: &Store, org_id: &str, candidate_id: &str) -> StoreResult<Vec<InvitationRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE i.org_id = $1 AND i.candidate_id = $2 ORDER BY i.id DESC");
+    sqlx::query(&sql).bind(org_id).bind(candidate_id).fetch_all(store.read()).await?.iter().map(from_row).collect()
+}
+
 /// When the retention job deleted the invitation's recordings, if it did.
 pub async fn media_deleted_at(store: &Store, id: &str) -> StoreResult<Option<i64>> {
     let row = sqlx::query("SELECT media_deleted_at FROM invitations WHERE id = $1")

@@ -292,6 +292,17 @@ struct ViewPage {
     c: Candidate,
     created: String,
     events: Vec<EventRow>,
+    invitations: Vec<InvitationLine>,
+}
+
+/// One of the candidate's invitations, linking to its answers.
+struct InvitationLine {
+    id: String,
+    interview: String,
+    status_key: String,
+    status: &'static str,
+    deadline: String,
+    answered: bool,
 }
 
 pub async fn view(
@@ -313,11 +324,26 @@ pub async fn view(
             what: describe_event(&e.kind, &e.detail),
         })
         .collect();
+    let invitations = crate::store::invitations::of_candidate(&state.store, &org.id, &id)
+        .await?
+        .into_iter()
+        .map(|i| InvitationLine {
+            status: crate::domain::InvitationStatus::parse(&i.status)
+                .map(crate::domain::InvitationStatus::label)
+                .unwrap_or("?"),
+            answered: i.status != "pending",
+            id: i.id,
+            interview: i.interview_name,
+            status_key: i.status,
+            deadline: i.deadline,
+        })
+        .collect();
     let page = ViewPage {
         layout: Layout::new(&user, &csrf, &headers, c.full_name(), "candidates"),
         created: local_time(c.created_at, &tz),
         c,
         events,
+        invitations,
     };
     render(&page, &page.layout)
 }
