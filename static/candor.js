@@ -96,7 +96,7 @@
     document.addEventListener("keydown", function (e) {
       if (e.ctrlKey || e.metaKey || e.altKey) return;
       var t = e.target;
-      if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT|BUTTON)$/.test(t.tagName))) return;
+      if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
       var m = media(current), figure = answers[current] && answers[current].querySelector("[data-player]");
       if (e.key === "n") { go(1); e.preventDefault(); }
       else if (e.key === "p") { go(-1); e.preventDefault(); }
