@@ -107,7 +107,14 @@ impl Application {
             Vec::new()
         };
         let router = web::router(self.state.clone());
-        axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        // Without TCP_NODELAY, a response written in two pieces (headers, then a small body) waits for the client's
+        // delayed ACK: 40 ms per request on a keep-alive connection, which players' range requests use.
+        let listener = axum::serve::ListenerExt::tap_io(self.listener, |tcp: &mut tokio::net::TcpStream| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+            }
+        });
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await?;
         let _ = stop_tx.send(true);

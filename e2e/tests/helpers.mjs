@@ -34,7 +34,8 @@ async function waitFor(check, what, ms = 20000) {
 }
 
 export class Server {
-  static async start() {
+  /// `worker: false` leaves background jobs queued (until a restart with the worker on).
+  static async start({ worker = true } = {}) {
     const s = new Server();
     s.dir = mkdtempSync(join(tmpdir(), 'candor-e2e-'));
     s.port = await freePort();
@@ -45,15 +46,30 @@ export class Server {
     s.cli(['admin', 'create-user', '--org-name', 'Acme', '--timezone', 'Europe/Helsinki', '--email', 'ada@acme.example',
       '--password', 'a long password 1']);
     s.token = s.cli(['admin', 'create-token', '--email', 'ada@acme.example']).trim();
-    s.proc = spawn(BIN, ['serve', '--listen', `127.0.0.1:${s.port}`], { env: s.env, stdio: ['ignore', 'inherit', 'inherit'] });
+    await s.spawn(worker);
+    return s;
+  }
+
+  async spawn(worker) {
+    this.proc = spawn(BIN, ['serve', '--listen', `127.0.0.1:${this.port}`], {
+      env: { ...this.env, CANDOR_WORKER: String(worker) },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     await waitFor(async () => {
       try {
-        return (await fetch(`${s.base}/healthz`)).ok;
+        return (await fetch(`${this.base}/healthz`)).ok;
       } catch {
         return false;
       }
     }, 'the server');
-    return s;
+  }
+
+  /// Stops the server and starts it again on the same data, address and port.
+  async restart({ worker = true } = {}) {
+    const exited = new Promise((r) => this.proc.once('exit', r));
+    this.proc.kill('SIGTERM');
+    await exited;
+    await this.spawn(worker);
   }
 
   cli(args) {

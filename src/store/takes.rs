@@ -510,7 +510,7 @@ pub async fn record_remux(
 }
 
 /// A kept take of an invitation of the organization, with its bytes' segments: what the recruiter plays. Another
-/// organization's take, or one not kept, is `NotFound`.
+/// organization's take, or one not kept, is `NotFound`. One query: it runs for every range request of a player.
 pub async fn kept_media(
     store: &Store,
     org_id: &str,
@@ -518,17 +518,17 @@ pub async fn kept_media(
     take_id: &str,
 ) -> StoreResult<(Take, Vec<Segment>)> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM takes t JOIN answers a ON a.id = t.answer_id JOIN invitations i ON i.id = t.invitation_id \
-         WHERE i.org_id = $1 AND t.invitation_id = $2 AND t.id = $3 AND t.status = 'kept'"
+        "SELECT {COLUMNS}, s.start_offset, s.length, s.object_key FROM takes t JOIN answers a ON a.id = t.answer_id \
+         JOIN invitations i ON i.id = t.invitation_id LEFT JOIN take_segments s ON s.take_id = t.id \
+         WHERE i.org_id = $1 AND t.invitation_id = $2 AND t.id = $3 AND t.status = 'kept' ORDER BY s.start_offset"
     );
-    let row = sqlx::query(&sql)
-        .bind(org_id)
-        .bind(invitation_id)
-        .bind(take_id)
-        .fetch_optional(store.read())
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    let take = from_row(&row)?;
-    let segments = segments(store, &take.id).await?;
+    let rows = sqlx::query(&sql).bind(org_id).bind(invitation_id).bind(take_id).fetch_all(store.read()).await?;
+    let take = from_row(rows.first().ok_or(StoreError::NotFound)?)?;
+    let mut segments = Vec::with_capacity(rows.len());
+    for r in &rows {
+        if let Some(start_offset) = opt_int(r, "start_offset")? {
+            segments.push(Segment { start_offset, length: int(r, "length")?, object_key: text(r, "object_key")? });
+        }
+    }
     Ok((take, segments))
 }

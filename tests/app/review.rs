@@ -173,7 +173,10 @@ async fn ratings_and_comments(db: Db) {
     assert!(view.contains("Rated question 1 of “Short”: 4.5"), "{view}");
     assert!(view.contains("Rated “Short” overall: 3"));
     assert!(view.contains("Commented on question 2 of “Short”"));
-    assert!(view.contains(&format!(r#"href="/invitations/{}/answers""#, c.invitation_id)), "reachable from the candidate");
+    assert!(
+        view.contains(&format!(r#"href="/invitations/{}/answers""#, c.invitation_id)),
+        "reachable from the candidate"
+    );
 }
 
 async fn unanswered_questions_are_not_rated(db: Db) {
