@@ -191,6 +191,28 @@ pub async fn progress(store: &Store, invitation_id: &str) -> StoreResult<Vec<Que
         .collect()
 }
 
+/// Takes that finished uploading but were never kept, on questions with no take left: the candidate closed the
+/// page before choosing. As (question id, take id); keeping them is the only way on for the candidate.
+pub async fn complete_last_takes(store: &Store, link: &Link) -> StoreResult<Vec<(String, String)>> {
+    let rows = sqlx::query(
+        "SELECT a.question_id, a.takes_used, t.id FROM answers a JOIN takes t ON t.answer_id = a.id \
+         AND t.number = a.takes_used WHERE a.invitation_id = $1 AND a.kept_take_id IS NULL AND t.status = 'complete'",
+    )
+    .bind(&link.invitation_id)
+    .fetch_all(store.read())
+    .await?;
+    let mut out = Vec::new();
+    for r in &rows {
+        let question_id = text(r, "question_id")?;
+        let max = link.interview.questions.iter().find(|q| q.id == question_id).map(|q| q.max_takes);
+        let used = int(r, "takes_used")?;
+        if max.is_some_and(|m| used >= m) {
+            out.push((question_id, text(r, "id")?));
+        }
+    }
+    Ok(out)
+}
+
 /// What keeping a take led to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Kept {

@@ -609,3 +609,26 @@ async fn the_completed_interview_plays_with_ranges_on(db: Db, storage: Storage) 
 }
 
 both!(the_completed_interview_plays_with_ranges);
+
+async fn a_finished_last_take_left_unkept_is_kept_on_return(db: Db) {
+    let mut app = TestApp::spawn(db).await;
+    let c = candidate(&mut app).await;
+    let (q1, q2) = (c.questions[0].clone(), c.questions[1].clone());
+    // Question 1 (two takes): one finished take, not kept — a take remains, so it waits for the candidate.
+    let first = upload_complete_take(&app, &c, &q1, 21).await;
+    // Question 2 (one take): finished, then the page was closed before Keep.
+    let last = upload_complete_take(&app, &c, &q2, 22).await;
+    let res = app.get(&format!("{}/interview", c.link)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let answers =
+        candor::store::answering::answers_of(&app.store, &c.recruiter.org_id, &c.invitation_id).await.unwrap();
+    let kept = |q: &str| answers.iter().find(|a| a.question_id == q).and_then(|a| a.kept_take_id.clone());
+    assert_eq!(kept(&q2), Some(last), "the last take is the answer");
+    assert_eq!(kept(&q1), None, "a question with a take left waits for the candidate");
+    // Keeping question 1 now completes the interview.
+    assert_eq!(keep(&app, &c, &q1, &first, None).await.status(), StatusCode::OK);
+    let inv = candor::store::invitations::get(&app.store, &c.recruiter.org_id, &c.invitation_id).await.unwrap();
+    assert_eq!(inv.status, "answered");
+}
+
+both!(a_finished_last_take_left_unkept_is_kept_on_return);

@@ -265,6 +265,23 @@ async fn interview(State(state): State<AppState>, Path(token): Path<String>, csr
     if link.consented_at.is_none() {
         return Ok(Redirect::to(&format!("/i/{token}")).into_response());
     }
+    // A last take that finished uploading but was not kept (the page was closed before Keep) is the answer: with no
+    // take left, keeping it is the only way on.
+    let unkept = answering::complete_last_takes(&state.store, &link).await?;
+    if !unkept.is_empty() {
+        let title = link.interview.title.clone();
+        for (question_id, take_id) in &unkept {
+            let kept = answering::keep(&state.store, &link, question_id, take_id, None, tus::DEADLINE_GRACE_MS, |c| {
+                notify_job(&state.base_url, &link.org.id, &title, c, CandidateUpdate::Completed)
+            })
+            .await;
+            match kept {
+                Ok(k) if k.completed => return Ok(Redirect::to(&format!("/i/{token}")).into_response()),
+                Ok(_) | Err(StoreError::Conflict(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
     let progress = answering::progress(&state.store, &link.invitation_id).await?;
     let questions = link
         .interview
