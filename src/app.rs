@@ -7,7 +7,6 @@ use crate::media::MediaStore;
 use crate::store::{self, Store, sessions};
 use crate::web::{self, AppState, Inner};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use tokio::net::TcpListener;
 
@@ -107,16 +106,7 @@ impl Application {
             Vec::new()
         };
         let router = web::router(self.state.clone());
-        // Without TCP_NODELAY, a response written in two pieces (headers, then a small body) waits for the client's
-        // delayed ACK: 40 ms per request on a keep-alive connection, which players' range requests use.
-        let listener = axum::serve::ListenerExt::tap_io(self.listener, |tcp: &mut tokio::net::TcpStream| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-            }
-        });
-        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        serve(self.listener, router, shutdown).await;
         let _ = stop_tx.send(true);
         for w in workers {
             let _ = w.await;
@@ -148,4 +138,55 @@ pub async fn shutdown_signal() {
         _ = term => {}
     }
     tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// Largest read buffer of a connection. hyper's default (about 400 KiB) let every connection that had streamed an
+/// upload chunk keep such a buffer: with hundreds of candidates uploading at once, most of the server's memory.
+const CONNECTION_BUFFER: usize = 64 * 1024;
+
+/// Serves HTTP/1 and HTTP/2 on `listener` until `shutdown` resolves, then lets open requests finish. Every accepted
+/// connection gets TCP_NODELAY (a response written in two pieces would otherwise wait for the client's delayed ACK:
+/// 40 ms per request on keep-alive connections, which players' range requests use) and a bounded read buffer.
+async fn serve(listener: TcpListener, router: axum::Router, shutdown: impl std::future::Future<Output = ()>) {
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    use tower::ServiceExt;
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder.http1().max_buf_size(CONNECTION_BUFFER);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, addr) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a little instead of spinning.
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+        let service = router.clone().map_request(move |mut req: axum::extract::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(axum::extract::ConnectInfo(addr));
+            req
+        });
+        let conn = builder
+            .serve_connection_with_upgrades(
+                TokioIo::new(stream),
+                hyper_util::service::TowerToHyperService::new(service),
+            )
+            .into_owned();
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
 }

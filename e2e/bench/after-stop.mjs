@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { execSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { Server, launch } from '../tests/helpers.mjs';
+import { Server, launch, startRecording } from '../tests/helpers.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS || 5);
 const SECONDS = Number(process.env.BENCH_SECONDS || 180);
@@ -39,14 +39,7 @@ try {
     await cdp.send('Network.emulateNetworkConditions', {
       offline: false, latency: 30, downloadThroughput: -1, uploadThroughput: UPLINK / 8,
     });
-    await page.goto(link);
-    await page.check('input[name=consent]');
-    await page.click('form button.primary');
-    await page.click('#allow');
-    await page.click('#device-ok');
-    await page.click('#to-questions');
-    await page.click('#record');
-    await page.waitForSelector('#stop:not([hidden])');
+    await startRecording(page, link);
     await page.waitForTimeout(SECONDS * 1000);
     const stopped = Date.now();
     await page.click('#stop');

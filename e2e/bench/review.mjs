@@ -12,7 +12,7 @@ import net from 'node:net';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 process.env.CANDOR_BIN ||= join(ROOT, 'target', 'release', 'candor');
-const { Server, launch, waitFor } = await import('../tests/helpers.mjs');
+const { Server, launch, signIn, startRecording, waitFor } = await import('../tests/helpers.mjs');
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 300);
 const SEEKS = Number(process.env.BENCH_SEEKS || 5);
@@ -62,25 +62,14 @@ try {
   const answers = `${server.base}/invitations/${inv.id}/answers`;
   const signIn = await browser.newContext();
   const sp = await signIn.newPage();
-  await sp.goto(`${server.base}/invitations/${inv.id}/link`);
-  await sp.fill('input[name=email]', 'ada@acme.example');
-  await sp.fill('input[name=password]', 'a long password 1');
-  await sp.click('form button.primary');
-  await sp.waitForURL(/\/link$/);
+  await signIn(sp, `${server.base}/invitations/${inv.id}/link`, /\/link$/);
   const link = await sp.inputValue('#f-link');
   const state = await signIn.storageState();
 
   // A real recording through the candidate's page.
   const candidate = await browser.newContext();
   const page = await candidate.newPage();
-  await page.goto(link);
-  await page.check('input[name=consent]');
-  await page.click('form button.primary');
-  await page.click('#allow');
-  await page.click('#device-ok');
-  await page.click('#to-questions');
-  await page.click('#record');
-  await page.waitForSelector('#stop:not([hidden])');
+  await startRecording(page, link);
   console.log(`recording ${SECONDS} s…`);
   await page.waitForTimeout(SECONDS * 1000);
   await page.click('#stop');

@@ -2,7 +2,7 @@
 // device check, practice, think time, recording, a retake and a network cut, to Answered and the Notify-me email.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, launch, sha256, waitFor } from './helpers.mjs';
+import { Server, launch, sha256, signIn, waitFor } from './helpers.mjs';
 
 let server;
 let browser;
@@ -135,11 +135,7 @@ test('from the email to Answered, with a practice, a retake and a network cut', 
   // The recruiter follows the link, signs in, and the kept answers play.
   const recruiter = await browser.newContext();
   const rp = await recruiter.newPage();
-  await rp.goto(answersLink);
-  await rp.fill('input[name=email]', 'ada@acme.example');
-  await rp.fill('input[name=password]', 'a long password 1');
-  await rp.click('form button.primary');
-  await rp.waitForURL(/\/answers$/);
+  await signIn(rp, answersLink, /\/answers$/);
   assert.equal(await rp.locator('video').count(), 2);
   const played = await rp.evaluate(async () => {
     const v = document.querySelector('video');

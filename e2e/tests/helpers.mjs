@@ -134,4 +134,25 @@ export async function launch({ camera = true } = {}) {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
 }
 
+/// Signs in as the organization's admin on the sign-in page `url` leads to, and waits to be back on `back`.
+export async function signIn(page, url, back) {
+  await page.goto(url);
+  await page.fill('input[name=email]', 'ada@acme.example');
+  await page.fill('input[name=password]', 'a long password 1');
+  await page.click('form button.primary');
+  await page.waitForURL(back);
+}
+
+/// From the personal link to recording the first question: consent, devices, no practice, Record.
+export async function startRecording(page, link) {
+  await page.goto(link);
+  await page.check('input[name=consent]');
+  await page.click('form button.primary');
+  await page.click('#allow');
+  await page.click('#device-ok');
+  await page.click('#to-questions');
+  await page.click('#record');
+  await page.waitForSelector('#stop:not([hidden])');
+}
+
 export { waitFor };

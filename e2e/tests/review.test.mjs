@@ -3,7 +3,7 @@
 // and watches.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, launch, waitFor } from './helpers.mjs';
+import { Server, launch, signIn, startRecording, waitFor } from './helpers.mjs';
 
 let server;
 let browser;
@@ -58,14 +58,7 @@ test('seek, rate and share a completed interview', async () => {
   // The candidate records an eight-second answer and keeps it.
   const candidate = await browser.newContext();
   const page = await candidate.newPage();
-  await page.goto(link);
-  await page.check('input[name=consent]');
-  await page.click('form button.primary');
-  await page.click('#allow');
-  await page.click('#device-ok');
-  await page.click('#to-questions');
-  await page.click('#record');
-  await page.waitForSelector('#stop:not([hidden])');
+  await startRecording(page, link);
   await page.waitForTimeout(8000);
   await page.click('#stop');
   await page.waitForSelector('#decide:not([hidden])', { timeout: 60000 });
@@ -79,11 +72,7 @@ test('seek, rate and share a completed interview', async () => {
   assert.ok(answersLink.endsWith(`/invitations/${inv.id}/answers`));
   const recruiter = await browser.newContext();
   const rp = await recruiter.newPage();
-  await rp.goto(answersLink);
-  await rp.fill('input[name=email]', 'ada@acme.example');
-  await rp.fill('input[name=password]', 'a long password 1');
-  await rp.click('form button.primary');
-  await rp.waitForURL(/\/answers$/);
+  await signIn(rp, answersLink, /\/answers$/);
   // The worker rewrites the take for seeking in the background; the page then shows its duration.
   await waitFor(async () => {
     await rp.reload();
@@ -134,11 +123,7 @@ test('seek, rate and share a completed interview', async () => {
   // The recruiter sees the colleague's rating and the openings on the timeline.
   const again = await browser.newContext();
   const ap = await again.newPage();
-  await ap.goto(answersLink);
-  await ap.fill('input[name=email]', 'ada@acme.example');
-  await ap.fill('input[name=password]', 'a long password 1');
-  await ap.click('form button.primary');
-  await ap.waitForURL(/\/answers$/);
+  await signIn(ap, answersLink, /\/answers$/);
   assert.match(await ap.textContent('#review-overall'), /Bea Berg \(share link\) 4/);
   assert.match(await ap.textContent('.timeline'), /Opened the share link/);
   await again.close();

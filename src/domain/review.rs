@@ -73,33 +73,23 @@ pub fn reviewer_name(field: &str, input: &str) -> Result<String, FieldError> {
 pub const SHARE_DAYS: [i64; 5] = [1, 7, 14, 30, 90];
 pub const SHARE_DAYS_DEFAULT: i64 = 14;
 
+/// A whole number from a form that `allowed` accepts, or `message`.
+fn whole_number(field: &str, input: &str, allowed: impl Fn(i64) -> bool, message: &str) -> Result<i64, FieldError> {
+    input.trim().parse::<i64>().ok().filter(|n| allowed(*n)).ok_or_else(|| FieldError::new(field, message))
+}
+
 pub fn share_days(field: &str, input: &str) -> Result<i64, FieldError> {
-    input
-        .trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|d| SHARE_DAYS.contains(d))
-        .ok_or_else(|| FieldError::new(field, "Choose how long the link works: 1, 7, 14, 30 or 90 days."))
+    whole_number(field, input, |d| SHARE_DAYS.contains(&d), "Choose how long the link works: 1, 7, 14, 30 or 90 days.")
 }
 
 /// Days before the deadline date a reminder is sent: 0 (none) to 14.
 pub fn reminder_days(field: &str, input: &str) -> Result<i64, FieldError> {
-    input
-        .trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|d| (0..=14).contains(d))
-        .ok_or_else(|| FieldError::new(field, "Enter a number of days from 0 (no reminder) to 14."))
+    whole_number(field, input, |d| (0..=14).contains(&d), "Enter a number of days from 0 (no reminder) to 14.")
 }
 
 /// Months after the deadline recordings are kept: 1 to 120.
 pub fn retention_months(field: &str, input: &str) -> Result<i64, FieldError> {
-    input
-        .trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|m| (1..=120).contains(m))
-        .ok_or_else(|| FieldError::new(field, "Enter a number of months from 1 to 120."))
+    whole_number(field, input, |m| (1..=120).contains(&m), "Enter a number of months from 1 to 120.")
 }
 
 #[cfg(test)]

@@ -144,16 +144,9 @@ impl MediaStore {
         S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
-        let path = ObjectPath::from(key);
-        // Small bodies (a recorder's chunks) reach the store in small parts, so little waits in memory per request;
-        // a large one (a whole file) in larger parts, written several at a time.
-        let (part_size, in_flight) = match expected {
-            Some(n) if n >= LARGE_BODY => (self.part_size.max(LARGE_PART), 4),
-            _ => (self.part_size, 2),
-        };
         let mut head: Vec<u8> = Vec::new();
         let mut container = None;
-        let mut writer: Option<WriteMultipart> = None;
+        let mut sink: Option<Sink> = None;
         let mut written: u64 = 0;
         let mut end = WriteEnd::Done;
         loop {
@@ -167,8 +160,8 @@ impl MediaStore {
                 None => break,
             };
             if written + head.len() as u64 + chunk.len() as u64 > max_len {
-                if let Some(w) = writer.take() {
-                    let _ = w.abort().await;
+                if let Some(s) = sink.take() {
+                    s.abort().await;
                 }
                 return Err(WriteError::TooLarge);
             }
@@ -182,36 +175,43 @@ impl MediaStore {
             } else {
                 chunk
             };
-            let w = match writer.as_mut() {
-                Some(w) => w,
-                None => {
-                    let upload = self.inner.put_multipart(&path).await.map_err(anyhow::Error::from)?;
-                    writer.insert(WriteMultipart::new_with_chunk_size(upload, part_size))
-                }
+            let s = match sink.as_mut() {
+                Some(s) => s,
+                None => sink.insert(self.open_sink(key, expected).await?),
             };
-            w.wait_for_capacity(in_flight).await.map_err(anyhow::Error::from)?;
             written += chunk.len() as u64;
-            w.put(chunk);
+            s.put(chunk).await?;
         }
         if !head.is_empty() {
             // Fewer bytes than the sniff needs arrived in all.
             if matches!(end, WriteEnd::Done) {
                 container = Some(Container::sniff(&head).ok_or(WriteError::NotMedia)?);
-            } else {
-                // Broken off before the container could be told: store nothing.
-                head.clear();
-            }
-            if !head.is_empty() {
-                let upload = self.inner.put_multipart(&path).await.map_err(anyhow::Error::from)?;
-                let w = writer.insert(WriteMultipart::new_with_chunk_size(upload, part_size));
+                let s = sink.insert(self.open_sink(key, expected).await?);
                 written += head.len() as u64;
-                w.put(Bytes::from(head));
+                s.put(Bytes::from(head)).await?;
             }
+            // Broken off before the container could be told: store nothing.
         }
-        if let Some(w) = writer {
-            w.finish().await.map_err(anyhow::Error::from)?;
+        if let Some(s) = sink {
+            s.finish().await?;
         }
         Ok((written, container, end))
+    }
+
+    /// Where a streamed write goes: straight into a file of the local directory (each chunk written as it comes,
+    /// no part buffer: less memory per upload and one copy less), or an object store multipart upload.
+    async fn open_sink(&self, key: &str, expected: Option<u64>) -> Result<Sink, WriteError> {
+        if let Some(dir) = &self.local_dir {
+            return Ok(Sink::File(LocalFile::create(local_path(dir, key)?)));
+        }
+        // Small bodies (a recorder's chunks) reach the store in small parts, so little waits in memory per request;
+        // a large one (a whole file) in larger parts, written several at a time.
+        let (part_size, in_flight) = match expected {
+            Some(n) if n >= LARGE_BODY => (self.part_size.max(LARGE_PART), 4),
+            _ => (self.part_size, 2),
+        };
+        let upload = self.inner.put_multipart(&ObjectPath::from(key)).await.map_err(anyhow::Error::from)?;
+        Ok(Sink::Store(WriteMultipart::new_with_chunk_size(upload, part_size), in_flight))
     }
 
     /// Bytes `start..end` of an object. Players read media this way, range by range: from a local directory the
@@ -221,12 +221,7 @@ impl MediaStore {
         let Some(dir) = &self.local_dir else {
             return Ok(self.inner.get_range(&ObjectPath::from(key), start..end).await?);
         };
-        // Keys are Candor's own (`takes/<id>/<id>/<name>`); anything that could leave the directory is refused.
-        anyhow::ensure!(
-            key.split('/').all(|part| !part.is_empty() && part != "." && part != ".."),
-            "invalid media key {key:?}"
-        );
-        let path = dir.join(key);
+        let path = local_path(dir, key)?;
         let len = end.checked_sub(start).context("empty range")?;
         let bytes = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
             use std::io::{Read, Seek, SeekFrom};
@@ -266,6 +261,124 @@ impl MediaStore {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+/// The file of `key` in a local media directory. Keys are Candor's own (`takes/<id>/<id>/<name>`); anything that
+/// could leave the directory is refused.
+fn local_path(dir: &std::path::Path, key: &str) -> anyhow::Result<std::path::PathBuf> {
+    anyhow::ensure!(
+        key.split('/').all(|part| !part.is_empty() && part != "." && part != ".."),
+        "invalid media key {key:?}"
+    );
+    Ok(dir.join(key))
+}
+
+enum Sink {
+    /// An object store multipart upload and how many parts may be in flight.
+    Store(WriteMultipart, usize),
+    File(LocalFile),
+}
+
+impl Sink {
+    async fn put(&mut self, chunk: Bytes) -> Result<(), WriteError> {
+        match self {
+            Sink::Store(w, in_flight) => {
+                w.wait_for_capacity(*in_flight).await.map_err(anyhow::Error::from)?;
+                w.put(chunk);
+                Ok(())
+            }
+            Sink::File(f) => f.put(chunk).await,
+        }
+    }
+
+    async fn finish(self) -> Result<(), WriteError> {
+        match self {
+            Sink::Store(w, _) => {
+                w.finish().await.map_err(anyhow::Error::from)?;
+                Ok(())
+            }
+            Sink::File(f) => f.finish().await,
+        }
+    }
+
+    async fn abort(self) {
+        match self {
+            Sink::Store(w, _) => {
+                let _ = w.abort().await;
+            }
+            Sink::File(f) => f.abort().await,
+        }
+    }
+}
+
+/// A file written by a blocking thread from a short queue of chunks, under a temporary name until it is complete
+/// (so a crash never leaves a partial object under its key).
+struct LocalFile {
+    tx: tokio::sync::mpsc::Sender<Bytes>,
+    writer: tokio::task::JoinHandle<std::io::Result<()>>,
+    tmp: std::path::PathBuf,
+    path: std::path::PathBuf,
+}
+
+impl LocalFile {
+    /// Chunks waiting for the disk, at most: the backpressure that bounds an upload's memory.
+    const QUEUE: usize = 4;
+
+    fn create(path: std::path::PathBuf) -> Self {
+        static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut tmp = path.clone().into_os_string();
+        tmp.push(format!(".{}-{n}.part", std::process::id()));
+        let tmp = std::path::PathBuf::from(tmp);
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(Self::QUEUE);
+        let file_path = tmp.clone();
+        let writer = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            use std::io::Write;
+            if let Some(parent) = file_path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            let mut file = std::fs::File::create(&file_path)?;
+            while let Some(chunk) = rx.blocking_recv() {
+                file.write_all(&chunk)?;
+            }
+            Ok(())
+        });
+        Self { tx, writer, tmp, path }
+    }
+
+    async fn put(&mut self, chunk: Bytes) -> Result<(), WriteError> {
+        if self.tx.send(chunk).await.is_ok() {
+            return Ok(());
+        }
+        // The writer stopped (the queue's receiver is gone): its error says why.
+        Err(match (&mut self.writer).await {
+            Ok(Err(e)) => WriteError::Store(e.into()),
+            Ok(Ok(())) => WriteError::Store(anyhow::anyhow!("media writer stopped")),
+            Err(e) => WriteError::Store(e.into()),
+        })
+    }
+
+    /// Ends the queue and waits for the writer.
+    async fn close(self) -> (std::io::Result<()>, std::path::PathBuf, std::path::PathBuf) {
+        let LocalFile { tx, writer, tmp, path } = self;
+        drop(tx);
+        let result = writer.await.unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        (result, tmp, path)
+    }
+
+    async fn finish(self) -> Result<(), WriteError> {
+        let (result, tmp, path) = self.close().await;
+        if let Err(e) = result {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            return Err(WriteError::Store(e.into()));
+        }
+        tokio::fs::rename(&tmp, &path).await.map_err(|e| WriteError::Store(e.into()))
+    }
+
+    async fn abort(self) {
+        let (_, tmp, _) = self.close().await;
+        let _ = tokio::fs::remove_file(&tmp).await;
     }
 }
 
