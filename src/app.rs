@@ -142,7 +142,7 @@ pub async fn shutdown_signal() {
 
 /// Largest read buffer of a connection. hyper's default (about 400 KiB) let every connection that had streamed an
 /// upload chunk keep such a buffer: with hundreds of candidates uploading at once, most of the server's memory.
-const CONNECTION_BUFFER: usize = 64 * 1024;
+const CONNECTION_BUFFER: usize = 128 * 1024;
 
 /// Serves HTTP/1 and HTTP/2 on `listener` until `shutdown` resolves, then lets open requests finish. Every accepted
 /// connection gets TCP_NODELAY (a response written in two pieces would otherwise wait for the client's delayed ACK:

@@ -323,7 +323,7 @@ struct LocalFile {
 
 impl LocalFile {
     /// Chunks waiting for the disk, at most: the backpressure that bounds an upload's memory.
-    const QUEUE: usize = 4;
+    const QUEUE: usize = 8;
 
     fn create(path: std::path::PathBuf) -> Self {
         static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
