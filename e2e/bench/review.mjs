@@ -60,11 +60,11 @@ try {
   });
   // No worker yet (so the take stays as recorded): the personal link comes from the recruiter's Copy-link page.
   const answers = `${server.base}/invitations/${inv.id}/answers`;
-  const signIn = await browser.newContext();
-  const sp = await signIn.newPage();
+  const recruiter = await browser.newContext();
+  const sp = await recruiter.newPage();
   await signIn(sp, `${server.base}/invitations/${inv.id}/link`, /\/link$/);
   const link = await sp.inputValue('#f-link');
-  const state = await signIn.storageState();
+  const state = await recruiter.storageState();
 
   // A real recording through the candidate's page.
   const candidate = await browser.newContext();
@@ -80,7 +80,7 @@ try {
 
   await sp.goto(answers);
   const mediaPath = new URL(await sp.locator('video').getAttribute('src'), server.base).pathname;
-  await signIn.close();
+  await recruiter.close();
 
   // Each seek in a fresh context (nothing cached): load the page, wait for metadata, seek to the middle.
   async function measureSeeks(into) {
