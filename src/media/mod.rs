@@ -62,6 +62,12 @@ impl Container {
             Container::Mp4 => "video/mp4",
         }
     }
+
+    /// The MIME type of a take stored with container name `stored` (as [`Container::as_str`] wrote it); WebM when
+    /// unknown, as recorders mostly produce.
+    pub fn mime_of(stored: Option<&str>) -> &'static str {
+        if stored == Some(Container::Mp4.as_str()) { Container::Mp4.mime() } else { Container::WebM.mime() }
+    }
 }
 
 /// How a streamed write ended.

@@ -76,6 +76,11 @@ impl EventActor {
     pub fn of(actor: &super::sessions::Actor) -> Self {
         Self { label: format!("{} <{}>", actor.user.name, actor.user.email) }
     }
+
+    /// Candor itself (upkeep: expiry, reminders, retention).
+    pub fn system() -> Self {
+        Self { label: "Candor".to_owned() }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -13,12 +13,18 @@ use sqlx::any::AnyRow;
 
 /// The personal link's token of an invitation: HMAC-SHA256 of its id under the server's link key (256 bits).
 pub fn invitation_token(link_key: &[u8], invitation_id: &str) -> String {
-    let mut mac = match Hmac::<sha2::Sha256>::new_from_slice(link_key) {
-        Ok(m) => m,
-        Err(_) => return String::new(),
+    keyed_token(link_key, "candor-invitation", invitation_id)
+}
+
+/// A link token derived from a row id: HMAC-SHA256 of `purpose:id` under the server's link key, URL-safe base64
+/// (256 bits). Only its SHA-256 is stored; the page that made it can show it again.
+pub(crate) fn keyed_token(link_key: &[u8], purpose: &str, id: &str) -> String {
+    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(link_key) else {
+        return String::new();
     };
-    mac.update(b"candor-invitation:");
-    mac.update(invitation_id.as_bytes());
+    mac.update(purpose.as_bytes());
+    mac.update(b":");
+    mac.update(id.as_bytes());
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
 }
 
@@ -77,6 +83,9 @@ pub struct InvitationRow {
     pub closes_at: i64,
     #[serde(skip)]
     pub org_id: String,
+    /// When the retention job deleted the recordings, if it did.
+    #[serde(skip)]
+    pub media_deleted_at: Option<i64>,
 }
 
 pub struct Created {
@@ -89,7 +98,7 @@ pub struct Created {
 
 const COLUMNS: &str = "i.id, i.candidate_id, c.first_name || ' ' || c.last_name AS candidate_name, i.email, \
     i.interview_id, v.name AS interview_name, i.status, i.language, i.deadline, i.bcc_me, i.notify_me, i.sent_at, \
-    i.answered_at, i.created_at, i.closes_at, i.org_id";
+    i.answered_at, i.created_at, i.closes_at, i.org_id, i.media_deleted_at";
 const FROM: &str = "invitations i JOIN candidates c ON c.org_id = i.org_id AND c.id = i.candidate_id \
     JOIN interviews v ON v.id = i.interview_id";
 
@@ -111,6 +120,7 @@ fn from_row(row: &AnyRow) -> StoreResult<InvitationRow> {
         created_at: int(row, "created_at")?,
         closes_at: int(row, "closes_at")?,
         org_id: text(row, "org_id")?,
+        media_deleted_at: opt_int(row, "media_deleted_at")?,
     })
 }
 
@@ -118,15 +128,6 @@ fn from_row(row: &AnyRow) -> StoreResult<InvitationRow> {
 pub async fn of_candidate(store: &Store, org_id: &str, candidate_id: &str) -> StoreResult<Vec<InvitationRow>> {
     let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE i.org_id = $1 AND i.candidate_id = $2 ORDER BY i.id DESC");
     sqlx::query(&sql).bind(org_id).bind(candidate_id).fetch_all(store.read()).await?.iter().map(from_row).collect()
-}
-
-/// When the retention job deleted the invitation's recordings, if it did.
-pub async fn media_deleted_at(store: &Store, id: &str) -> StoreResult<Option<i64>> {
-    let row = sqlx::query("SELECT media_deleted_at FROM invitations WHERE id = $1")
-        .bind(id)
-        .fetch_optional(store.read())
-        .await?;
-    row.map(|r| opt_int(&r, "media_deleted_at")).transpose().map(Option::flatten)
 }
 
 pub async fn get(store: &Store, org_id: &str, id: &str) -> StoreResult<InvitationRow> {
@@ -517,7 +518,7 @@ pub async fn expire_due(store: &Store) -> StoreResult<usize> {
     .bind(now)
     .fetch_all(&mut *tx)
     .await?;
-    let system = EventActor { label: "Candor".to_owned() };
+    let system = EventActor::system();
     for row in &rows {
         let detail = serde_json::json!({ "invitation_id": text(row, "id")?, "deadline": text(row, "deadline")? });
         insert_event(

@@ -7,8 +7,6 @@ use super::invitations::InvitationRow;
 use super::sessions::hash_secret;
 use super::{Store, StoreError, StoreResult, int, new_id, opt_int, text};
 use crate::domain::Stars;
-use base64::Engine;
-use hmac::{Hmac, Mac};
 
 /// The subject of a rating or comment that is about the interview as a whole (else it is a question id).
 pub const OVERALL: &str = "overall";
@@ -16,13 +14,21 @@ pub const OVERALL: &str = "overall";
 /// Who reviews: a user of the organization, or a colleague on a share link who gave their name.
 #[derive(Debug, Clone)]
 pub enum Reviewer {
-    User { id: String, name: String, email: String },
-    Guest { link_id: String, name: String },
+    /// `label`: as the timeline names them (`Name <email>`).
+    User {
+        id: String,
+        name: String,
+        label: String,
+    },
+    Guest {
+        link_id: String,
+        name: String,
+    },
 }
 
 impl Reviewer {
     pub fn of(actor: &super::sessions::Actor) -> Self {
-        Reviewer::User { id: actor.user.id.clone(), name: actor.user.name.clone(), email: actor.user.email.clone() }
+        Reviewer::User { id: actor.user.id.clone(), name: actor.user.name.clone(), label: EventActor::of(actor).label }
     }
 
     /// What identifies the reviewer's ratings and comments.
@@ -43,7 +49,7 @@ impl Reviewer {
 
     fn actor(&self) -> EventActor {
         match self {
-            Reviewer::User { name, email, .. } => EventActor { label: format!("{name} <{email}>") },
+            Reviewer::User { label, .. } => EventActor { label: label.clone() },
             Reviewer::Guest { .. } => EventActor { label: self.display_name() },
         }
     }
@@ -92,14 +98,14 @@ pub struct Comment {
     pub updated_at: i64,
 }
 
-/// Sets (or, with `None`, removes) the reviewer's rating of the subject.
-pub async fn rate(store: &Store, subject: &Subject<'_>, reviewer: &Reviewer, stars: Option<Stars>) -> StoreResult<()> {
+/// Sets (or, with `None`, removes) the reviewer's rating of each subject, all in one transaction.
+pub async fn rate(store: &Store, ratings: &[(Subject<'_>, Option<Stars>)], reviewer: &Reviewer) -> StoreResult<()> {
     let now = store.now_ms();
     let mut tx = store.begin().await?;
-    let inv = subject.inv;
-    match stars {
-        Some(stars) => {
-            sqlx::query(
+    for (subject, stars) in ratings {
+        let inv = subject.inv;
+        let changed = match stars {
+            Some(stars) => sqlx::query(
                 "INSERT INTO ratings (id, org_id, invitation_id, subject, reviewer, reviewer_name, halves, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
                  ON CONFLICT (invitation_id, subject, reviewer) \
@@ -114,22 +120,19 @@ pub async fn rate(store: &Store, subject: &Subject<'_>, reviewer: &Reviewer, sta
             .bind(stars.halves())
             .bind(now)
             .execute(&mut *tx)
-            .await?;
-        }
-        None => {
-            let gone = sqlx::query("DELETE FROM ratings WHERE invitation_id = $1 AND subject = $2 AND reviewer = $3")
+            .await?,
+            None => sqlx::query("DELETE FROM ratings WHERE invitation_id = $1 AND subject = $2 AND reviewer = $3")
                 .bind(&inv.id)
                 .bind(subject.id)
                 .bind(reviewer.key())
                 .execute(&mut *tx)
-                .await?;
-            if gone.rows_affected() == 0 {
-                return Ok(());
-            }
+                .await?,
+        };
+        if changed.rows_affected() > 0 {
+            let detail = subject.detail(serde_json::json!({ "stars": stars.map(Stars::label) }));
+            insert_event(&mut tx, store, &inv.org_id, &inv.candidate_id, "rated", &reviewer.actor(), detail).await?;
         }
     }
-    let detail = subject.detail(serde_json::json!({ "stars": stars.map(Stars::label) }));
-    insert_event(&mut tx, store, &inv.org_id, &inv.candidate_id, "rated", &reviewer.actor(), detail).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -245,15 +248,10 @@ pub async fn of_invitation(store: &Store, invitation_id: &str) -> StoreResult<(V
     Ok((ratings, comments))
 }
 
-/// A share link's token: HMAC-SHA256 of its id under the server's link key, so the page can show the link again
-/// while only its hash is stored.
+/// A share link's token (see [`super::invitations::keyed_token`]): the page can show the link again while only its
+/// hash is stored.
 pub fn share_token(link_key: &[u8], share_id: &str) -> String {
-    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(link_key) else {
-        return String::new();
-    };
-    mac.update(b"candor-share:");
-    mac.update(share_id.as_bytes());
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    super::invitations::keyed_token(link_key, "candor-share", share_id)
 }
 
 #[derive(Debug, Clone)]

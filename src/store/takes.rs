@@ -218,17 +218,18 @@ pub(crate) async fn enqueue_media_deletion_of(
     .iter()
     .map(|r| text(r, "object_key"))
     .collect::<StoreResult<Vec<_>>>()?;
-    enqueue_media_deletion(conn, store, keys).await
+    enqueue_media_deletion(conn, store, keys, 0).await
 }
 
-/// Queues the deletion of stored objects (nothing when `keys` is empty).
+/// Queues the deletion of stored objects, due `delay_ms` from now (nothing when `keys` is empty).
 pub(crate) async fn enqueue_media_deletion(
     conn: &mut sqlx::AnyConnection,
     store: &Store,
     keys: Vec<String>,
+    delay_ms: i64,
 ) -> StoreResult<()> {
     for chunk in keys.chunks(500) {
-        let job = super::jobs::NewJob::new(DELETE_MEDIA, None, serde_json::json!({ "keys": chunk }));
+        let job = super::jobs::NewJob::new(DELETE_MEDIA, None, serde_json::json!({ "keys": chunk })).delayed(delay_ms);
         super::jobs::enqueue(conn, store, &job).await?;
     }
     Ok(())
@@ -260,7 +261,7 @@ async fn discard_where(
             keys.push(text(r, "object_key")?);
         }
     }
-    enqueue_media_deletion(conn, store, keys).await?;
+    enqueue_media_deletion(conn, store, keys, 0).await?;
     Ok(ids.len())
 }
 
@@ -499,11 +500,7 @@ pub async fn record_remux(
             .bind(key)
             .execute(&mut *tx)
             .await?;
-        for chunk in old.chunks(500) {
-            let job = super::jobs::NewJob::new(DELETE_MEDIA, None, serde_json::json!({ "keys": chunk }))
-                .delayed(REPLACED_MEDIA_GRACE_MS);
-            super::jobs::enqueue(&mut tx, store, &job).await?;
-        }
+        enqueue_media_deletion(&mut tx, store, old, REPLACED_MEDIA_GRACE_MS).await?;
     }
     tx.commit().await?;
     Ok(true)

@@ -111,8 +111,7 @@ pub async fn record_reminder(store: &Store, t: &ReminderTarget, job: &NewJob) ->
     let detail = serde_json::json!({
         "invitation_id": t.invitation_id, "interview": t.interview_name, "deadline": t.deadline, "email": t.email,
     });
-    let system = EventActor { label: "Candor".to_owned() };
-    insert_event(&mut tx, store, &t.org_id, &t.candidate_id, "reminded", &system, detail).await?;
+    insert_event(&mut tx, store, &t.org_id, &t.candidate_id, "reminded", &EventActor::system(), detail).await?;
     tx.commit().await?;
     Ok(true)
 }

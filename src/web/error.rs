@@ -28,6 +28,9 @@ pub enum PageError {
     BadRequest(String),
     #[error("too large: {0}")]
     TooLarge(String),
+    /// A link that worked once and no longer does (expired, revoked): 410 with the reason.
+    #[error("gone: {title}")]
+    Gone { title: &'static str, message: String },
     /// Not signed in: go to the sign-in page, then back to `next`.
     #[error("sign-in required")]
     SignIn { next: String },
@@ -77,6 +80,7 @@ impl IntoResponse for PageError {
             PageError::Forbidden(why) => error_page(StatusCode::FORBIDDEN, "Not allowed", why),
             PageError::BadRequest(why) => error_page(StatusCode::BAD_REQUEST, "That did not work", &why),
             PageError::TooLarge(why) => error_page(StatusCode::PAYLOAD_TOO_LARGE, "Too large", &why),
+            PageError::Gone { title, message } => error_page(StatusCode::GONE, title, &message),
             PageError::SignIn { next } => {
                 let to = format!(
                     "/login?next={}",

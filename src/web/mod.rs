@@ -53,6 +53,11 @@ impl AppState {
     }
 }
 
+/// Whether a link token could be one of ours at all (base64url, bounded); anything else is a 404 without a query.
+pub(crate) fn token_shape_ok(token: &str) -> bool {
+    token.len() <= 64 && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config.body_limit;
     Router::new()

@@ -152,6 +152,10 @@ async fn ratings_and_comments(db: Db) {
     assert_eq!(app.post_form(&format!("{comment}/delete"), &[]).await.status(), StatusCode::NOT_FOUND);
     app.new_browser();
     app.login(&rick).await;
+    let res = app.post_form(&comment, &[("body", "  ")]).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST, "a comment cannot be emptied");
+    assert!(res.text().await.unwrap().contains("Write a comment."));
+    assert!(app.get_html(&page).await.contains("&#60;script&#62;alert("), "the comment is unchanged");
     assert!(app.post_form(&comment, &[("body", "Clear, calm answer.")]).await.status().is_redirection());
     let html = app.get_html(&page).await;
     assert!(html.contains("Clear, calm answer.") && html.contains("(edited)"));

@@ -4,9 +4,9 @@
 
 pub mod tus;
 
-use super::AppState;
 use super::auth::CsrfToken;
 use super::error::{PageError, PageResult};
+use super::{AppState, token_shape_ok};
 use crate::domain::InvitationStatus;
 use crate::i18n::{self, CandidateTexts, candidate_texts, fill};
 use crate::mail::templates::CandidateUpdate;
@@ -40,11 +40,6 @@ pub fn routes() -> Router<AppState> {
         .route("/i/{token}/answers/{question_id}", post(keep_answer))
         .route("/i/{token}/withdraw", post(withdraw))
         .merge(uploads)
-}
-
-/// Whether a token could be one of ours at all (base64url, bounded); anything else is a 404 without a query.
-fn token_shape_ok(token: &str) -> bool {
-    token.len() <= 64 && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// The link's invitation, or a 404 that says nothing about why.

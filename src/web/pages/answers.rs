@@ -7,7 +7,7 @@ use super::{CsrfOnly, redirect_with, render_invalid};
 use super::{Layout, local_time, render};
 use crate::domain::InvitationStatus;
 use crate::domain::Stars;
-use crate::media::MediaStore;
+use crate::media::{Container, MediaStore};
 use crate::store::reviews::{self, Reviewer};
 use crate::store::takes::Segment;
 use crate::store::{answering, candidates, interviews, invitations, takes};
@@ -141,10 +141,7 @@ pub(crate) async fn answer_rows(
                     .map(|n| format!("take {n} of {}", q.max_takes)),
                 duration: a.and_then(|a| a.duration_ms).map(clock_time),
                 media_url: kept.map(|t| format!("{media_base}/takes/{t}/media")),
-                mime: match a.and_then(|a| a.container.as_deref()) {
-                    Some("mp4") => "video/mp4",
-                    _ => "video/webm",
-                },
+                mime: Container::mime_of(a.and_then(|a| a.container.as_deref())),
                 notes: a.and_then(|a| a.notes.clone()),
                 answered_at: a.and_then(|a| a.kept_at).map(|t| local_time(t, &tz)).unwrap_or_default(),
                 review: ReviewBlock { subject: q.id.clone(), ..Default::default() },
@@ -254,7 +251,7 @@ async fn answers_page(
         audio_only: interview.audio_only,
         sent: local_time(inv.sent_at, &tz),
         answered: inv.answered_at.map(|t| local_time(t, &tz)).unwrap_or_default(),
-        media_deleted: invitations::media_deleted_at(&state.store, &inv.id).await?.map(|t| local_time(t, &tz)),
+        media_deleted: inv.media_deleted_at.map(|t| local_time(t, &tz)),
         inv,
         answers: rows,
         overall,
@@ -324,7 +321,7 @@ pub async fn rate(
         }
     };
     let subject = reviews::Subject { inv: &inv, id: &form.subject, rank };
-    reviews::rate(&state.store, &subject, &Reviewer::of(&user.actor), stars).await?;
+    reviews::rate(&state.store, &[(subject, stars)], &Reviewer::of(&user.actor)).await?;
     let message = match stars {
         Some(s) => format!("Rated {}.", s.label()),
         None => "Rating removed.".to_owned(),
@@ -552,10 +549,7 @@ pub(crate) async fn serve_take(
     let (take, segments) = takes::kept_media(&state.store, org_id, invitation_id, take_id).await?;
     let len: u64 = segments.iter().map(|s| s.length as u64).sum();
     let etag = format!("\"{}-{len}\"", take.id);
-    let mime = match take.container.as_deref() {
-        Some("mp4") => "video/mp4",
-        _ => "video/webm",
-    };
+    let mime = Container::mime_of(take.container.as_deref());
     let if_range_ok = headers.get(header::IF_RANGE).and_then(|v| v.to_str().ok()).is_none_or(|v| v.trim() == etag);
     let range = if if_range_ok {
         parse_range(headers.get(header::RANGE).and_then(|v| v.to_str().ok()), len)

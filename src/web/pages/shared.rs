@@ -7,12 +7,12 @@ use super::local_time;
 use crate::domain::{FieldErrors, Stars};
 use crate::store::reviews::{self, Reviewer, ShareLink};
 use crate::store::{interviews, invitations, orgs};
-use crate::web::AppState;
 use crate::web::auth::CsrfToken;
-use crate::web::error::{PageError, PageResult, error_page};
+use crate::web::error::{PageError, PageResult};
+use crate::web::{AppState, token_shape_ok};
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use std::collections::HashMap;
 
@@ -47,57 +47,44 @@ impl SharedPage {
     }
 }
 
-fn token_shape_ok(token: &str) -> bool {
-    token.len() <= 64 && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-/// The link and its invitation while the link works; a plain 404 for an unknown token, a 410 page for an expired or
-/// revoked one.
-async fn usable_link(
-    state: &AppState,
-    token: &str,
-) -> Result<Result<(ShareLink, orgs::Organization), Response>, PageError> {
+/// The link while it works; a plain 404 for an unknown token, a 410 page saying when for an expired or revoked one.
+async fn usable_link(state: &AppState, token: &str) -> Result<ShareLink, PageError> {
     if !token_shape_ok(token) {
         return Err(PageError::NotFound);
     }
     let link = reviews::share_by_token(&state.store, token).await?.ok_or(PageError::NotFound)?;
+    if link.usable_at(state.store.now_ms()) {
+        return Ok(link);
+    }
     let org = orgs::get(&state.store, &link.org_id).await?;
-    let now = state.store.now_ms();
-    if let Some(t) = link.revoked_at {
-        let msg = format!(
-            "This share link was revoked on {}. Ask the person who shared it for a new one.",
-            local_time(t, &org.tz())
-        );
-        return Ok(Err(no_store(error_page(StatusCode::GONE, "Share link revoked", &msg))));
-    }
-    if now >= link.expires_at {
-        let msg = format!(
-            "This share link expired on {} ({}). Ask the person who shared it for a new one.",
-            local_time(link.expires_at, &org.tz()),
-            org.timezone
-        );
-        return Ok(Err(no_store(error_page(StatusCode::GONE, "Share link expired", &msg))));
-    }
-    Ok(Ok((link, org)))
+    let when = |t| format!("{} ({})", local_time(t, &org.tz()), org.timezone);
+    Err(match link.revoked_at {
+        Some(t) => PageError::Gone {
+            title: "Share link revoked",
+            message: format!("This share link was revoked on {}. Ask the person who shared it for a new one.", when(t)),
+        },
+        None => PageError::Gone {
+            title: "Share link expired",
+            message: format!(
+                "This share link expired on {}. Ask the person who shared it for a new one.",
+                when(link.expires_at)
+            ),
+        },
+    })
 }
 
-fn no_store(mut res: Response) -> Response {
-    let h = res.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
-}
-
+/// The page of a working link, with the invitation it shares.
 async fn page(
     state: &AppState,
     token: &str,
     link: &ShareLink,
-    org: &orgs::Organization,
     csrf: &CsrfToken,
-) -> Result<SharedPage, PageError> {
+) -> Result<(SharedPage, invitations::InvitationRow), PageError> {
+    let org = orgs::get(&state.store, &link.org_id).await?;
     let inv = invitations::get(&state.store, &org.id, &link.invitation_id).await?;
     let interview = interviews::get(&state.store, &org.id, &inv.interview_id).await?;
-    let answers = answer_rows(state, org, &inv, &interview, &format!("/s/{token}")).await?;
-    Ok(SharedPage {
+    let answers = answer_rows(state, &org, &inv, &interview, &format!("/s/{token}")).await?;
+    let page = SharedPage {
         token: token.to_owned(),
         csrf: csrf.0.clone(),
         org_name: org.name.clone(),
@@ -113,11 +100,13 @@ async fn page(
         chosen: HashMap::new(),
         errors: Vec::new(),
         thanks: false,
-    })
+    };
+    Ok((page, inv))
 }
 
+/// The page, kept out of caches (the URL is the credential).
 fn html(page: &SharedPage, status: StatusCode) -> PageResult {
-    Ok(no_store((status, Html(page.render()?)).into_response()))
+    Ok((status, [(header::CACHE_CONTROL, "no-store")], Html(page.render()?)).into_response())
 }
 
 /// `GET /s/{token}`.
@@ -127,18 +116,15 @@ pub async fn view(
     Path(token): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> PageResult {
-    let (link, org) = match usable_link(&state, &token).await? {
-        Ok(l) => l,
-        Err(closed) => return Ok(closed),
-    };
-    let mut p = page(&state, &token, &link, &org, &csrf).await?;
-    let inv = invitations::get(&state.store, &org.id, &link.invitation_id).await?;
+    let link = usable_link(&state, &token).await?;
+    let (mut p, inv) = page(&state, &token, &link, &csrf).await?;
     reviews::record_share_opened(&state.store, &link, &inv).await?;
     p.thanks = q.contains_key("rated");
     html(&p, StatusCode::OK)
 }
 
-/// `POST /s/{token}/ratings`: a colleague's name and their ratings (each answer and overall; blank = none).
+/// `POST /s/{token}/ratings`: a colleague's name and their ratings (each answer and overall; blank = none), saved
+/// together or not at all.
 pub async fn rate(
     State(state): State<AppState>,
     csrf: CsrfToken,
@@ -146,14 +132,11 @@ pub async fn rate(
     Form(form): Form<HashMap<String, String>>,
 ) -> PageResult {
     csrf.verify(form.get("csrf").map(String::as_str).unwrap_or(""))?;
-    let (link, org) = match usable_link(&state, &token).await? {
-        Ok(l) => l,
-        Err(closed) => return Ok(closed),
-    };
+    let link = usable_link(&state, &token).await?;
     if !link.allow_rating {
         return Err(PageError::Forbidden("This share link is for watching only."));
     }
-    let mut p = page(&state, &token, &link, &org, &csrf).await?;
+    let (mut p, inv) = page(&state, &token, &link, &csrf).await?;
     let mut errors = FieldErrors::new();
     let name = errors.check(crate::domain::reviewer_name("name", form.get("name").map(String::as_str).unwrap_or("")));
     let mut subjects: Vec<(String, Option<usize>)> =
@@ -168,7 +151,7 @@ pub async fn rate(
         }
         p.chosen.insert(subject.clone(), value.to_owned());
         if let Some(stars) = errors.check(Stars::parse(&field, value)) {
-            chosen.push((subject.clone(), *rank, stars));
+            chosen.push((reviews::Subject { inv: &inv, id: subject, rank: *rank }, Some(stars)));
         }
     }
     let (Some(name), true) = (name, errors.0.is_empty()) else {
@@ -181,12 +164,8 @@ pub async fn rate(
         p.errors = vec![("form".into(), "Choose at least one rating.".into())];
         return html(&p, StatusCode::UNPROCESSABLE_ENTITY);
     }
-    let inv = invitations::get(&state.store, &org.id, &link.invitation_id).await?;
     let reviewer = Reviewer::Guest { link_id: link.id.clone(), name };
-    for (subject, rank, stars) in chosen {
-        let subject = reviews::Subject { inv: &inv, id: &subject, rank };
-        reviews::rate(&state.store, &subject, &reviewer, Some(stars)).await?;
-    }
+    reviews::rate(&state.store, &chosen, &reviewer).await?;
     Ok(Redirect::to(&format!("/s/{token}?rated=1")).into_response())
 }
 
@@ -196,9 +175,6 @@ pub async fn media(
     headers: HeaderMap,
     Path((token, take_id)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let (link, org) = match usable_link(&state, &token).await? {
-        Ok(l) => l,
-        Err(closed) => return Ok(closed),
-    };
-    serve_take(&state, &org.id, &link.invitation_id, &take_id, &headers).await
+    let link = usable_link(&state, &token).await?;
+    serve_take(&state, &link.org_id, &link.invitation_id, &take_id, &headers).await
 }
