@@ -318,18 +318,28 @@ impl Sink {
     }
 }
 
+/// What the writer thread of a [`LocalFile`] is told.
+enum FileMsg {
+    Chunk(Bytes),
+    /// Everything arrived: make it durable and give it its name.
+    Commit,
+}
+
 /// A file written by a blocking thread from a short queue of chunks, under a temporary name until it is complete
-/// (so a crash never leaves a partial object under its key).
+/// (so a crash never leaves a partial object under its key). Committing makes the bytes and the name durable
+/// (`fdatasync`, rename, directory sync) before the upload's new offset is recorded in the database, so the database
+/// never points at bytes a power cut could take back. While a large body streams, the kernel is asked to start
+/// writing out each [`LocalFile::WRITEBACK_EVERY`] bytes, so the final sync has little left to do and a long upload
+/// does not pile up dirty pages.
 struct LocalFile {
-    tx: tokio::sync::mpsc::Sender<Bytes>,
+    tx: tokio::sync::mpsc::Sender<FileMsg>,
     writer: tokio::task::JoinHandle<std::io::Result<()>>,
-    tmp: std::path::PathBuf,
-    path: std::path::PathBuf,
 }
 
 impl LocalFile {
     /// Chunks waiting for the disk, at most: the backpressure that bounds an upload's memory.
     const QUEUE: usize = 8;
+    const WRITEBACK_EVERY: u64 = 8 * 1024 * 1024;
 
     fn create(path: std::path::PathBuf) -> Self {
         static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -337,24 +347,53 @@ impl LocalFile {
         let mut tmp = path.clone().into_os_string();
         tmp.push(format!(".{}-{n}.part", std::process::id()));
         let tmp = std::path::PathBuf::from(tmp);
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(Self::QUEUE);
-        let file_path = tmp.clone();
-        let writer = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            use std::io::Write;
-            if let Some(parent) = file_path.parent() {
-                std::fs::create_dir_all(parent)?;
+        let (tx, rx) = tokio::sync::mpsc::channel::<FileMsg>(Self::QUEUE);
+        let writer = tokio::task::spawn_blocking(move || {
+            let result = Self::write(&tmp, &path, rx);
+            if result.is_err() || std::fs::metadata(&tmp).is_ok() {
+                // Failed or aborted (the queue closed without a commit): nothing stays behind.
+                let _ = std::fs::remove_file(&tmp);
             }
-            let mut file = std::fs::File::create(&file_path)?;
-            while let Some(chunk) = rx.blocking_recv() {
-                file.write_all(&chunk)?;
-            }
-            Ok(())
+            result
         });
-        Self { tx, writer, tmp, path }
+        Self { tx, writer }
     }
 
-    async fn put(&mut self, chunk: Bytes) -> Result<(), WriteError> {
-        if self.tx.send(chunk).await.is_ok() {
+    /// The writer thread: the chunks into `tmp`, then on commit, durably renamed to `path`. Returns `Ok` without
+    /// renaming when the queue closes without a commit (an aborted write).
+    fn write(
+        tmp: &std::path::Path,
+        path: &std::path::Path,
+        mut rx: tokio::sync::mpsc::Receiver<FileMsg>,
+    ) -> std::io::Result<()> {
+        use std::io::Write;
+        let dir = path.parent().ok_or_else(|| std::io::Error::other("media path without a directory"))?;
+        std::fs::create_dir_all(dir)?;
+        let mut file = std::fs::File::create(tmp)?;
+        let (mut written, mut flushed) = (0u64, 0u64);
+        while let Some(msg) = rx.blocking_recv() {
+            match msg {
+                FileMsg::Chunk(chunk) => {
+                    file.write_all(&chunk)?;
+                    written += chunk.len() as u64;
+                    if written - flushed >= Self::WRITEBACK_EVERY {
+                        start_writeback(&file, flushed, written - flushed);
+                        flushed = written;
+                    }
+                }
+                FileMsg::Commit => {
+                    file.sync_data()?;
+                    drop(file);
+                    std::fs::rename(tmp, path)?;
+                    return std::fs::File::open(dir)?.sync_all();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn send(&mut self, msg: FileMsg) -> Result<(), WriteError> {
+        if self.tx.send(msg).await.is_ok() {
             return Ok(());
         }
         // The writer stopped (the queue's receiver is gone): its error says why.
@@ -365,28 +404,40 @@ impl LocalFile {
         })
     }
 
-    /// Ends the queue and waits for the writer.
-    async fn close(self) -> (std::io::Result<()>, std::path::PathBuf, std::path::PathBuf) {
-        let LocalFile { tx, writer, tmp, path } = self;
-        drop(tx);
-        let result = writer.await.unwrap_or_else(|e| Err(std::io::Error::other(e)));
-        (result, tmp, path)
+    async fn put(&mut self, chunk: Bytes) -> Result<(), WriteError> {
+        self.send(FileMsg::Chunk(chunk)).await
     }
 
-    async fn finish(self) -> Result<(), WriteError> {
-        let (result, tmp, path) = self.close().await;
-        if let Err(e) = result {
-            let _ = tokio::fs::remove_file(&tmp).await;
-            return Err(WriteError::Store(e.into()));
+    async fn finish(mut self) -> Result<(), WriteError> {
+        self.send(FileMsg::Commit).await?;
+        let LocalFile { tx, writer } = self;
+        drop(tx);
+        match writer.await {
+            Ok(result) => result.map_err(|e| WriteError::Store(e.into())),
+            Err(e) => Err(WriteError::Store(e.into())),
         }
-        tokio::fs::rename(&tmp, &path).await.map_err(|e| WriteError::Store(e.into()))
     }
 
     async fn abort(self) {
-        let (_, tmp, _) = self.close().await;
-        let _ = tokio::fs::remove_file(&tmp).await;
+        let LocalFile { tx, writer } = self;
+        drop(tx);
+        let _ = writer.await;
     }
 }
+
+/// Asks the kernel to start writing `len` bytes of `file` from `offset` out to the disk, without waiting for it.
+#[cfg(target_os = "linux")]
+fn start_writeback(file: &std::fs::File, offset: u64, len: u64) {
+    use std::os::fd::AsRawFd;
+    let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else { return };
+    // SAFETY: sync_file_range only reads its integer arguments; the descriptor stays open for the call.
+    unsafe {
+        libc::sync_file_range(file.as_raw_fd(), offset, len, libc::SYNC_FILE_RANGE_WRITE);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn start_writeback(_file: &std::fs::File, _offset: u64, _len: u64) {}
 
 #[cfg(test)]
 mod tests {
