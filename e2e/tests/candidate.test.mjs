@@ -149,7 +149,7 @@ test('from the email to Answered, with a practice, a retake and a network cut', 
 });
 
 test('pause and continue at the first unanswered question', async () => {
-  const { link } = await invite('pause@example.fi');
+  const { id, link } = await invite('pause@example.fi');
   let context = await browser.newContext();
   let page = await context.newPage();
   await consentAndCheckDevices(page, link);
@@ -169,7 +169,27 @@ test('pause and continue at the first unanswered question', async () => {
   await page.click('#device-ok');
   await page.waitForSelector('#question:not([hidden])');
   assert.equal(await page.textContent('#question-heading'), 'Question 2 of 2', 'no practice again; on where it stopped');
+  // The last (and only) take of question 2 is cut short: the page closes while recording.
+  const sliceStored = page.waitForResponse((r) => r.request().method() === 'PATCH' && r.status() === 204);
+  await page.click('#record');
+  await page.waitForSelector('#stop:not([hidden])');
+  await sliceStored;
+  await page.waitForTimeout(1500);
   await context.close();
+
+  // Back again: what arrived is the answer, so the interview is complete instead of stuck on a used-up question.
+  context = await browser.newContext();
+  page = await context.newPage();
+  await page.goto(link);
+  await page.click('form button.primary');
+  await page.waitForSelector('.outro');
+  assert.match(await page.textContent('.outro'), /within a week/);
+  await context.close();
+  const rp = await browser.newPage();
+  await signIn(rp, `${server.base}/invitations/${id}/answers`, /\/answers$/);
+  assert.equal(await rp.locator('.player').count(), 2);
+  assert.match(await rp.textContent('main'), /recording interrupted/);
+  await rp.close();
 });
 
 test('denied camera permission shows the guidance', async () => {

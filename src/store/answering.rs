@@ -169,7 +169,7 @@ async fn record_once(store: &Store, link: &Link, column: &str, condition: &str, 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct QuestionProgress {
     pub question_id: String,
-    /// Takes begun so far (an interrupted take still counts).
+    /// Takes begun so far (an interrupted take still counts, unless nothing of it arrived).
     pub takes_used: i64,
     pub kept: bool,
 }
@@ -191,23 +191,73 @@ pub async fn progress(store: &Store, invitation_id: &str) -> StoreResult<Vec<Que
         .collect()
 }
 
-/// Takes that finished uploading but were never kept, on questions with no take left: the candidate closed the
-/// page before choosing. As (question id, take id); keeping them is the only way on for the candidate.
-pub async fn complete_last_takes(store: &Store, link: &Link) -> StoreResult<Vec<(String, String)>> {
+/// The last allowed take of a question not answered yet, as found when the candidate comes back to the page (so the
+/// page that recorded it is gone) — see [`settle_last_takes`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastTake {
+    pub question_id: String,
+    pub take_id: String,
+    /// Its upload broke off: it was closed with what had arrived.
+    pub interrupted: bool,
+}
+
+/// Settles the last allowed takes of unanswered questions when the candidate comes back, so no question is left
+/// without a way on: a take that finished uploading but was never kept (the page was closed before Keep) is
+/// returned to be kept; one whose upload broke off (the page closed or crashed while recording) is closed with the
+/// bytes that arrived, marked interrupted, and returned to be kept too; one of which nothing arrived is removed
+/// and its take given back — nothing of it exists that could count. Questions with takes left are not touched:
+/// the candidate records again there (a new take discards the unkept ones; used takes stay counted).
+pub async fn settle_last_takes(store: &Store, link: &Link) -> StoreResult<Vec<LastTake>> {
     let rows = sqlx::query(
-        "SELECT a.question_id, a.takes_used, t.id FROM answers a JOIN takes t ON t.answer_id = a.id \
-         AND t.number = a.takes_used WHERE a.invitation_id = $1 AND a.kept_take_id IS NULL AND t.status = 'complete'",
+        "SELECT a.id AS answer_id, a.question_id, a.takes_used, t.id, t.status, t.upload_offset, t.container \
+         FROM answers a JOIN takes t ON t.answer_id = a.id AND t.number = a.takes_used \
+         WHERE a.invitation_id = $1 AND a.kept_take_id IS NULL AND t.status IN ('complete', 'uploading')",
     )
     .bind(&link.invitation_id)
     .fetch_all(store.read())
     .await?;
+    let now = store.now_ms();
     let mut out = Vec::new();
     for r in &rows {
         let question_id = text(r, "question_id")?;
         let max = link.interview.questions.iter().find(|q| q.id == question_id).map(|q| q.max_takes);
         let used = int(r, "takes_used")?;
-        if max.is_some_and(|m| used >= m) {
-            out.push((question_id, text(r, "id")?));
+        if max.is_none_or(|m| used < m) {
+            continue;
+        }
+        let take_id = text(r, "id")?;
+        let offset = int(r, "upload_offset")?;
+        if text(r, "status")? == super::takes::COMPLETE {
+            out.push(LastTake { question_id, take_id, interrupted: false });
+        } else if offset > 0 && super::opt_text(r, "container")?.is_some() {
+            // A PATCH still streaming for a page that is gone loses its lock here; its bytes are then dropped.
+            let done = sqlx::query(
+                "UPDATE takes SET status = 'complete', upload_length = upload_offset, completed_at = $1, \
+                 interrupted_at = $1, lock_owner = NULL, lock_until = NULL, updated_at = $1 \
+                 WHERE id = $2 AND status = 'uploading' AND upload_offset = $3",
+            )
+            .bind(now)
+            .bind(&take_id)
+            .bind(offset)
+            .execute(store.write())
+            .await?;
+            if done.rows_affected() == 1 {
+                out.push(LastTake { question_id, take_id, interrupted: true });
+            }
+        } else {
+            let mut tx = store.begin().await?;
+            let gone = sqlx::query("DELETE FROM takes WHERE id = $1 AND status = 'uploading' AND upload_offset = 0")
+                .bind(&take_id)
+                .execute(&mut *tx)
+                .await?;
+            if gone.rows_affected() == 1 {
+                sqlx::query("UPDATE answers SET takes_used = takes_used - 1 WHERE id = $1 AND takes_used = $2")
+                    .bind(text(r, "answer_id")?)
+                    .bind(used)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+            }
         }
     }
     Ok(out)
@@ -390,6 +440,8 @@ pub struct AnswerView {
     /// Known once the take was rewritten (WebM).
     pub duration_ms: Option<i64>,
     pub container: Option<String>,
+    /// The kept take is what arrived before its upload broke off (see [`settle_last_takes`]).
+    pub interrupted: bool,
     pub notes: Option<String>,
     pub kept_at: Option<i64>,
 }
@@ -397,7 +449,8 @@ pub struct AnswerView {
 /// The answers of an invitation of the organization (`NotFound` for another organization's).
 pub async fn answers_of(store: &Store, org_id: &str, invitation_id: &str) -> StoreResult<Vec<AnswerView>> {
     let rows = sqlx::query(
-        "SELECT a.question_id, a.takes_used, a.kept_take_id, a.notes, a.kept_at, t.number, t.upload_length, t.container, t.duration_ms \
+        "SELECT a.question_id, a.takes_used, a.kept_take_id, a.notes, a.kept_at, t.number, t.upload_length, t.container, t.duration_ms, \
+         t.interrupted_at \
          FROM answers a JOIN invitations i ON i.id = a.invitation_id LEFT JOIN takes t ON t.id = a.kept_take_id \
          WHERE i.org_id = $1 AND a.invitation_id = $2",
     )
@@ -415,6 +468,7 @@ pub async fn answers_of(store: &Store, org_id: &str, invitation_id: &str) -> Sto
                 kept_take_bytes: opt_int(r, "upload_length")?,
                 duration_ms: opt_int(r, "duration_ms")?,
                 container: super::opt_text(r, "container")?,
+                interrupted: opt_int(r, "interrupted_at")?.is_some(),
                 notes: super::opt_text(r, "notes")?,
                 kept_at: opt_int(r, "kept_at")?,
             })

@@ -39,6 +39,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/common/0006_review.sql"),
         include_str!("../../migrations/common/0006_review.sql"),
     ),
+    (
+        7,
+        "interrupted takes",
+        include_str!("../../migrations/common/0007_interrupted_takes.sql"),
+        include_str!("../../migrations/common/0007_interrupted_takes.sql"),
+    ),
 ];
 
 /// Brings the schema up to date. Safe to run from several nodes at once: on PostgreSQL the nodes queue on an advisory

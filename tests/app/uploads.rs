@@ -632,3 +632,51 @@ async fn a_finished_last_take_left_unkept_is_kept_on_return(db: Db) {
 }
 
 both!(a_finished_last_take_left_unkept_is_kept_on_return);
+
+async fn an_interrupted_last_take_is_kept_with_what_arrived(db: Db) {
+    let mut app = TestApp::spawn(db).await;
+    let c = candidate(&mut app).await;
+    let (q1, q2) = (c.questions[0].clone(), c.questions[1].clone());
+    // Question 1 (two takes): a finished first take, then the second began but nothing of it arrived.
+    upload_complete_take(&app, &c, &q1, 31).await;
+    let empty = header(&create(&app, &c, &q1, None).await, "location");
+    // Question 2 (one take): the page closed while recording; 3,000 bytes had arrived.
+    let broken = header(&create(&app, &c, &q2, None).await, "location");
+    let arrived = webm(3000, 32);
+    assert_eq!(patch(&app, &broken, 0, &arrived, None).await.status(), StatusCode::NO_CONTENT);
+
+    // The candidate comes back.
+    let page = app.get_html(&format!("{}/interview", c.link)).await;
+    assert!(page.contains("Your last take of question 2 was interrupted"), "{page}");
+    let answers =
+        candor::store::answering::answers_of(&app.store, &c.recruiter.org_id, &c.invitation_id).await.unwrap();
+    let answer = |q: &str| answers.iter().find(|a| a.question_id == q).unwrap().clone();
+    assert_eq!(answer(&q2).kept_take_id, Some(take_id(&broken)), "what arrived is the answer");
+    assert!(answer(&q2).interrupted);
+    assert_eq!(answer(&q2).kept_take_bytes, Some(3000));
+    assert_eq!(stored(&app, &take_id(&broken)).await, arrived);
+    // Nothing more is written to it, and it is not said again.
+    let res = patch(&app, &broken, 3000, &webm(100, 33), None).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let page = app.get_html(&format!("{}/interview", c.link)).await;
+    assert!(!page.contains(r#"id="notice""#), "said once");
+
+    // Question 1's empty take is given back (nothing of it exists), so the candidate can still answer.
+    assert_eq!(answer(&q1).takes_used, 1);
+    assert_eq!(answer(&q1).kept_take_id, None);
+    assert_eq!(tus(&app, Method::HEAD, &empty).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    let again = header(&create(&app, &c, &q1, Some(5000)).await, "location");
+    let video = webm(5000, 34);
+    assert_eq!(patch(&app, &again, 0, &video, None).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(keep(&app, &c, &q1, &take_id(&again), None).await.status(), StatusCode::OK);
+    let inv = candor::store::invitations::get(&app.store, &c.recruiter.org_id, &c.invitation_id).await.unwrap();
+    assert_eq!(inv.status, "answered");
+
+    // The recruiter is told the recording ends early.
+    app.new_browser();
+    app.login(&c.recruiter).await;
+    let page = app.get_html(&format!("/invitations/{}/answers", c.invitation_id)).await;
+    assert_eq!(page.matches("recording interrupted").count(), 1, "{page}");
+}
+
+both!(an_interrupted_last_take_is_kept_with_what_arrived);

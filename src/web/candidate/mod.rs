@@ -247,6 +247,8 @@ struct InterviewPage<'a> {
     has_logo: bool,
     title: String,
     config: String,
+    /// Said once, when the candidate comes back: which last takes were interrupted and kept as they were.
+    notice: Option<String>,
 }
 
 /// `/i/{token}/interview`: the device check, the practice and the questions (driven by `static/recorder.js`),
@@ -260,21 +262,22 @@ async fn interview(State(state): State<AppState>, Path(token): Path<String>, csr
     if link.consented_at.is_none() {
         return Ok(Redirect::to(&format!("/i/{token}")).into_response());
     }
-    // A last take that finished uploading but was not kept (the page was closed before Keep) is the answer: with no
-    // take left, keeping it is the only way on.
-    let unkept = answering::complete_last_takes(&state.store, &link).await?;
-    if !unkept.is_empty() {
-        let title = link.interview.title.clone();
-        for (question_id, take_id) in &unkept {
-            let kept = answering::keep(&state.store, &link, question_id, take_id, None, tus::DEADLINE_GRACE_MS, |c| {
-                notify_job(&state.base_url, &link.org.id, &title, c, CandidateUpdate::Completed)
+    // The last allowed take of a question, left unkept when the page closed, is the answer (or, when nothing of it
+    // arrived, is given back): with no take left, that is the only way on.
+    let settled = answering::settle_last_takes(&state.store, &link).await?;
+    let mut interrupted = Vec::new();
+    for last in &settled {
+        let title = &link.interview.title;
+        let kept =
+            answering::keep(&state.store, &link, &last.question_id, &last.take_id, None, tus::DEADLINE_GRACE_MS, |c| {
+                notify_job(&state.base_url, &link.org.id, title, c, CandidateUpdate::Completed)
             })
             .await;
-            match kept {
-                Ok(k) if k.completed => return Ok(Redirect::to(&format!("/i/{token}")).into_response()),
-                Ok(_) | Err(StoreError::Conflict(_)) => {}
-                Err(e) => return Err(e.into()),
-            }
+        match kept {
+            Ok(k) if k.completed => return Ok(Redirect::to(&format!("/i/{token}")).into_response()),
+            Ok(_) if last.interrupted => interrupted.push(&last.question_id),
+            Ok(_) | Err(StoreError::Conflict(_)) => {}
+            Err(e) => return Err(e.into()),
         }
     }
     let progress = answering::progress(&state.store, &link.invitation_id).await?;
@@ -316,8 +319,27 @@ async fn interview(State(state): State<AppState>, Path(token): Path<String>, csr
         has_logo: link.org.has_logo,
         title: link.interview.title.clone(),
         config: serde_json::to_string(&config).map_err(|e| PageError::Internal(e.into()))?,
+        notice: interrupted_notice(r, &link.interview.questions, &interrupted),
     };
     Ok(([(header::CACHE_CONTROL, "no-store")], Html(page.render()?)).into_response())
+}
+
+/// "Your last take of question 2 was interrupted…", naming the questions by their numbers.
+fn interrupted_notice(
+    r: &i18n::RecorderTexts,
+    questions: &[crate::store::interviews::Question],
+    interrupted: &[&String],
+) -> Option<String> {
+    if interrupted.is_empty() {
+        return None;
+    }
+    let numbers: Vec<String> = questions
+        .iter()
+        .enumerate()
+        .filter(|(_, q)| interrupted.contains(&&q.id))
+        .map(|(i, _)| (i + 1).to_string())
+        .collect();
+    Some(r.interrupted_kept.replace("{n}", &numbers.join(", ")))
 }
 
 #[derive(serde::Deserialize)]

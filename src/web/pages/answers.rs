@@ -32,6 +32,8 @@ pub(crate) struct AnswerRow {
     pub duration: Option<String>,
     pub media_url: Option<String>,
     pub mime: &'static str,
+    /// The recording broke off (the candidate's page closed on the last take): it ends early.
+    pub interrupted: bool,
     pub notes: Option<String>,
     pub answered_at: String,
     /// Answered, but the recording was deleted after the retention period.
@@ -142,6 +144,7 @@ pub(crate) async fn answer_rows(
                 duration: a.and_then(|a| a.duration_ms).map(clock_time),
                 media_url: kept.map(|t| format!("{media_base}/takes/{t}/media")),
                 mime: Container::mime_of(a.and_then(|a| a.container.as_deref())),
+                interrupted: a.is_some_and(|a| a.interrupted),
                 notes: a.and_then(|a| a.notes.clone()),
                 answered_at: a.and_then(|a| a.kept_at).map(|t| local_time(t, &tz)).unwrap_or_default(),
                 review: ReviewBlock { subject: q.id.clone(), ..Default::default() },
