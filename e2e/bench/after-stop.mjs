@@ -1,12 +1,15 @@
 // Benchmark: the candidate's wait after Stop. A long answer is recorded in Chromium (fake camera) with the uplink
 // throttled to 2 Mbit/s; the take uploads while it is recorded, so after Stop only the last slice is left. Beside it:
 // the time to upload the same recording after the fact, as products that upload at the end make candidates wait.
-// Run: (cd e2e && node bench/after-stop.mjs); BENCH_RUNS (5), BENCH_SECONDS (180), BENCH_UPLINK_BITS (2000000).
+// Run: cargo build --release && (cd e2e && node bench/after-stop.mjs); BENCH_RUNS (5), BENCH_SECONDS (180), BENCH_UPLINK_BITS (2000000).
 // Writes its figures into bench/RESULTS.md.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { execSync } from 'node:child_process';
-import { resolve } from 'node:path';
-import { Server, launch, startRecording } from '../tests/helpers.mjs';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+process.env.CANDOR_BIN ||= join(ROOT, 'target', 'release', 'candor');
+const { Server, launch, startRecording } = await import('../tests/helpers.mjs');
 
 const RUNS = Number(process.env.BENCH_RUNS || 5);
 const SECONDS = Number(process.env.BENCH_SECONDS || 180);
@@ -80,7 +83,7 @@ const chromium = execSync('/usr/bin/chromium --version').toString().trim();
 const section = `<!-- after-stop:begin -->
 ## Candidate's wait after Stop
 
-Command: \`(cd e2e && node bench/after-stop.mjs)\` (BENCH_RUNS=${RUNS}, BENCH_SECONDS=${SECONDS}, BENCH_UPLINK_BITS=${UPLINK}). Date: ${date}. Machine: ${execSync('nproc').toString().trim()} cores; ${chromium}, headless, fake camera; \`candor serve\` (debug build, SQLite) on loopback; the browser's uplink throttled with Chromium's network emulation.
+Command: \`cargo build --release && (cd e2e && node bench/after-stop.mjs)\` (BENCH_RUNS=${RUNS}, BENCH_SECONDS=${SECONDS}, BENCH_UPLINK_BITS=${UPLINK}). Date: ${date}. Machine: ${execSync('nproc').toString().trim()} cores; ${chromium}, headless, fake camera; \`candor serve\` (release build, SQLite, local media directory) on loopback; the browser's uplink throttled with Chromium's network emulation.
 
 A ${SECONDS}-second answer (${mb.toFixed(1)} MB on average) recorded while it uploads:
 
@@ -91,7 +94,7 @@ A ${SECONDS}-second answer (${mb.toFixed(1)} MB on average) recorded while it up
 | the same file uploaded after recording | ${Math.round(percentile(afters, 0.5))} | ${Math.round(percentile(afters, 0.95))} | ${Math.round(afters.at(-1))} |
 <!-- after-stop:end -->
 `;
-const path = resolve(import.meta.dirname, '..', '..', 'bench', 'RESULTS.md');
+const path = join(ROOT, 'bench', 'RESULTS.md');
 const old = readFileSync(path, 'utf8');
 const a = old.indexOf('<!-- after-stop:begin -->');
 const z = old.indexOf('<!-- after-stop:end -->');

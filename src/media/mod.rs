@@ -252,13 +252,16 @@ impl MediaStore {
         Ok(self.inner.get(&ObjectPath::from(key)).await?.into_stream())
     }
 
-    /// Stores `bytes` as a new object at `key` (in parts, so S3 takes any size).
+    /// Stores `bytes` as a new object at `key`, the way an upload is stored (durably on a local directory; in parts,
+    /// so S3 takes any size).
     pub async fn put(&self, key: &str, bytes: Bytes) -> anyhow::Result<()> {
-        let upload = self.inner.put_multipart(&ObjectPath::from(key)).await?;
-        let mut w = WriteMultipart::new_with_chunk_size(upload, self.part_size.max(LARGE_PART));
-        w.put(bytes);
-        w.finish().await?;
-        Ok(())
+        let len = bytes.len() as u64;
+        let body = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(bytes)]);
+        match self.write_stream(key, body, u64::MAX, false, Some(len.max(LARGE_BODY))).await {
+            Ok(_) => Ok(()),
+            Err(WriteError::Store(e)) => Err(e),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Deletes an object; one that is already gone is fine.
