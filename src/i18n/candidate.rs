@@ -33,15 +33,7 @@ pub struct CandidateTexts {
 }
 
 pub fn candidate_texts(lang: Language) -> &'static CandidateTexts {
-    match lang {
-        Language::En => &EN,
-        Language::Fi => &FI,
-        Language::Sv => &SV,
-        Language::El => &EL,
-        Language::De => &DE,
-        Language::Fr => &FR,
-        Language::Es => &ES,
-    }
+    per_language!(lang)
 }
 
 impl CandidateTexts {

@@ -1,6 +1,22 @@
 //! What Candor says to candidates, in each language the invitation form offers. Placeholders in braces
 //! (`{org}`, `{name}` …) are filled by [`fill`]; the results go through askama, which escapes them.
 
+/// The table of `$lang` among the calling module's per-language statics `EN`, `FI`, `SV`, `EL`, `DE`, `FR`, `ES`:
+/// a language added to `Language` without its table is a compile error in every module.
+macro_rules! per_language {
+    ($lang:expr) => {
+        match $lang {
+            Language::En => &EN,
+            Language::Fi => &FI,
+            Language::Sv => &SV,
+            Language::El => &EL,
+            Language::De => &DE,
+            Language::Fr => &FR,
+            Language::Es => &ES,
+        }
+    };
+}
+
 mod candidate;
 mod recorder;
 pub use candidate::{CandidateTexts, candidate_texts, recorded_what};
@@ -29,15 +45,7 @@ pub struct InvitationTexts {
 }
 
 pub fn invitation_texts(lang: Language) -> &'static InvitationTexts {
-    match lang {
-        Language::En => &EN,
-        Language::Fi => &FI,
-        Language::Sv => &SV,
-        Language::El => &EL,
-        Language::De => &DE,
-        Language::Fr => &FR,
-        Language::Es => &ES,
-    }
+    per_language!(lang)
 }
 
 /// Replaces `{key}` with its value, for each pair.

@@ -53,15 +53,7 @@ pub struct RecorderTexts {
 }
 
 pub fn recorder_texts(lang: Language) -> &'static RecorderTexts {
-    match lang {
-        Language::En => &EN,
-        Language::Fi => &FI,
-        Language::Sv => &SV,
-        Language::El => &EL,
-        Language::De => &DE,
-        Language::Fr => &FR,
-        Language::Es => &ES,
-    }
+    per_language!(lang)
 }
 
 static EN: RecorderTexts = RecorderTexts {
