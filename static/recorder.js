@@ -15,6 +15,7 @@
   const CHUNK_BYTES = 64 * 1024;
   const VIDEO_BITS = 1000000;
   const AUDIO_BITS = 64000;
+  const RETRY_FOR_MS = 24 * 3600 * 1000;
   // Diagnostics for people and tests: the last take as recorded, and how long its upload took after Stop.
   const diag = (window.candorRecorder = { lastTake: null, lastTakeUrl: null, stopToSavedMs: [], takes: 0 });
 
@@ -133,6 +134,16 @@
 
   // ---- recording ----
 
+  let reloading = false;
+  /// The server refused an upload: reload, and the server shows where things stand (the closed page, or the
+  /// question to record again).
+  function refused() {
+    if (reloading) return;
+    reloading = true;
+    if (stream) stream.getTracks().forEach((t) => t.stop());
+    window.location.reload();
+  }
+
   /// A queue of recorded slices that tus-js-client reads like a stream reader.
   class SliceQueue {
     constructor() {
@@ -190,8 +201,9 @@
           uploadLengthDeferred: true,
           metadata: { question: question.id, filetype: type || 'video/webm' },
           storeFingerprintForResuming: false,
-          // Keep retrying while the network is away (about 15 minutes), but not on the server's refusals.
-          retryDelays: [0, 500, 1000, 2000, 3000].concat(Array(180).fill(5000)),
+          // Keep retrying while the network is away — as long as the server keeps an unfinished upload (24 hours) —
+          // but not on the server's refusals.
+          retryDelays: [0, 500, 1000, 2000, 3000].concat(Array(RETRY_FOR_MS / 5000).fill(5000)),
           onShouldRetry: (err) => {
             const status = err.originalResponse ? err.originalResponse.getStatus() : 0;
             return !(status >= 400 && status < 500 && status !== 409 && status !== 423);
@@ -203,7 +215,12 @@
               diag.takes += 1;
             }
           },
-          onError: (e) => reject(e),
+          // Refused (the link closed — disabled, withdrawn, past the deadline — or the upload expired): the server's
+          // page says what now, so go there rather than record on for nothing.
+          onError: (e) => {
+            reject(e);
+            refused();
+          },
           onSuccess: () => {
             if (stoppedAt) diag.stopToSavedMs.push(Math.round(performance.now() - stoppedAt));
             resolve(takeUrl || upload.url);
@@ -387,8 +404,8 @@
       try {
         takeUrl = await uploadDone;
       } catch (e) {
-        problem(T.upload_failed);
-        return false;
+        // Refused by the server: the page is reloading (see `refused`).
+        return new Promise(() => {});
       }
       diag.lastTakeUrl = takeUrl;
       say(T.saved);

@@ -213,6 +213,22 @@ test('denied camera permission shows the guidance', async () => {
   }
 });
 
+test('a link disabled while the candidate records: the page says so instead of recording on', async () => {
+  const { id, link } = await invite('cut@example.fi');
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await consentAndCheckDevices(page, link);
+  await page.click('#to-questions');
+  const sliceStored = page.waitForResponse((r) => r.request().method() === 'PATCH' && r.status() === 204);
+  await page.click('#record');
+  await sliceStored;
+  await server.api('POST', `/invitations/${id}/disable`);
+  // The next PATCH is refused (404); the page reloads to the server's answer.
+  await page.waitForSelector('p.closed', { timeout: 15000 });
+  assert.match(await page.textContent('p.closed'), /no longer active/);
+  await context.close();
+});
+
 test('wrong and disabled links say so (expiry: the integration tests move the clock)', async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
