@@ -257,11 +257,8 @@ impl MediaStore {
     pub async fn put(&self, key: &str, bytes: Bytes) -> anyhow::Result<()> {
         let len = bytes.len() as u64;
         let body = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(bytes)]);
-        match self.write_stream(key, body, u64::MAX, false, Some(len.max(LARGE_BODY))).await {
-            Ok(_) => Ok(()),
-            Err(WriteError::Store(e)) => Err(e),
-            Err(e) => Err(e.into()),
-        }
+        self.write_stream(key, body, u64::MAX, false, Some(len)).await?;
+        Ok(())
     }
 
     /// Deletes an object; one that is already gone is fine.
@@ -353,22 +350,22 @@ impl LocalFile {
         let (tx, rx) = tokio::sync::mpsc::channel::<FileMsg>(Self::QUEUE);
         let writer = tokio::task::spawn_blocking(move || {
             let result = Self::write(&tmp, &path, rx);
-            if result.is_err() || std::fs::metadata(&tmp).is_ok() {
+            if !matches!(result, Ok(true)) {
                 // Failed or aborted (the queue closed without a commit): nothing stays behind.
                 let _ = std::fs::remove_file(&tmp);
             }
-            result
+            result.map(|_| ())
         });
         Self { tx, writer }
     }
 
-    /// The writer thread: the chunks into `tmp`, then on commit, durably renamed to `path`. Returns `Ok` without
-    /// renaming when the queue closes without a commit (an aborted write).
+    /// The writer thread: the chunks into `tmp`, then on commit, durably renamed to `path`. Whether it committed:
+    /// `false` when the queue closed without a commit (an aborted write).
     fn write(
         tmp: &std::path::Path,
         path: &std::path::Path,
         mut rx: tokio::sync::mpsc::Receiver<FileMsg>,
-    ) -> std::io::Result<()> {
+    ) -> std::io::Result<bool> {
         use std::io::Write;
         let dir = path.parent().ok_or_else(|| std::io::Error::other("media path without a directory"))?;
         std::fs::create_dir_all(dir)?;
@@ -388,11 +385,12 @@ impl LocalFile {
                     file.sync_data()?;
                     drop(file);
                     std::fs::rename(tmp, path)?;
-                    return std::fs::File::open(dir)?.sync_all();
+                    std::fs::File::open(dir)?.sync_all()?;
+                    return Ok(true);
                 }
             }
         }
-        Ok(())
+        Ok(false)
     }
 
     async fn send(&mut self, msg: FileMsg) -> Result<(), WriteError> {

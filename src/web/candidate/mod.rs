@@ -266,8 +266,8 @@ async fn interview(State(state): State<AppState>, Path(token): Path<String>, csr
     // arrived, is given back): with no take left, that is the only way on.
     let settled = answering::settle_last_takes(&state.store, &link).await?;
     let mut interrupted = Vec::new();
+    let title = &link.interview.title;
     for last in &settled {
-        let title = &link.interview.title;
         let kept =
             answering::keep(&state.store, &link, &last.question_id, &last.take_id, None, tus::DEADLINE_GRACE_MS, |c| {
                 notify_job(&state.base_url, &link.org.id, title, c, CandidateUpdate::Completed)
@@ -275,7 +275,7 @@ async fn interview(State(state): State<AppState>, Path(token): Path<String>, csr
             .await;
         match kept {
             Ok(k) if k.completed => return Ok(Redirect::to(&format!("/i/{token}")).into_response()),
-            Ok(_) if last.interrupted => interrupted.push(&last.question_id),
+            Ok(_) if last.interrupted => interrupted.push(last.question_id.as_str()),
             Ok(_) | Err(StoreError::Conflict(_)) => {}
             Err(e) => return Err(e.into()),
         }
@@ -328,7 +328,7 @@ async fn interview(State(state): State<AppState>, Path(token): Path<String>, csr
 fn interrupted_notice(
     r: &i18n::RecorderTexts,
     questions: &[crate::store::interviews::Question],
-    interrupted: &[&String],
+    interrupted: &[&str],
 ) -> Option<String> {
     if interrupted.is_empty() {
         return None;
@@ -336,10 +336,10 @@ fn interrupted_notice(
     let numbers: Vec<String> = questions
         .iter()
         .enumerate()
-        .filter(|(_, q)| interrupted.contains(&&q.id))
+        .filter(|(_, q)| interrupted.contains(&q.id.as_str()))
         .map(|(i, _)| (i + 1).to_string())
         .collect();
-    Some(r.interrupted_kept.replace("{n}", &numbers.join(", ")))
+    Some(fill(r.interrupted_kept, &[("n", &numbers.join(", "))]))
 }
 
 #[derive(serde::Deserialize)]
