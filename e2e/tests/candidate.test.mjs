@@ -54,6 +54,23 @@ async function consentAndCheckDevices(page, link) {
   await page.click('#device-ok');
 }
 
+/// A new invitation opened in a fresh browser context, consented to and with the devices checked.
+async function openInvitation(email) {
+  const { id, link } = await invite(email);
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await consentAndCheckDevices(page, link);
+  return { id, link, context, page };
+}
+
+/// Starts recording the question on screen and waits until the server has stored a first slice of the take.
+async function recordUntilASliceIsStored(page) {
+  const sliceStored = page.waitForResponse((r) => r.request().method() === 'PATCH' && r.status() === 204);
+  await page.click('#record');
+  await page.waitForSelector('#stop:not([hidden])');
+  await sliceStored;
+}
+
 async function recordFor(page, ms) {
   await page.waitForSelector('#stop:not([hidden])');
   await page.waitForTimeout(ms);
@@ -70,10 +87,7 @@ async function pageSha(page) {
 }
 
 test('from the email to Answered, with a practice, a retake and a network cut', async () => {
-  const { id, link } = await invite('aino@example.fi');
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await consentAndCheckDevices(page, link);
+  const { id, context, page } = await openInvitation('aino@example.fi');
 
   // Practice: recorded and played back here, never uploaded.
   await page.waitForSelector('#practice:not([hidden])');
@@ -149,10 +163,7 @@ test('from the email to Answered, with a practice, a retake and a network cut', 
 });
 
 test('pause and continue at the first unanswered question', async () => {
-  const { id, link } = await invite('pause@example.fi');
-  let context = await browser.newContext();
-  let page = await context.newPage();
-  await consentAndCheckDevices(page, link);
+  let { id, link, context, page } = await openInvitation('pause@example.fi');
   await page.click('#to-questions');
   await page.click('#record');
   await recordFor(page, 1500);
@@ -170,10 +181,7 @@ test('pause and continue at the first unanswered question', async () => {
   await page.waitForSelector('#question:not([hidden])');
   assert.equal(await page.textContent('#question-heading'), 'Question 2 of 2', 'no practice again; on where it stopped');
   // The last (and only) take of question 2 is cut short: the page closes while recording.
-  const sliceStored = page.waitForResponse((r) => r.request().method() === 'PATCH' && r.status() === 204);
-  await page.click('#record');
-  await page.waitForSelector('#stop:not([hidden])');
-  await sliceStored;
+  await recordUntilASliceIsStored(page);
   await page.waitForTimeout(1500);
   await context.close();
 
@@ -214,14 +222,9 @@ test('denied camera permission shows the guidance', async () => {
 });
 
 test('a link disabled while the candidate records: the page says so instead of recording on', async () => {
-  const { id, link } = await invite('cut@example.fi');
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await consentAndCheckDevices(page, link);
+  const { id, context, page } = await openInvitation('cut@example.fi');
   await page.click('#to-questions');
-  const sliceStored = page.waitForResponse((r) => r.request().method() === 'PATCH' && r.status() === 204);
-  await page.click('#record');
-  await sliceStored;
+  await recordUntilASliceIsStored(page);
   await server.api('POST', `/invitations/${id}/disable`);
   // The next PATCH is refused (404); the page reloads to the server's answer.
   await page.waitForSelector('p.closed', { timeout: 15000 });

@@ -5,6 +5,7 @@ use crate::both;
 use crate::candidate::invite;
 use crate::helpers::{Db, S3Server, TestApp, TestUser, location};
 use reqwest::{Method, StatusCode};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// A recording as Chrome starts one: the EBML magic, then bytes.
@@ -129,6 +130,20 @@ pub(crate) async fn stored(app: &TestApp, take_id: &str) -> Vec<u8> {
     for s in candor::store::takes::segments(&app.store, take_id).await.unwrap() {
         assert_eq!(s.start_offset as usize, out.len(), "segments are contiguous");
         out.extend_from_slice(&app.state.media.read_range(&s.object_key, 0, s.length as u64).await.unwrap());
+    }
+    out
+}
+
+/// Files still under a temporary name (`….part`) below `dir`.
+fn temporary_files(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut out = Vec::new();
+    for path in entries.map(|e| e.unwrap().path()) {
+        if path.is_dir() {
+            out.extend(temporary_files(&path));
+        } else if path.extension().is_some_and(|e| e == "part") {
+            out.push(path);
+        }
     }
     out
 }
@@ -272,6 +287,22 @@ async fn upload_limits_on(db: Db, storage: Storage) {
     let take = candor::store::takes::get(&app.store, &other_invitation, &take_id(&pending)).await.unwrap();
     assert_eq!(take.status, "discarded");
     assert!(candor::store::takes::segments(&app.store, &take.id).await.unwrap().is_empty());
+
+    // Over the limit only in its second piece, once the first is being written: nothing is stored, and no
+    // temporary file is left behind in a local media directory.
+    let fresh = another_invitation(&mut app, &c).await;
+    let split = header(&create(&app, &fresh, &c.questions[1], Some(1000)).await, "location");
+    let (tx, over) = streamed_patch(&app, &split);
+    tx.send(Ok(webm(600, 6))).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    if matches!(storage, Storage::Local) {
+        assert_eq!(temporary_files(&app.data_dir.join("media")).len(), 1, "the first piece is being written");
+    }
+    tx.send(Ok(vec![0; 600])).await.unwrap();
+    drop(tx);
+    assert_eq!(over.await.unwrap().unwrap().status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(header(&tus(&app, Method::HEAD, &split).send().await.unwrap(), "upload-offset"), "0");
+    assert_eq!(temporary_files(&app.data_dir.join("media")), Vec::<PathBuf>::new());
 }
 
 async fn closed_links_take_no_uploads(db: Db) {
@@ -293,16 +324,9 @@ async fn concurrent_patches_one_wins(db: Db) {
     let c = candidate(&mut app).await;
     let upload = header(&create(&app, &c, &c.questions[0], None).await, "location");
     // A PATCH whose body trickles in holds the lock...
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
     let video = webm(20_000, 8);
+    let (tx, slow) = streamed_patch(&app, &upload);
     tx.send(Ok(video[..10_000].to_vec())).await.unwrap();
-    let slow = tokio::spawn(
-        tus(&app, Method::PATCH, &upload)
-            .header("Content-Type", "application/offset+octet-stream")
-            .header("Upload-Offset", "0")
-            .body(reqwest::Body::wrap_stream(tokio_stream(rx)))
-            .send(),
-    );
     // (Once the server has its first bytes.)
     tokio::time::sleep(Duration::from_millis(300)).await;
     let res = patch(&app, &upload, 0, &video, None).await;
@@ -314,10 +338,22 @@ async fn concurrent_patches_one_wins(db: Db) {
     assert!(stored(&app, &take_id(&upload)).await == video);
 }
 
-fn tokio_stream(
-    rx: tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>,
-) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> {
-    futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) })
+type BodyPiece = Result<Vec<u8>, std::io::Error>;
+
+/// A PATCH at offset 0, sent at once, whose body is what goes into the returned channel until it is dropped (an
+/// `Err` breaks the connection off).
+fn streamed_patch(
+    app: &TestApp,
+    upload: &str,
+) -> (tokio::sync::mpsc::Sender<BodyPiece>, tokio::task::JoinHandle<reqwest::Result<reqwest::Response>>) {
+    let (tx, rx) = tokio::sync::mpsc::channel::<BodyPiece>(4);
+    let body = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
+    let req = tus(app, Method::PATCH, upload)
+        .header("Content-Type", "application/offset+octet-stream")
+        .header("Upload-Offset", "0")
+        .body(reqwest::Body::wrap_stream(body))
+        .send();
+    (tx, tokio::spawn(req))
 }
 
 async fn resume_after_the_connection_drops_and_the_server_restarts(db: Db) {
@@ -332,15 +368,8 @@ async fn resume_after_the_connection_drops_and_the_server_restarts_on(db: Db, st
     let upload = header(&create(&app, &c, &c.questions[0], None).await, "location");
     let video = webm(600_000, 9);
     // The network drops in the middle of a PATCH: what arrived is kept.
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    let (tx, req) = streamed_patch(&app, &upload);
     tx.send(Ok(video[..300_000].to_vec())).await.unwrap();
-    let req = tokio::spawn(
-        tus(&app, Method::PATCH, &upload)
-            .header("Content-Type", "application/offset+octet-stream")
-            .header("Upload-Offset", "0")
-            .body(reqwest::Body::wrap_stream(tokio_stream(rx)))
-            .send(),
-    );
     // Wait until the server has the first bytes, then cut the connection.
     tokio::time::sleep(Duration::from_millis(300)).await;
     tx.send(Err(std::io::Error::other("network down"))).await.unwrap();
