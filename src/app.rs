@@ -50,8 +50,11 @@ impl Application {
         let link_key = config.link_key()?;
         let links = crate::jobs::Links { base_url: base_url.clone(), link_key: link_key.clone() };
         let worker = Worker::new(store.clone(), mailer, config.mail_from.clone(), media.clone(), links);
+        let disk = crate::disk::DiskSpace::new(&config.data_dir, config.disk_reserve, config.disk_warn_below);
         let state = AppState(Arc::new(Inner {
             link_key,
+            disk,
+            node_id: store::new_id(),
             secure_cookies: base_url.starts_with("https://"),
             base_url,
             metrics: metrics_handle()?,
@@ -99,9 +102,12 @@ impl Application {
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let workers: Vec<_> = if self.state.config.run_worker {
-            (0..self.state.config.worker_concurrency.max(1))
-                .map(|i| tokio::spawn(self.state.worker.clone().run(stop_rx.clone(), i == 0)))
-                .collect()
+            let mut tasks: Vec<_> = crate::jobs::lanes(self.state.config.worker_concurrency)
+                .into_iter()
+                .map(|lane| tokio::spawn(self.state.worker.clone().run(stop_rx.clone(), lane)))
+                .collect();
+            tasks.push(tokio::spawn(self.state.worker.clone().run_upkeep(stop_rx.clone())));
+            tasks
         } else {
             Vec::new()
         };

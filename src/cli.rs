@@ -65,6 +65,15 @@ pub struct Opts {
     /// and AWS_SECRET_ACCESS_KEY). Default: the local directory DATA_DIR/media.
     #[arg(long, env = "CANDOR_MEDIA_URL", global = true)]
     pub media_url: Option<String>,
+    /// Seconds any one step of an SMTP conversation may take before the attempt fails (and is retried later).
+    #[arg(long, env = "CANDOR_SMTP_TIMEOUT", default_value_t = 30, global = true)]
+    pub smtp_timeout: u64,
+    /// Free bytes on DATA_DIR's disk below which new recordings are refused (507).
+    #[arg(long, env = "CANDOR_DISK_RESERVE", default_value_t = crate::config::DEFAULT_DISK_RESERVE, global = true)]
+    pub disk_reserve: u64,
+    /// Free bytes on DATA_DIR's disk below which admins see a warning.
+    #[arg(long, env = "CANDOR_DISK_WARN_BELOW", default_value_t = crate::config::DEFAULT_DISK_WARN_BELOW, global = true)]
+    pub disk_warn_below: u64,
 }
 
 impl Opts {
@@ -83,6 +92,9 @@ impl Opts {
             max_db_connections: self.db_connections,
             secret_key: self.secret_key.clone().filter(|s| !s.is_empty()),
             media_url: self.media_url.clone().filter(|s| !s.is_empty()),
+            smtp_timeout: std::time::Duration::from_secs(self.smtp_timeout.max(1)),
+            disk_reserve: self.disk_reserve,
+            disk_warn_below: self.disk_warn_below,
         }
     }
 }

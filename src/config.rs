@@ -4,6 +4,11 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+/// Free space kept for takes already recording: 512 MiB.
+pub const DEFAULT_DISK_RESERVE: u64 = 512 * 1024 * 1024;
+/// Admins are warned below 4 GiB free.
+pub const DEFAULT_DISK_WARN_BELOW: u64 = 4 * 1024 * 1024 * 1024;
+
 /// Everything the application needs to start. Secrets are redacted in `Debug`.
 #[derive(Clone)]
 pub struct Config {
@@ -36,6 +41,14 @@ pub struct Config {
     /// Where recordings are stored: `s3://bucket[/prefix]?endpoint=…&region=…` (credentials from
     /// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`); `None` means the local directory `DATA_DIR/media`.
     pub media_url: Option<String>,
+    /// How long any one step of an SMTP conversation (connect, greeting, STARTTLS, sign-in, sending a message) may
+    /// take before the attempt fails and is retried later.
+    pub smtp_timeout: std::time::Duration,
+    /// Free bytes on DATA_DIR's file system below which new takes are refused (507): what is left is for the takes
+    /// already recording and the database.
+    pub disk_reserve: u64,
+    /// Free bytes below which admins see a warning on every page.
+    pub disk_warn_below: u64,
 }
 
 impl Config {
@@ -55,6 +68,9 @@ impl Config {
             max_db_connections: 16,
             secret_key: None,
             media_url: None,
+            smtp_timeout: std::time::Duration::from_secs(30),
+            disk_reserve: DEFAULT_DISK_RESERVE,
+            disk_warn_below: DEFAULT_DISK_WARN_BELOW,
         }
     }
 
@@ -128,11 +144,14 @@ impl fmt::Debug for Config {
             .field("base_url", &self.base_url)
             .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
             .field("mail_from", &self.mail_from)
+            .field("smtp_timeout", &self.smtp_timeout)
             .field("run_worker", &self.run_worker)
             .field("trust_proxy", &self.trust_proxy)
             .field("body_limit", &self.body_limit)
             .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
             .field("media_url", &self.media_url.as_deref().map(redact_url))
+            .field("disk_reserve", &self.disk_reserve)
+            .field("disk_warn_below", &self.disk_warn_below)
             .finish()
     }
 }

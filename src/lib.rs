@@ -6,6 +6,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod disk;
 pub mod domain;
 pub mod i18n;
 pub mod import;

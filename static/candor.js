@@ -127,4 +127,11 @@
       });
     });
   });
+  // A filter that applies as soon as it changes; a read-only link selected when focused, ready to copy.
+  document.querySelectorAll("select[data-autosubmit]").forEach(function (el) {
+    el.addEventListener("change", function () { el.form.submit(); });
+  });
+  document.querySelectorAll("input[data-select-on-focus]").forEach(function (el) {
+    el.addEventListener("focus", function () { el.select(); });
+  });
 })();

@@ -144,6 +144,14 @@
     window.location.reload();
   }
 
+  /// The server cannot take a new recording (507): stop, and tell the candidate to come back later.
+  function storageFull() {
+    if (stream) stream.getTracks().forEach((t) => t.stop());
+    $('stop').hidden = true;
+    $('record').hidden = true;
+    problem(T.server_full);
+  }
+
   /// A queue of recorded slices that tus-js-client reads like a stream reader.
   class SliceQueue {
     constructor() {
@@ -206,7 +214,7 @@
           retryDelays: [0, 500, 1000, 2000, 3000].concat(Array(RETRY_FOR_MS / 5000).fill(5000)),
           onShouldRetry: (err) => {
             const status = err.originalResponse ? err.originalResponse.getStatus() : 0;
-            return !(status >= 400 && status < 500 && status !== 409 && status !== 423);
+            return !(status >= 400 && status < 500 && status !== 409 && status !== 423) && status !== 507;
           },
           onAfterResponse: (req, res) => {
             if (req.getMethod() === 'POST' && res.getStatus() === 201) {
@@ -219,7 +227,12 @@
           // page says what now, so go there rather than record on for nothing.
           onError: (e) => {
             reject(e);
-            refused();
+            const status = e.originalResponse ? e.originalResponse.getStatus() : 0;
+            if (status === 507) {
+              // The server is short of storage: nothing of this take can be kept, so stop and say so.
+              if (recorder.state !== 'inactive') recorder.stop();
+              storageFull();
+            } else refused();
           },
           onSuccess: () => {
             if (stoppedAt) diag.stopToSavedMs.push(Math.round(performance.now() - stoppedAt));

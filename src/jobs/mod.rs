@@ -3,13 +3,18 @@
 
 use crate::mail::{self, Mailer, OutgoingEmail};
 use crate::media::MediaStore;
-use crate::store::{self, Store, jobs::Job};
+use crate::store::jobs::{Job, Lane};
+use crate::store::{self, Store};
 use std::time::Duration;
 use tokio::sync::watch;
 use tracing::Instrument;
 
-/// How long a claimed job is ours before another worker may take it over.
-pub const LEASE_MS: i64 = 5 * 60 * 1000;
+/// How long a claimed job is ours before another worker may take it over: a crashed node's jobs resume within
+/// about a minute. The lease is renewed every [`LEASE_RENEW_EVERY`] while the job runs, so a long job (a rewrite)
+/// is never taken over while it is still running.
+pub const LEASE_MS: i64 = 60 * 1000;
+/// How often the leases of running jobs are renewed.
+pub const LEASE_RENEW_EVERY: Duration = Duration::from_secs(15);
 /// How often a worker expires invitations whose deadline has passed.
 pub const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(60);
 /// How many due jobs one claim loop takes at a time.
@@ -56,9 +61,29 @@ impl Worker {
     /// Claims up to `max` due jobs in one statement and runs them concurrently; returns how many ran. Batches keep
     /// the claims (a write each) from becoming the bottleneck when many emails are queued at once.
     pub async fn run_batch(&self, max: usize) -> anyhow::Result<usize> {
-        let jobs = store::jobs::claim_many(&self.store, LEASE_MS, max).await?;
+        self.run_lane_batch(max, Lane::All).await
+    }
+
+    /// Claims up to `max` due jobs of one lane and runs them concurrently, renewing their leases while they run.
+    async fn run_lane_batch(&self, max: usize, lane: Lane) -> anyhow::Result<usize> {
+        let jobs = store::jobs::claim_many(&self.store, LEASE_MS, max, lane).await?;
         let n = jobs.len();
-        let results = futures_util::future::join_all(jobs.into_iter().map(|job| self.run_claimed(job))).await;
+        if n == 0 {
+            return Ok(0);
+        }
+        let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
+        let run = futures_util::future::join_all(jobs.into_iter().map(|job| self.run_claimed(job)));
+        tokio::pin!(run);
+        let results = loop {
+            tokio::select! {
+                results = &mut run => break results,
+                _ = tokio::time::sleep(LEASE_RENEW_EVERY) => {
+                    if let Err(e) = store::jobs::renew_leases(&self.store, &ids, LEASE_MS).await {
+                        tracing::warn!(error = %e, "cannot renew job leases");
+                    }
+                }
+            }
+        };
         for r in results {
             r?;
         }
@@ -250,33 +275,19 @@ impl Worker {
     }
 
     /// Runs until `shutdown` turns true; a job in progress is finished first. Several may run at once (each claims
-    /// its own jobs); the one with `upkeep` also expires invitations and purges old jobs.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>, upkeep: bool) {
-        let mut last_purge = std::time::Instant::now();
-        let mut last_maintenance: Option<std::time::Instant> = None;
+    /// its own jobs of its lane).
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>, lane: Lane) {
         loop {
             if *shutdown.borrow() {
                 break;
             }
-            let idle = match self.run_batch(CLAIM_BATCH).await {
+            let idle = match self.run_lane_batch(CLAIM_BATCH, lane).await {
                 Ok(ran) => ran == 0,
                 Err(e) => {
                     tracing::error!(error = %format!("{e:#}"), "worker cannot reach the job table");
                     true
                 }
             };
-            if upkeep && last_maintenance.is_none_or(|t| t.elapsed() > MAINTENANCE_INTERVAL) {
-                last_maintenance = Some(std::time::Instant::now());
-                if let Err(e) = self.run_maintenance().await {
-                    tracing::warn!(error = %format!("{e:#}"), "maintenance failed");
-                }
-            }
-            if upkeep && last_purge.elapsed() > Duration::from_secs(3600) {
-                last_purge = std::time::Instant::now();
-                if let Err(e) = store::jobs::purge_done(&self.store, 7 * 24 * 3600 * 1000).await {
-                    tracing::warn!(error = %e, "cannot purge finished jobs");
-                }
-            }
             if idle {
                 tokio::select! {
                     _ = tokio::time::sleep(POLL_INTERVAL) => {}
@@ -286,11 +297,57 @@ impl Worker {
         }
         tracing::info!("worker stopped");
     }
+
+    /// Upkeep every minute (reminders, expiry, abandoned uploads, retention) and an hourly purge of old jobs, in a
+    /// task of its own so that no job, however slow, holds it up.
+    pub async fn run_upkeep(self, mut shutdown: watch::Receiver<bool>) {
+        let mut last_purge = std::time::Instant::now();
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            if let Err(e) = self.run_maintenance().await {
+                tracing::warn!(error = %format!("{e:#}"), "maintenance failed");
+            }
+            if last_purge.elapsed() > Duration::from_secs(3600) {
+                last_purge = std::time::Instant::now();
+                if let Err(e) = store::jobs::purge_done(&self.store, 7 * 24 * 3600 * 1000).await {
+                    tracing::warn!(error = %e, "cannot purge finished jobs");
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(MAINTENANCE_INTERVAL) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+}
+
+/// The lanes of `concurrency` claim loops: emails in every other one, the rest in the others, so neither kind can
+/// take every loop; a single loop takes everything.
+pub fn lanes(concurrency: usize) -> Vec<Lane> {
+    match concurrency {
+        0 | 1 => vec![Lane::All],
+        n => (0..n).map(|i| if i % 2 == 0 { Lane::Other } else { Lane::Mail }).collect(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::backoff_ms;
+    use super::{Lane, backoff_ms, lanes};
+
+    #[test]
+    fn emails_and_other_jobs_have_loops_of_their_own() {
+        assert_eq!(lanes(1), vec![Lane::All]);
+        assert_eq!(lanes(2), vec![Lane::Other, Lane::Mail]);
+        assert_eq!(lanes(4), vec![Lane::Other, Lane::Mail, Lane::Other, Lane::Mail]);
+    }
+
+    #[test]
+    fn emails_are_retried_for_a_day() {
+        let waited: i64 = (1..crate::mail::MAIL_MAX_ATTEMPTS).map(backoff_ms).sum();
+        assert!(waited >= 24 * 3600 * 1000, "{waited}");
+    }
 
     #[test]
     fn backoff_doubles_and_is_capped() {

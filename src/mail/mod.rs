@@ -16,6 +16,10 @@ use std::time::Duration;
 
 pub const SEND_EMAIL: &str = "send_email";
 
+/// Attempts before an email is given up: with the worker's backoff (5 s doubling, at most an hour apart) the last
+/// one is about 27 hours after the first, so a mail server that is away for a day still gets every message.
+pub const MAIL_MAX_ATTEMPTS: i64 = 36;
+
 /// A message ready to send, as stored in a `send_email` job's payload.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct OutgoingEmail {
@@ -33,7 +37,7 @@ pub struct OutgoingEmail {
 impl OutgoingEmail {
     /// The job that sends this message.
     pub fn job(&self, org_id: Option<&str>) -> NewJob {
-        NewJob::new(SEND_EMAIL, org_id, serde_json::to_value(self).unwrap_or_default())
+        NewJob::new(SEND_EMAIL, org_id, serde_json::to_value(self).unwrap_or_default()).attempts(MAIL_MAX_ATTEMPTS)
     }
 }
 
@@ -54,7 +58,25 @@ pub struct SmtpPool {
     port: u16,
     tls: SmtpTls,
     credentials: Option<Credentials>,
+    /// The most any one step of the conversation may take.
+    timeout: Duration,
     idle: tokio::sync::Mutex<Vec<lettre::transport::smtp::client::AsyncSmtpConnection>>,
+}
+
+/// Runs one step of an SMTP conversation within the pool's time limit: a server that accepts and then stops
+/// answering fails the attempt (to be retried later) instead of holding a worker forever.
+async fn step<T, E>(
+    limit: Duration,
+    what: &str,
+    fut: impl std::future::Future<Output = Result<T, E>>,
+) -> anyhow::Result<T>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    match tokio::time::timeout(limit, fut).await {
+        Ok(r) => r.with_context(|| format!("SMTP {what} failed")),
+        Err(_) => anyhow::bail!("the SMTP server did not answer within {} s ({what})", limit.as_secs()),
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -72,19 +94,16 @@ impl SmtpPool {
         use lettre::transport::smtp::authentication::Mechanism;
         use lettre::transport::smtp::client::AsyncSmtpConnection;
         use lettre::transport::smtp::extension::ClientId;
-        let stream = tokio::time::timeout(
-            Duration::from_secs(30),
-            tokio::net::TcpStream::connect((self.host.as_str(), self.port)),
-        )
-        .await
-        .context("SMTP connection timed out")?
-        .context("cannot connect to the SMTP server")?;
+        let stream =
+            step(self.timeout, "connection", tokio::net::TcpStream::connect((self.host.as_str(), self.port))).await?;
         stream.set_nodelay(true)?;
         let hello = ClientId::default();
-        let mut conn = AsyncSmtpConnection::connect_with_transport(Box::new(stream), &hello).await?;
+        let mut conn =
+            step(self.timeout, "greeting", AsyncSmtpConnection::connect_with_transport(Box::new(stream), &hello))
+                .await?;
         if self.tls != SmtpTls::None {
             if conn.can_starttls() {
-                conn.starttls(TlsParameters::new(self.host.clone())?, &hello).await?;
+                step(self.timeout, "STARTTLS", conn.starttls(TlsParameters::new(self.host.clone())?, &hello)).await?;
             } else if self.tls == SmtpTls::Required {
                 anyhow::bail!(
                     "the SMTP server does not offer STARTTLS (use ?tls=none or ?tls=opportunistic to allow plain text)"
@@ -92,7 +111,7 @@ impl SmtpPool {
             }
         }
         if let Some(credentials) = &self.credentials {
-            conn.auth(&[Mechanism::Plain, Mechanism::Login], credentials).await?;
+            step(self.timeout, "sign-in", conn.auth(&[Mechanism::Plain, Mechanism::Login], credentials)).await?;
         }
         Ok(conn)
     }
@@ -103,13 +122,19 @@ impl SmtpPool {
             Some(c) => c,
             None => self.connect().await?,
         };
-        let result = conn.send(envelope, raw).await;
+        let result = match tokio::time::timeout(self.timeout, conn.send(envelope, raw)).await {
+            Ok(r) => r,
+            // A stalled connection is dropped, never pooled again.
+            Err(_) => {
+                anyhow::bail!("the SMTP server did not answer within {} s (delivery)", self.timeout.as_secs())
+            }
+        };
         let conn = match result {
             Ok(_) => conn,
             // A pooled connection may have been closed by the server: try once more on a fresh one.
             Err(e) if pooled_error_is_retryable(&e) => {
                 let mut fresh = self.connect().await?;
-                fresh.send(envelope, raw).await.context("SMTP delivery failed")?;
+                step(self.timeout, "delivery", fresh.send(envelope, raw)).await?;
                 fresh
             }
             Err(e) => return Err(anyhow::Error::new(e).context("SMTP delivery failed")),
@@ -136,7 +161,7 @@ pub struct Delivered {
 impl Mailer {
     pub fn from_config(config: &Config) -> anyhow::Result<Self> {
         match &config.smtp_url {
-            Some(url) => smtp_mailer(url),
+            Some(url) => smtp_mailer(url, config.smtp_timeout),
             None => Ok(Mailer::Outbox(config.data_dir.join("outbox"))),
         }
     }
@@ -193,7 +218,7 @@ fn build_message(from: &str, email: &OutgoingEmail, message_id: &str) -> anyhow:
 
 /// Builds the SMTP mailer from `smtp://` (STARTTLS required), `smtps://` (TLS from the start) or
 /// `smtp://…?tls=none` / `?tls=opportunistic`, with `user:password@` credentials when given.
-fn smtp_mailer(url: &str) -> anyhow::Result<Mailer> {
+fn smtp_mailer(url: &str, timeout: Duration) -> anyhow::Result<Mailer> {
     let u = url::Url::parse(url).context("CANDOR_SMTP_URL is not a URL")?;
     let host = u.host_str().context("CANDOR_SMTP_URL has no host")?.to_owned();
     let tls_mode = u.query_pairs().find(|(k, _)| k == "tls").map(|(_, v)| v.into_owned());
@@ -204,7 +229,7 @@ fn smtp_mailer(url: &str) -> anyhow::Result<Mailer> {
             let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host.clone())
                 .port(u.port().unwrap_or(465))
                 .tls(Tls::Wrapper(TlsParameters::new(host)?))
-                .timeout(Some(Duration::from_secs(30)));
+                .timeout(Some(timeout));
             if let Some(c) = credentials {
                 builder = builder.credentials(c);
             }
@@ -221,6 +246,7 @@ fn smtp_mailer(url: &str) -> anyhow::Result<Mailer> {
         port,
         tls,
         credentials,
+        timeout,
         idle: tokio::sync::Mutex::new(Vec::new()),
     })))
 }

@@ -294,7 +294,10 @@ pub async fn keep(
 ) -> StoreResult<Kept> {
     let now = store.now_ms();
     let mut tx = store.begin().await?;
-    let inv = sqlx::query("SELECT status, closes_at FROM invitations WHERE id = $1")
+    // Keeps of one invitation run one after the other: on PostgreSQL the invitation's row is locked first (SQLite
+    // has one writer), so two keeps at once neither both complete the interview nor both miss that it is complete.
+    let lock = if store.backend() == super::Backend::Postgres { " FOR UPDATE" } else { "" };
+    let inv = sqlx::query(&format!("SELECT status, closes_at FROM invitations WHERE id = $1{lock}"))
         .bind(&link.invitation_id)
         .fetch_optional(&mut *tx)
         .await?
@@ -324,18 +327,25 @@ pub async fn keep(
         return Err(StoreError::Conflict("invitation_status"));
     }
     let answer_id = text(&take, "answer_id")?;
-    sqlx::query("UPDATE takes SET status = 'kept', updated_at = $1 WHERE id = $2")
+    // The database decides: each change applies only to the state just read, and its row count says whether it did.
+    let take_kept = sqlx::query("UPDATE takes SET status = 'kept', updated_at = $1 WHERE id = $2 AND status = $3")
         .bind(now)
         .bind(take_id)
+        .bind(super::takes::COMPLETE)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("UPDATE answers SET kept_take_id = $1, notes = $2, kept_at = $3 WHERE id = $4")
-        .bind(take_id)
-        .bind(notes.map(str::to_owned))
-        .bind(now)
-        .bind(&answer_id)
-        .execute(&mut *tx)
-        .await?;
+    let answer_kept = sqlx::query(
+        "UPDATE answers SET kept_take_id = $1, notes = $2, kept_at = $3 WHERE id = $4 AND kept_take_id IS NULL",
+    )
+    .bind(take_id)
+    .bind(notes.map(str::to_owned))
+    .bind(now)
+    .bind(&answer_id)
+    .execute(&mut *tx)
+    .await?;
+    if take_kept.rows_affected() != 1 || answer_kept.rows_affected() != 1 {
+        return Err(StoreError::Conflict("answer_kept"));
+    }
     if super::opt_text(&take, "container")?.as_deref() == Some("webm") {
         super::takes::enqueue_remux(&mut tx, store, &link.org.id, take_id).await?;
     }
@@ -351,7 +361,7 @@ pub async fn keep(
     let completed = int(&kept, "n")? >= link.interview.questions.len() as i64;
     if completed {
         let to = status.apply(InvitationEvent::Complete).map_err(|_| StoreError::Conflict("invitation_status"))?;
-        sqlx::query(
+        let moved = sqlx::query(
             "UPDATE invitations SET status = $1, answered_at = $2, updated_at = $2 WHERE id = $3 AND status = $4",
         )
         .bind(to.as_str())
@@ -360,6 +370,9 @@ pub async fn keep(
         .bind(status.as_str())
         .execute(&mut *tx)
         .await?;
+        if moved.rows_affected() != 1 {
+            return Err(StoreError::Conflict("invitation_status"));
+        }
         let detail = serde_json::json!({ "invitation_id": link.invitation_id, "interview": link.interview.name });
         insert_event(&mut tx, store, &link.org.id, &link.candidate_id, "completed", &who, detail).await?;
         notify_inviter(&mut tx, store, link, notify).await?;

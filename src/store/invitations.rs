@@ -86,6 +86,8 @@ pub struct InvitationRow {
     /// When the retention job deleted the recordings, if it did.
     #[serde(skip)]
     pub media_deleted_at: Option<i64>,
+    /// When the last email to the candidate was given up (the mail server refused or never took it).
+    pub email_undelivered_at: Option<i64>,
 }
 
 pub struct Created {
@@ -98,7 +100,7 @@ pub struct Created {
 
 const COLUMNS: &str = "i.id, i.candidate_id, c.first_name || ' ' || c.last_name AS candidate_name, i.email, \
     i.interview_id, v.name AS interview_name, i.status, i.language, i.deadline, i.bcc_me, i.notify_me, i.sent_at, \
-    i.answered_at, i.created_at, i.closes_at, i.org_id, i.media_deleted_at";
+    i.answered_at, i.created_at, i.closes_at, i.org_id, i.media_deleted_at, i.email_undelivered_at";
 const FROM: &str = "invitations i JOIN candidates c ON c.org_id = i.org_id AND c.id = i.candidate_id \
     JOIN interviews v ON v.id = i.interview_id";
 
@@ -121,6 +123,7 @@ fn from_row(row: &AnyRow) -> StoreResult<InvitationRow> {
         closes_at: int(row, "closes_at")?,
         org_id: text(row, "org_id")?,
         media_deleted_at: opt_int(row, "media_deleted_at")?,
+        email_undelivered_at: opt_int(row, "email_undelivered_at")?,
     })
 }
 
@@ -235,7 +238,8 @@ pub async fn create(
         question_count: int(&interview, "n")?,
         typical_minutes: (int(&interview, "secs")? + 59) / 60,
     })
-    .map_err(StoreError::Aborted)?;
+    .map_err(StoreError::Aborted)?
+    .about_invitation(&id);
     jobs::enqueue(&mut tx, store, &job).await?;
     tx.commit().await?;
     Ok(Created { invitation: get(store, org_id, &id).await?, reused_candidate, repeated: false })
@@ -431,7 +435,7 @@ pub async fn resend(store: &Store, actor: &Actor, id: &str, job: &NewJob) -> Sto
     let detail = serde_json::json!({ "invitation_id": id, "interview": inv.interview_name, "email": inv.email });
     insert_event(&mut tx, store, &actor.org.id, &inv.candidate_id, "invitation_resent", &EventActor::of(actor), detail)
         .await?;
-    jobs::enqueue(&mut tx, store, job).await?;
+    jobs::enqueue(&mut tx, store, &job.clone().about_invitation(id)).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -645,7 +649,8 @@ pub async fn update(
             question_count: int(&row, "n")?,
             typical_minutes: (int(&row, "secs")? + 59) / 60,
         })
-        .map_err(StoreError::Aborted)?;
+        .map_err(StoreError::Aborted)?
+        .about_invitation(id);
         jobs::enqueue(&mut tx, store, &job).await?;
     }
     tx.commit().await?;

@@ -13,11 +13,32 @@ pub struct NewJob {
     pub max_attempts: i64,
     /// How long after its transaction the job becomes due.
     pub delay_ms: i64,
+    /// The invitation an email is about: one that cannot be delivered is shown on it.
+    pub invitation_id: Option<String>,
 }
 
 impl NewJob {
     pub fn new(kind: &'static str, org_id: Option<&str>, payload: serde_json::Value) -> Self {
-        Self { kind, org_id: org_id.map(str::to_owned), payload, max_attempts: DEFAULT_MAX_ATTEMPTS, delay_ms: 0 }
+        Self {
+            kind,
+            org_id: org_id.map(str::to_owned),
+            payload,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            delay_ms: 0,
+            invitation_id: None,
+        }
+    }
+
+    /// The same job, with `n` attempts before it is dead.
+    pub fn attempts(mut self, n: i64) -> Self {
+        self.max_attempts = n;
+        self
+    }
+
+    /// The same job, about an invitation.
+    pub fn about_invitation(mut self, id: &str) -> Self {
+        self.invitation_id = Some(id.to_owned());
+        self
     }
 
     /// The same job, due `ms` later.
@@ -66,8 +87,8 @@ pub async fn enqueue(conn: &mut sqlx::AnyConnection, store: &Store, job: &NewJob
     let id = new_id();
     let now = store.now_ms();
     sqlx::query(
-        "INSERT INTO jobs (id, org_id, kind, payload, status, attempts, max_attempts, run_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $7, $7)",
+        "INSERT INTO jobs (id, org_id, kind, payload, status, attempts, max_attempts, run_at, created_at, updated_at, \
+         invitation_id) VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $7, $7, $8)",
     )
     .bind(&id)
     .bind(job.org_id.clone())
@@ -76,23 +97,43 @@ pub async fn enqueue(conn: &mut sqlx::AnyConnection, store: &Store, job: &NewJob
     .bind(job.max_attempts)
     .bind(now + job.delay_ms.max(0))
     .bind(now)
+    .bind(job.invitation_id.clone())
     .execute(&mut *conn)
     .await?;
     Ok(id)
 }
 
+/// Which jobs a claim loop takes. Emails have a lane of their own, so a mail server that stalls never holds up
+/// reminders, expiry, rewrites and deletions (and the other way round).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    All,
+    Mail,
+    Other,
+}
+
+impl Lane {
+    fn condition(self) -> &'static str {
+        match self {
+            Lane::All => "",
+            Lane::Mail => " AND kind = 'send_email'",
+            Lane::Other => " AND kind <> 'send_email'",
+        }
+    }
+}
+
 /// Claims the job that has waited longest among those due (queued and due, or running with an expired lease).
 pub async fn claim(store: &Store, lease_ms: i64) -> StoreResult<Option<Job>> {
-    Ok(claim_many(store, lease_ms, 1).await?.into_iter().next())
+    Ok(claim_many(store, lease_ms, 1, Lane::All).await?.into_iter().next())
 }
 
 /// Claims up to `max` due jobs, oldest first: those whose lease expired (a crashed worker's), then queued ones that
 /// are due. Each kind is one index walk — an `OR` of the two made both databases read and sort every due job on
 /// every claim, which grew with the queue.
-pub async fn claim_many(store: &Store, lease_ms: i64, max: usize) -> StoreResult<Vec<Job>> {
+pub async fn claim_many(store: &Store, lease_ms: i64, max: usize, lane: Lane) -> StoreResult<Vec<Job>> {
     let now = store.now_ms();
     let mut jobs = Vec::new();
-    for (claimable, order) in [
+    for (due, order) in [
         ("status = 'running' AND lease_until < $2", "lease_until, id"),
         ("status = 'queued' AND run_at <= $2", "run_at, id"),
     ] {
@@ -100,6 +141,7 @@ pub async fn claim_many(store: &Store, lease_ms: i64, max: usize) -> StoreResult
         if left == 0 {
             break;
         }
+        let claimable = format!("{due}{}", lane.condition());
         let set = "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_until = $1, updated_at = $2";
         let pick = format!("SELECT id FROM jobs WHERE {claimable} ORDER BY {order} LIMIT {left}");
         let sql = match store.backend() {
@@ -128,6 +170,7 @@ pub async fn complete(store: &Store, id: &str) -> StoreResult<()> {
     complete_on(&mut conn, store, id).await
 }
 
+/// Marks a job done; an email about an invitation that had been undelivered is delivered now.
 pub(crate) async fn complete_on(conn: &mut sqlx::AnyConnection, store: &Store, id: &str) -> StoreResult<()> {
     sqlx::query(
         "UPDATE jobs SET status = 'done', lease_until = NULL, last_error = NULL, updated_at = $1 WHERE id = $2",
@@ -136,14 +179,24 @@ pub(crate) async fn complete_on(conn: &mut sqlx::AnyConnection, store: &Store, i
     .bind(id)
     .execute(&mut *conn)
     .await?;
+    sqlx::query(
+        "UPDATE invitations SET email_undelivered_at = NULL WHERE email_undelivered_at IS NOT NULL \
+         AND id = (SELECT invitation_id FROM jobs WHERE id = $1 AND kind = 'send_email')",
+    )
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
-/// Records a failed attempt: the job runs again after `retry_in_ms`, or is `dead` when it has used all attempts.
+/// Records a failed attempt: the job runs again after `retry_in_ms`, or is `dead` when it has used all attempts. A
+/// dead email about an invitation marks the invitation's email as undelivered, in the same transaction.
 pub async fn fail(store: &Store, job: &Job, error: &str, retry_in_ms: i64) -> StoreResult<()> {
     let now = store.now_ms();
-    let (status, run_at) = if job.attempts >= job.max_attempts { ("dead", now) } else { ("queued", now + retry_in_ms) };
+    let dead = job.attempts >= job.max_attempts;
+    let (status, run_at) = if dead { ("dead", now) } else { ("queued", now + retry_in_ms) };
     let error: String = error.chars().take(2000).collect();
+    let mut tx = store.begin().await?;
     sqlx::query(
         "UPDATE jobs SET status = $1, run_at = $2, lease_until = NULL, last_error = $3, updated_at = $4 WHERE id = $5",
     )
@@ -152,8 +205,31 @@ pub async fn fail(store: &Store, job: &Job, error: &str, retry_in_ms: i64) -> St
     .bind(error)
     .bind(now)
     .bind(&job.id)
-    .execute(store.write())
+    .execute(&mut *tx)
     .await?;
+    if dead {
+        sqlx::query(
+            "UPDATE invitations SET email_undelivered_at = $1 \
+             WHERE id = (SELECT invitation_id FROM jobs WHERE id = $2 AND kind = 'send_email')",
+        )
+        .bind(now)
+        .bind(&job.id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Extends the leases of jobs this worker is still running, so a long job is never taken over while it runs.
+pub async fn renew_leases(store: &Store, ids: &[String], lease_ms: i64) -> StoreResult<()> {
+    for id in ids {
+        sqlx::query("UPDATE jobs SET lease_until = $1 WHERE id = $2 AND status = 'running'")
+            .bind(store.now_ms() + lease_ms)
+            .bind(id)
+            .execute(store.write())
+            .await?;
+    }
     Ok(())
 }
 
@@ -193,6 +269,32 @@ pub async fn retry_dead(store: &Store, org_id: &str, id: &str) -> StoreResult<()
         return Err(StoreError::NotFound);
     }
     Ok(())
+}
+
+/// How many of the organization's jobs are dead, per kind.
+pub async fn dead_by_kind(store: &Store, org_id: &str) -> StoreResult<Vec<(String, i64)>> {
+    let rows = sqlx::query(
+        "SELECT kind, COUNT(*) AS n FROM jobs WHERE org_id = $1 AND status = 'dead' GROUP BY kind ORDER BY kind",
+    )
+    .bind(org_id)
+    .fetch_all(store.read())
+    .await?;
+    rows.iter().map(|r| Ok((text(r, "kind")?, int(r, "n")?))).collect()
+}
+
+/// Puts every dead job of one kind of the organization back in the queue with fresh attempts; returns how many.
+pub async fn retry_dead_of_kind(store: &Store, org_id: &str, kind: &str) -> StoreResult<u64> {
+    let now = store.now_ms();
+    let done = sqlx::query(
+        "UPDATE jobs SET status = 'queued', attempts = 0, run_at = $1, updated_at = $1 \
+         WHERE org_id = $2 AND kind = $3 AND status = 'dead'",
+    )
+    .bind(now)
+    .bind(org_id)
+    .bind(kind)
+    .execute(store.write())
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// Deletes finished jobs older than `age_ms`.

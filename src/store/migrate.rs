@@ -45,6 +45,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/common/0007_interrupted_takes.sql"),
         include_str!("../../migrations/common/0007_interrupted_takes.sql"),
     ),
+    (
+        8,
+        "hardening",
+        include_str!("../../migrations/common/0008_hardening.sql"),
+        include_str!("../../migrations/common/0008_hardening.sql"),
+    ),
 ];
 
 /// Brings the schema up to date. Safe to run from several nodes at once: on PostgreSQL the nodes queue on an advisory

@@ -115,6 +115,7 @@ impl Store {
                             Ok(())
                         })
                     })
+                    .after_release(|conn, _| Box::pin(outside_transaction(conn, Backend::Sqlite)))
                     .connect(url)
             };
             let write = open(1, 96 * 1024).await?;
@@ -124,6 +125,7 @@ impl Store {
             let pool = AnyPoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(Duration::from_secs(30))
+                .after_release(|conn, _| Box::pin(outside_transaction(conn, Backend::Postgres)))
                 .connect(url)
                 .await?;
             Ok(Self { read: pool.clone(), write: pool, backend: Backend::Postgres, clock: Arc::default() })
@@ -163,10 +165,71 @@ impl Store {
         Ok(())
     }
 
+    /// Whether a write commits: writes this process's row of `health_probe` in a transaction of its own, then reads
+    /// it back through the read pool (another connection), so a write that only seemed to work is caught too.
+    pub async fn probe_write(&self, node: &str) -> StoreResult<()> {
+        let stamp = new_id();
+        let now = self.now_ms();
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO health_probe (node, stamp, checked_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (node) DO UPDATE SET stamp = excluded.stamp, checked_at = excluded.checked_at",
+        )
+        .bind(node)
+        .bind(&stamp)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        // Rows of nodes gone for a day.
+        sqlx::query("DELETE FROM health_probe WHERE checked_at < $1").bind(now - 86_400_000).execute(&mut *tx).await?;
+        tx.commit().await?;
+        let seen: Option<String> = sqlx::query_scalar("SELECT stamp FROM health_probe WHERE node = $1")
+            .bind(node)
+            .fetch_optional(&self.read)
+            .await?;
+        if seen.as_deref() != Some(stamp.as_str()) {
+            return Err(StoreError::Aborted("a committed write is not visible to readers".into()));
+        }
+        Ok(())
+    }
+
+    /// SQLite only: caps the database file at its current size plus `extra_pages` (`None` lifts the cap), on the
+    /// writer connection — a full disk without filling one, for tests of what happens when writes fail.
+    #[doc(hidden)]
+    pub async fn limit_pages(&self, extra_pages: Option<i64>) -> StoreResult<()> {
+        if self.backend != Backend::Sqlite {
+            return Ok(());
+        }
+        let mut conn = self.write.acquire().await?;
+        let pages: i64 = sqlx::query_scalar("PRAGMA page_count").fetch_one(&mut *conn).await?;
+        let cap = extra_pages.map(|n| pages + n).unwrap_or(4_294_967_294);
+        sqlx::query(&format!("PRAGMA max_page_count = {cap}")).execute(&mut *conn).await?;
+        Ok(())
+    }
+
     pub async fn close(&self) {
         self.read.close().await;
         self.write.close().await;
     }
+}
+
+/// Decides, as a connection goes back to its pool, whether it may be used again: only when it is outside any
+/// transaction. A failed `COMMIT`, or an error after which SQLite rolled the whole transaction back by itself (a full
+/// disk: `SQLITE_FULL`), leaves the driver counting a transaction that no longer exists; its `ROLLBACK` then fails,
+/// and every later "transaction" on that connection would be a savepoint inside one that is never committed —
+/// acknowledged writes that never reach the disk. Such a connection is closed; the pool opens a fresh one.
+async fn outside_transaction(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<bool, sqlx::Error> {
+    use sqlx::Connection;
+    if backend == Backend::Sqlite {
+        // SQLite runs a dropped transaction's ROLLBACK on its worker thread: wait until it has.
+        conn.ping().await?;
+    }
+    if conn.is_in_transaction() {
+        tracing::warn!("a database connection was left inside a failed transaction; it is closed and replaced");
+        metrics::counter!("candor_db_connections_replaced_total").increment(1);
+        return Ok(false);
+    }
+    Ok(true)
 }
 
 /// A new id: a UUIDv7 (time-ordered, 74 random bits) written as 26 lower-case Crockford base32 characters, so ids

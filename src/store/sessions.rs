@@ -156,12 +156,32 @@ pub async fn set_password_with_token(store: &Store, purpose: &str, token_hash: &
         .execute(&mut *tx)
         .await?;
     sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(&user_id).execute(&mut *tx).await?;
-    sqlx::query("DELETE FROM one_time_tokens WHERE user_id = $1 AND purpose IN ('set_password', 'reset_password')")
-        .bind(&user_id)
-        .execute(&mut *tx)
-        .await?;
+    delete_password_links(&mut tx, &user_id).await?;
+    // A reset proves the owner of the mailbox: it lifts the lock of too many failed sign-ins.
+    let email: Option<String> =
+        sqlx::query_scalar("SELECT email FROM users WHERE id = $1").bind(&user_id).fetch_optional(&mut *tx).await?;
+    if let Some(email) = email {
+        sqlx::query("DELETE FROM login_throttle WHERE throttle_key = $1")
+            .bind(account_throttle_key(&email))
+            .execute(&mut *tx)
+            .await?;
+    }
     tx.commit().await?;
     Ok(true)
+}
+
+/// Ends every set-password and reset link of a user (after a password or email change).
+pub(crate) async fn delete_password_links(conn: &mut sqlx::AnyConnection, user_id: &str) -> StoreResult<()> {
+    sqlx::query("DELETE FROM one_time_tokens WHERE user_id = $1 AND purpose IN ('set_password', 'reset_password')")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// The sign-in throttle's key of an account, from the email as typed.
+pub fn account_throttle_key(email: &str) -> String {
+    format!("account:{}", email.trim().to_lowercase())
 }
 
 /// Sign-in throttling: after `max_failures` failed attempts within `window_ms` the key is locked for `window_ms`.
@@ -171,45 +191,58 @@ pub struct ThrottleRule {
     pub window_ms: i64,
 }
 
-/// When the key is locked, until when (Unix ms).
-pub async fn throttle_locked_until(store: &Store, key: &str) -> StoreResult<Option<i64>> {
-    let row = sqlx::query("SELECT locked_until FROM login_throttle WHERE throttle_key = $1")
-        .bind(key)
-        .fetch_optional(store.read())
-        .await?;
+/// Takes one sign-in attempt on `key`, in one statement, before the password is checked: within the rule's window
+/// only `max_failures` attempts are let through to the check, however many arrive at once. `Err(until)` when the
+/// key is locked (until that instant, Unix ms).
+pub async fn throttle_take_attempt(store: &Store, key: &str, rule: ThrottleRule) -> StoreResult<Result<(), i64>> {
     let now = store.now_ms();
-    Ok(match row {
-        Some(r) => Some(int(&r, "locked_until")?).filter(|t| *t > now),
-        None => None,
-    })
-}
-
-pub async fn throttle_record_failure(store: &Store, key: &str, rule: ThrottleRule) -> StoreResult<()> {
-    let now = store.now_ms();
-    let mut tx = store.begin().await?;
-    let row = sqlx::query("SELECT failures, window_start FROM login_throttle WHERE throttle_key = $1")
-        .bind(key)
-        .fetch_optional(&mut *tx)
-        .await?;
-    let (failures, window_start) = match row {
-        Some(r) if now - int(&r, "window_start")? < rule.window_ms => {
-            (int(&r, "failures")? + 1, int(&r, "window_start")?)
-        }
-        _ => (1, now),
-    };
-    let locked_until = if failures >= rule.max_failures { now + rule.window_ms } else { 0 };
-    sqlx::query(
-        "INSERT INTO login_throttle (throttle_key, failures, window_start, locked_until) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (throttle_key) DO UPDATE SET failures = excluded.failures, window_start = excluded.window_start, \
-         locked_until = excluded.locked_until",
+    let row = sqlx::query(
+        "INSERT INTO login_throttle (throttle_key, failures, window_start, locked_until) VALUES ($1, 1, $2, 0) \
+         ON CONFLICT (throttle_key) DO UPDATE SET \
+           failures = CASE WHEN login_throttle.locked_until > $2 THEN login_throttle.failures \
+                           WHEN $2 - login_throttle.window_start >= $3 THEN 1 \
+                           ELSE login_throttle.failures + 1 END, \
+           window_start = CASE WHEN login_throttle.locked_until <= $2 AND $2 - login_throttle.window_start >= $3 \
+                               THEN $2 ELSE login_throttle.window_start END \
+         RETURNING failures, window_start, locked_until",
     )
     .bind(key)
-    .bind(failures)
-    .bind(window_start)
-    .bind(locked_until)
-    .execute(&mut *tx)
+    .bind(now)
+    .bind(rule.window_ms)
+    .fetch_one(store.write())
     .await?;
-    tx.commit().await?;
+    let locked_until = int(&row, "locked_until")?;
+    if locked_until > now {
+        return Ok(Err(locked_until));
+    }
+    if int(&row, "failures")? > rule.max_failures {
+        // Attempts still being checked have used up the window: refused as if locked.
+        return Ok(Err(int(&row, "window_start")? + rule.window_ms));
+    }
+    Ok(Ok(()))
+}
+
+/// The attempt taken on `key` failed: after the rule's number of failures the key is locked for its window.
+pub async fn throttle_attempt_failed(store: &Store, key: &str, rule: ThrottleRule) -> StoreResult<()> {
+    let now = store.now_ms();
+    sqlx::query(
+        "UPDATE login_throttle SET locked_until = $1 WHERE throttle_key = $2 AND failures >= $3 AND locked_until <= $4",
+    )
+    .bind(now + rule.window_ms)
+    .bind(key)
+    .bind(rule.max_failures)
+    .bind(now)
+    .execute(store.write())
+    .await?;
+    Ok(())
+}
+
+/// The attempt taken on `key` succeeded (or was never checked): it does not count.
+pub async fn throttle_give_back(store: &Store, key: &str) -> StoreResult<()> {
+    sqlx::query("UPDATE login_throttle SET failures = failures - 1 WHERE throttle_key = $1 AND failures > 0")
+        .bind(key)
+        .execute(store.write())
+        .await?;
     Ok(())
 }
 

@@ -107,7 +107,7 @@ pub async fn record_reminder(store: &Store, t: &ReminderTarget, job: &NewJob) ->
     if done.rows_affected() != 1 {
         return Ok(false);
     }
-    super::jobs::enqueue(&mut tx, store, job).await?;
+    super::jobs::enqueue(&mut tx, store, &job.clone().about_invitation(&t.invitation_id)).await?;
     let detail = serde_json::json!({
         "invitation_id": t.invitation_id, "interview": t.interview_name, "deadline": t.deadline, "email": t.email,
     });

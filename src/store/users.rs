@@ -148,15 +148,26 @@ pub async fn set_active(store: &Store, org_id: &str, id: &str, active: bool) -> 
     Ok(())
 }
 
+/// Changes a user's name and email. A new email ends the reset and set-password links sent to the old one.
 pub async fn update_profile(store: &Store, id: &str, name: &PersonName, email: &EmailAddress) -> StoreResult<()> {
-    sqlx::query("UPDATE users SET name = $1, email = $2, email_key = $3 WHERE id = $4")
-        .bind(name.as_str())
+    let mut tx = store.begin().await?;
+    let changed = sqlx::query("UPDATE users SET email = $1, email_key = $2 WHERE id = $3 AND email_key <> $2")
         .bind(email.as_str())
         .bind(email.key())
         .bind(id)
-        .execute(store.write())
+        .execute(&mut *tx)
         .await
         .map_err(conflict_as("user_email"))?;
+    sqlx::query("UPDATE users SET name = $1, email = $2 WHERE id = $3")
+        .bind(name.as_str())
+        .bind(email.as_str())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    if changed.rows_affected() > 0 {
+        super::sessions::delete_password_links(&mut tx, id).await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 
@@ -178,6 +189,8 @@ pub async fn set_password(store: &Store, id: &str, hash: &str, keep_session: Opt
         .bind(keep_session.unwrap_or(""))
         .execute(&mut *tx)
         .await?;
+    // A reset link sent before the change must not undo it.
+    super::sessions::delete_password_links(&mut tx, id).await?;
     tx.commit().await?;
     Ok(())
 }

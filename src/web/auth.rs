@@ -120,6 +120,8 @@ pub async fn csrf_layer(State(state): State<AppState>, mut req: Request, next: N
 pub struct CurrentUser {
     pub actor: Actor,
     pub session_hash: String,
+    /// For admins: what they should know about the server (the disk filling up).
+    pub server_warning: Option<String>,
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
@@ -132,7 +134,10 @@ impl FromRequestParts<AppState> for CurrentUser {
         };
         let hash = sessions::hash_secret(token);
         match sessions::session_actor(&state.store, &hash).await? {
-            Some(actor) => Ok(CurrentUser { actor, session_hash: hash }),
+            Some(actor) => {
+                let server_warning = if actor.user.is_admin() { state.disk.warning() } else { None };
+                Ok(CurrentUser { actor, session_hash: hash, server_warning })
+            }
             None => Err(PageError::SignIn { next }),
         }
     }

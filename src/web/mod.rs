@@ -35,6 +35,10 @@ pub struct Inner {
     pub worker: Worker,
     /// The key personal links are derived from.
     pub link_key: Vec<u8>,
+    /// Free space where DATA_DIR is.
+    pub disk: crate::disk::DiskSpace,
+    /// This process, in health checks.
+    pub node_id: String,
 }
 
 #[derive(Clone)]
@@ -145,14 +149,35 @@ fn route_label(path: &str) -> &'static str {
     }
 }
 
+/// How long a health check may take before it answers 503.
+const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// 200 when a database write commits (and is read back) within two seconds; 503 otherwise. Low disk space is
+/// reported in the body without failing the check.
 async fn healthz(State(state): State<AppState>) -> Response {
-    match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
-        Err(e) => {
-            tracing::warn!(error = %e, "health check: database unreachable");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n").into_response()
-        }
+    let probe = tokio::time::timeout(HEALTH_TIMEOUT, state.store.probe_write(&state.node_id)).await;
+    let failure = match probe {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(format!("database cannot write: {e}")),
+        Err(_) => Some(format!("database did not answer within {} s", HEALTH_TIMEOUT.as_secs())),
+    };
+    let mut body = String::new();
+    if let Some(failure) = &failure {
+        tracing::warn!(error = %failure, "health check failed");
+        body.push_str(failure);
+        body.push('\n');
+    } else {
+        body.push_str("ok\n");
     }
+    if let Some(free) = state.disk.free_bytes() {
+        body.push_str(&format!("disk free: {} bytes", free));
+        if free < state.disk.reserve {
+            body.push_str(" (below the reserve: new recordings are refused)");
+        }
+        body.push('\n');
+    }
+    let status = if failure.is_some() { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
+    (status, [(header::CACHE_CONTROL, "no-store")], body).into_response()
 }
 
 async fn metrics_text(State(state): State<AppState>) -> Response {
@@ -164,6 +189,10 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
             }
         }
         Err(e) => tracing::warn!(error = %e, "cannot count jobs for metrics"),
+    }
+    if let Some(free) = state.disk.free_bytes() {
+        metrics::gauge!("candor_disk_free_bytes").set(free as f64);
+        metrics::gauge!("candor_disk_reserve_bytes").set(state.disk.reserve as f64);
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
 }

@@ -1,5 +1,6 @@
 use crate::both;
 use crate::helpers::{Db, SmtpServer, TestApp, find_link, location, texts};
+use futures_util::StreamExt;
 use reqwest::StatusCode;
 
 async fn setup_link_creates_the_organization_and_its_admin(db: Db) {
@@ -146,6 +147,90 @@ async fn password_reset_through_a_real_smtp_server(db: Db) {
     assert_eq!(app.login_with(&user.email, "brand new password").await.status(), StatusCode::SEE_OTHER);
 }
 
+/// Wrong passwords sent at once for one account: no more than five are checked, every one is counted, and the
+/// account is locked afterwards.
+async fn sign_in_throttling_holds_under_concurrent_attempts(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let user = app.create_org_admin("Acme", "ada@acme.fi").await;
+    let csrf = app.csrf().await;
+    let attempts = (0..30).map(|_| {
+        app.client
+            .post(app.url("/login"))
+            .form(&[("csrf", csrf.as_str()), ("email", user.email.as_str()), ("password", "wrong password")])
+            .send()
+    });
+    let bodies: Vec<String> = futures_util::future::join_all(attempts)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .map(|r| async move { r.text().await.unwrap() })
+        .collect::<futures_util::stream::FuturesOrdered<_>>()
+        .collect()
+        .await;
+    let checked = bodies.iter().filter(|b| b.contains("The email or password is not right.")).count();
+    let refused = bodies.iter().filter(|b| b.contains("Too many failed sign-in attempts")).count();
+    assert_eq!((checked, refused), (5, 25), "at most five passwords are checked");
+    // The account is locked, even for the right password.
+    let res = app.login_with(&user.email, &user.password).await;
+    assert!(res.text().await.unwrap().contains("Too many failed sign-in attempts"));
+}
+
+/// A reset link is spent by a password change or an email change made meanwhile, and a reset lifts the lock of
+/// too many failed sign-ins (as the lock message promises).
+async fn reset_links_end_with_changes_and_lift_the_lock(db: Db) {
+    let smtp = SmtpServer::start().await;
+    let url = smtp.url();
+    let mut app = TestApp::spawn_with(db, |c| c.smtp_url = Some(url)).await;
+    let user = app.create_org_admin("Acme", "ada@acme.fi").await;
+    let reset_link = |app: &TestApp| {
+        let mails = smtp.messages();
+        let link = find_link(&mails.last().unwrap().text, "/password/reset/");
+        link.trim_start_matches(&app.address).to_owned()
+    };
+    async fn request_reset(app: &TestApp, email: &str) {
+        let res = app.post_form("/password/forgot", &[("email", email)]).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        app.run_pending_jobs().await;
+    }
+
+    // A password change ends an earlier reset link.
+    request_reset(&app, "ada@acme.fi").await;
+    let old_link = reset_link(&app);
+    app.login(&user).await;
+    let res = app
+        .post_form(
+            "/profile/password",
+            &[("current", &user.password), ("password", "another long password"), ("confirm", "another long password")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    app.new_browser();
+    assert_eq!(app.get(&old_link).await.status(), StatusCode::BAD_REQUEST, "spent by the password change");
+
+    // An email change ends it too.
+    request_reset(&app, "ada@acme.fi").await;
+    let old_link = reset_link(&app);
+    let res = app.login_with("ada@acme.fi", "another long password").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = app.post_form("/profile", &[("name", "Ada"), ("email", "ada.new@acme.fi")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    app.new_browser();
+    assert_eq!(app.get(&old_link).await.status(), StatusCode::BAD_REQUEST, "spent by the email change");
+
+    // Locked out by failures; a reset lets the owner in at once.
+    for _ in 0..5 {
+        app.login_with("ada.new@acme.fi", "wrong password").await;
+    }
+    let res = app.login_with("ada.new@acme.fi", "another long password").await;
+    assert!(res.text().await.unwrap().contains("Too many failed sign-in attempts"));
+    request_reset(&app, "ada.new@acme.fi").await;
+    let link = reset_link(&app);
+    let res = app.post_form(&link, &[("password", "third long password"), ("confirm", "third long password")]).await;
+    assert_eq!(location(&res), "/login");
+    let res = app.login_with("ada.new@acme.fi", "third long password").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "the reset lifted the lock");
+}
+
 async fn admins_add_and_deactivate_users(db: Db) {
     let mut app = TestApp::spawn(db).await;
     let admin = app.create_org_admin("Acme", "ada@acme.fi").await;
@@ -288,6 +373,8 @@ both!(
     setup_link_creates_the_organization_and_its_admin,
     sign_in_sign_out_and_throttling,
     password_reset_through_a_real_smtp_server,
+    sign_in_throttling_holds_under_concurrent_attempts,
+    reset_links_end_with_changes_and_lift_the_lock,
     admins_add_and_deactivate_users,
     profile_and_organization_settings,
 );

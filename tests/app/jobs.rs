@@ -29,7 +29,8 @@ async fn exactly_one_claimer_wins(db: Db) {
         handles.push(tokio::spawn(async move {
             let mut mine = Vec::new();
             loop {
-                let batch = jobs::claim_many(&store, 60_000, if c % 2 == 0 { 1 } else { 3 }).await.unwrap();
+                let batch =
+                    jobs::claim_many(&store, 60_000, if c % 2 == 0 { 1 } else { 3 }, jobs::Lane::All).await.unwrap();
                 assert!(batch.len() <= if c % 2 == 0 { 1 } else { 3 }, "claimed {} jobs", batch.len());
                 if batch.is_empty() {
                     break;
@@ -88,4 +89,22 @@ async fn failures_back_off_then_die_keeping_the_error(db: Db) {
     assert!(metrics.contains("candor_jobs_total{kind=\"no_such_kind\",outcome=\"dead\"}"), "{metrics}");
 }
 
-both!(exactly_one_claimer_wins, failures_back_off_then_die_keeping_the_error);
+/// A running job's lease is renewed while it runs, so it is never taken over; a crashed worker's job (no renewal)
+/// is taken over within about a minute.
+async fn leases_are_renewed_while_a_job_runs(db: Db) {
+    let app = TestApp::spawn(db).await;
+    enqueue(&app, NewJob::new("noop", None, serde_json::json!({}))).await;
+    let lease = candor::jobs::LEASE_MS;
+    assert!(lease <= 60_000, "a crashed node's jobs resume within a minute");
+    let job = jobs::claim(&app.store, lease).await.unwrap().unwrap();
+    for _ in 0..5 {
+        app.store.clock.advance(Duration::from_millis(lease as u64 / 2));
+        jobs::renew_leases(&app.store, std::slice::from_ref(&job.id), lease).await.unwrap();
+        assert!(jobs::claim(&app.store, lease).await.unwrap().is_none(), "a renewed lease is not taken over");
+    }
+    app.store.clock.advance(Duration::from_millis(lease as u64 + 1000));
+    let again = jobs::claim(&app.store, lease).await.unwrap().expect("taken over once renewals stop");
+    assert_eq!(again.id, job.id);
+}
+
+both!(exactly_one_claimer_wins, failures_back_off_then_die_keeping_the_error, leases_are_renewed_while_a_job_runs);

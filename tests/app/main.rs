@@ -8,6 +8,7 @@ mod api;
 mod candidate;
 mod candidates;
 mod cli;
+mod hardening;
 mod health;
 mod import;
 mod interviews;

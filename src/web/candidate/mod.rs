@@ -91,14 +91,19 @@ struct ClosedPage<'a> {
     contact: String,
 }
 
-fn closed_page(link: &Link, token: &str, status: InvitationStatus) -> PageResult {
-    let t = candidate_texts(link.language);
-    let message = match status {
+/// Why a link takes no more answers, in the candidate's words.
+fn closed_message(t: &'static crate::i18n::CandidateTexts, status: InvitationStatus) -> &'static str {
+    match status {
         InvitationStatus::Expired => t.closed_expired,
         InvitationStatus::Disabled => t.closed_disabled,
         InvitationStatus::Withdrawn => t.closed_withdrawn,
         _ => t.closed_answered,
-    };
+    }
+}
+
+fn closed_page(link: &Link, token: &str, status: InvitationStatus) -> PageResult {
+    let t = candidate_texts(link.language);
+    let message = closed_message(t, status);
     let page = ClosedPage {
         t,
         token,
@@ -399,7 +404,25 @@ async fn keep_answer(
         Err(StoreError::Conflict("answer_kept")) => {
             json_error(StatusCode::CONFLICT, "This question is already answered.")
         }
-        Err(StoreError::Conflict(_)) => json_error(StatusCode::GONE, candidate_texts(link.language).closed_expired),
+        Err(StoreError::Conflict(_)) => {
+            // The link no longer takes answers: say why, as it stands now.
+            let t = candidate_texts(link.language);
+            match answering::state_by_token(&state.store, &token).await {
+                Ok(Some(now)) if now.status == InvitationStatus::Pending => {
+                    json_error(StatusCode::CONFLICT, "Record an answer to this question first.")
+                }
+                // Still in progress: the deadline (and its grace for an upload begun in time) has passed.
+                Ok(Some(now)) if now.status == InvitationStatus::InProgress => {
+                    json_error(StatusCode::GONE, t.closed_expired)
+                }
+                Ok(Some(now)) => json_error(StatusCode::GONE, closed_message(t, now.status)),
+                Ok(None) => json_error(StatusCode::NOT_FOUND, "Not found."),
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot keep an answer");
+                    json_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal error; try again.")
+                }
+            }
+        }
         Err(e) => {
             tracing::error!(error = %e, "cannot keep an answer");
             json_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal error; try again.")

@@ -176,6 +176,11 @@ pub async fn create(State(state): State<AppState>, Path(token): Path<String>, he
     if link.consented_at.is_none() {
         return error(StatusCode::FORBIDDEN, "Agree to the recording first.");
     }
+    // A take begun now could not be kept: say so before anything is recorded, rather than fail halfway.
+    if !state.disk.takes_new_recordings() {
+        tracing::warn!(free = ?state.disk.free_bytes(), reserve = state.disk.reserve, "new take refused: disk low");
+        return error(StatusCode::INSUFFICIENT_STORAGE, "The server is short of storage; recording cannot start now.");
+    }
     let length = match parse_length(header_str(&headers, "upload-length")) {
         Ok(l) => l,
         Err(r) => return *r,

@@ -218,14 +218,14 @@ pub async fn login_submit(
         render_invalid(&page, &page.layout)
     };
     let ip_key = format!("ip:{}", client_ip(&headers, Some(peer), state.config.trust_proxy));
-    let account_key = format!("account:{}", form.email.trim().to_lowercase());
-    for key in [&ip_key, &account_key] {
-        if let Some(until) = sessions::throttle_locked_until(&state.store, key).await? {
-            return fail(format!(
-                "Too many failed sign-in attempts. Try again in {} minutes, or reset your password.",
-                minutes_until(&state, until)
-            ));
-        }
+    let account_key = sessions::account_throttle_key(&form.email);
+    // Each attempt is counted before its password is checked, so attempts made at once cannot get past the limit.
+    if let Err(until) = sessions::throttle_take_attempt(&state.store, &ip_key, IP_THROTTLE).await? {
+        return fail(too_many(&state, until));
+    }
+    if let Err(until) = sessions::throttle_take_attempt(&state.store, &account_key, ACCOUNT_THROTTLE).await? {
+        sessions::throttle_give_back(&state.store, &ip_key).await?;
+        return fail(too_many(&state, until));
     }
     let found = match EmailAddress::parse("email", &form.email) {
         Ok(email) => users::for_login(&state.store, &email).await?,
@@ -239,20 +239,30 @@ pub async fn login_submit(
     match user {
         Some(user) if ok && user.active => {
             sessions::throttle_clear(&state.store, &account_key).await?;
+            sessions::throttle_give_back(&state.store, &ip_key).await?;
             let session = start_session(&state, &user.id).await?;
             tracing::info!(user_id = %user.id, org_id = %user.org_id, "signed in");
             Ok(with_session(Redirect::to(&next).into_response(), &state, &session))
         }
         Some(user) if ok => {
+            sessions::throttle_give_back(&state.store, &account_key).await?;
+            sessions::throttle_give_back(&state.store, &ip_key).await?;
             tracing::info!(user_id = %user.id, "sign-in refused: deactivated");
             fail("This account has been deactivated. Ask an administrator of your organization.".into())
         }
         _ => {
-            sessions::throttle_record_failure(&state.store, &account_key, ACCOUNT_THROTTLE).await?;
-            sessions::throttle_record_failure(&state.store, &ip_key, IP_THROTTLE).await?;
+            sessions::throttle_attempt_failed(&state.store, &account_key, ACCOUNT_THROTTLE).await?;
+            sessions::throttle_attempt_failed(&state.store, &ip_key, IP_THROTTLE).await?;
             fail("The email or password is not right.".into())
         }
     }
+}
+
+fn too_many(state: &AppState, until: i64) -> String {
+    format!(
+        "Too many failed sign-in attempts. Try again in {} minutes, or reset your password.",
+        minutes_until(state, until)
+    )
 }
 
 pub async fn logout(

@@ -426,6 +426,33 @@ struct JobsPage {
     status: String,
     /// (status, selected)
     statuses: Vec<(&'static str, bool)>,
+    /// (kind, how many are dead)
+    dead: Vec<(String, i64)>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct RetryDeadForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    kind: String,
+}
+
+/// Puts every dead job of one kind back in the queue (after a mail server outage: every undelivered email).
+pub async fn jobs_retry_dead(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    csrf: CsrfToken,
+    Form(form): Form<RetryDeadForm>,
+) -> PageResult<Response> {
+    csrf.verify(&form.csrf)?;
+    let n = jobs::retry_dead_of_kind(&state.store, &admin.actor.org.id, &form.kind).await?;
+    let message = match n {
+        0 => "No dead job of that kind was left.".to_owned(),
+        1 => "1 job is queued again.".to_owned(),
+        n => format!("{n} jobs are queued again."),
+    };
+    Ok(redirect_with(&state, "/jobs", &message))
 }
 
 #[derive(serde::Deserialize)]
@@ -464,6 +491,7 @@ pub async fn jobs_list(
         jobs,
         status: status.unwrap_or("").to_owned(),
         statuses: ["queued", "running", "done", "dead"].into_iter().map(|s| (s, Some(s) == status)).collect(),
+        dead: jobs::dead_by_kind(&state.store, &admin.actor.org.id).await?,
     };
     render(&page, &page.layout)
 }

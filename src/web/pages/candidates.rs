@@ -303,6 +303,7 @@ struct InvitationLine {
     status: &'static str,
     deadline: String,
     answered: bool,
+    email_undelivered: bool,
 }
 
 pub async fn view(
@@ -332,6 +333,7 @@ pub async fn view(
                 .map(crate::domain::InvitationStatus::label)
                 .unwrap_or("?"),
             answered: i.status != "pending",
+            email_undelivered: i.email_undelivered_at.is_some(),
             id: i.id,
             interview: i.interview_name,
             status_key: i.status,

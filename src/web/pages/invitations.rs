@@ -29,6 +29,7 @@ struct Row {
     deadline: String,
     answered: String,
     open: bool,
+    email_undelivered: bool,
 }
 
 #[derive(Template)]
@@ -109,6 +110,7 @@ pub async fn list(
             Row {
                 status: status.map(InvitationStatus::label).unwrap_or("?"),
                 open: status.is_some_and(InvitationStatus::is_open),
+                email_undelivered: i.email_undelivered_at.is_some(),
                 status_key: i.status,
                 sent: local_time(i.sent_at, &tz),
                 answered: i.answered_at.map(|t| local_time(t, &tz)).unwrap_or_default(),

@@ -42,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/outbox", get(admin::outbox_list))
         .route("/outbox/{id}", get(admin::outbox_view))
         .route("/jobs", get(admin::jobs_list))
+        .route("/jobs/retry-dead", post(admin::jobs_retry_dead))
         .route("/jobs/{id}/retry", post(admin::job_retry))
         .route("/invitations", get(invitations::list).post(invitations::create))
         .route("/invitations/new", get(invitations::new_form))
@@ -121,6 +122,8 @@ pub struct Layout {
     pub nav: &'static str,
     pub csrf: String,
     pub flash: Option<String>,
+    /// A warning about the server for admins (the disk filling up).
+    pub server_warning: Option<String>,
 }
 
 impl Layout {
@@ -141,6 +144,7 @@ impl Layout {
             nav,
             csrf: csrf.0.clone(),
             flash: take_flash(headers),
+            server_warning: user.server_warning.clone(),
         }
     }
 
@@ -155,6 +159,7 @@ impl Layout {
             nav: "",
             csrf: csrf.0.clone(),
             flash: take_flash(headers),
+            server_warning: None,
         }
     }
 }

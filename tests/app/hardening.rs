@@ -1,0 +1,301 @@
+//! What happens when things go wrong around Candor: a disk that fills, a database that cannot write, storage below
+//! its reserve.
+
+use crate::both;
+use crate::helpers::{Db, TestApp};
+use crate::uploads::{candidate, create, header, patch, take_id, webm};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+/// SQLite rolls a whole transaction back by itself when the disk is full. The connection must come out of that
+/// outside any transaction: once space is back, every acknowledged write is committed — read back through a
+/// connection of another pool, as after a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_commit_again_after_the_disk_was_full() {
+    let mut app = TestApp::spawn(Db::Sqlite).await;
+    let c = candidate(&mut app).await;
+    let token = c.api_token.clone();
+    let new_candidate = |i: usize| json!({"first_name": "Filler", "last_name": format!("Number {i}"), "email": format!("filler{i}@example.fi")});
+    // A large interview: plain inserts, which SQLite rolls back whole (transaction included) when the disk is full.
+    let big_interview = |i: usize| {
+        let questions: Vec<_> = (0..20)
+            .map(|q| {
+                json!({"text": format!("Question {q}"), "instructions": "i".repeat(2000), "max_answer_seconds": 60,
+                            "max_takes": 1, "think_seconds": null})
+            })
+            .collect();
+        json!({"name": format!("Big {i}"), "title": "Big", "intro_text": "x".repeat(4900), "questions": questions})
+    };
+
+    // The disk fills up: writes that need more room fail.
+    app.store.limit_pages(Some(0)).await.unwrap();
+    let mut refused = 0;
+    for i in 0..20 {
+        let res = app.api(Method::POST, "/interviews", &token).json(&big_interview(i)).send().await.unwrap();
+        if res.status() == StatusCode::INTERNAL_SERVER_ERROR {
+            refused += 1;
+        } else {
+            assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+        }
+    }
+    assert!(refused > 0, "the capped database refused writes");
+
+    // Space is freed. A request that is refused inside its transaction (an email already in the base) rolls back
+    // as usual…
+    app.store.limit_pages(None).await.unwrap();
+    let duplicate = json!({"first_name": "Saga", "last_name": "Again", "email": "saga@example.se"});
+    let res = app.api(Method::POST, "/candidates", &token).json(&duplicate).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    // …and what comes next is committed.
+    let res = app.api(Method::POST, "/candidates", &token).json(&new_candidate(1000)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let id = res.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let res = app.api(Method::GET, &format!("/candidates/{id}"), &token).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "the new candidate is there");
+
+    // An upload acknowledged after the full disk has really moved on.
+    let upload = create(&app, &c, &c.questions[0], None).await;
+    assert_eq!(upload.status(), StatusCode::CREATED);
+    let upload = header(&upload, "location");
+    let res = patch(&app, &upload, 0, &webm(3000, 1), None).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+
+    let other = candor::store::Store::connect(&app.database_url, 2).await.unwrap();
+    candor::store::candidates::get(&other, &c.recruiter.org_id, &id).await.expect("committed to the file");
+    let take = candor::store::takes::get(&other, &c.invitation_id, &take_id(&upload)).await.unwrap();
+    assert_eq!(take.upload_offset, 3000, "the acknowledged bytes are recorded");
+    other.close().await;
+    assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
+}
+
+/// `/healthz` says so, quickly, when the database cannot take a write.
+async fn health_reports_a_database_that_cannot_write(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let res = app.get("/healthz").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().starts_with("ok\n"));
+    app.store.close().await;
+    let started = std::time::Instant::now();
+    let res = app.get("/healthz").await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(res.text().await.unwrap().contains("database"));
+    assert!(started.elapsed() < std::time::Duration::from_secs(3), "answered in {:?}", started.elapsed());
+}
+
+/// Below the disk reserve a new take is refused up front (507), admins are warned on every page, and the free
+/// space is on /metrics.
+async fn low_disk_refuses_new_takes_and_warns_admins(db: Db) {
+    let mut app = TestApp::spawn_with(db, |c| {
+        c.disk_reserve = u64::MAX / 2;
+        c.disk_warn_below = u64::MAX / 2;
+    })
+    .await;
+    let c = candidate(&mut app).await;
+    let res = create(&app, &c, &c.questions[0], None).await;
+    assert_eq!(res.status(), StatusCode::INSUFFICIENT_STORAGE);
+    assert!(res.text().await.unwrap().contains("short of storage"));
+    let link =
+        candor::store::answering::state_by_token(&app.store, c.link.trim_start_matches("/i/")).await.unwrap().unwrap();
+    assert_eq!(link.status, candor::domain::InvitationStatus::Pending, "nothing was started");
+    let progress = candor::store::answering::progress(&app.store, &c.invitation_id).await.unwrap();
+    assert!(progress.iter().all(|p| p.takes_used == 0), "no take was used up");
+
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(metrics.contains("candor_disk_free_bytes "), "{metrics}");
+    let health = app.get("/healthz").await;
+    assert_eq!(health.status(), StatusCode::OK, "low disk alone does not take the node out");
+    assert!(health.text().await.unwrap().contains("below the reserve"));
+
+    app.new_browser();
+    app.login(&c.recruiter).await;
+    let page = app.get_html("/invitations").await;
+    let warnings = crate::helpers::texts(&page, ".warning");
+    assert_eq!(warnings.len(), 1, "{page}");
+    assert!(warnings[0].contains("disk is nearly full"), "{warnings:?}");
+    // Not for recruiters who are not admins.
+    let user = app.create_org_user("Acme", "rob@acme.fi", "recruiter").await;
+    app.new_browser();
+    app.login(&user).await;
+    assert!(crate::helpers::texts(&app.get_html("/invitations").await, ".warning").is_empty());
+}
+
+both!(health_reports_a_database_that_cannot_write, low_disk_refuses_new_takes_and_warns_admins);
+
+/// A mail server that accepts connections and then never answers.
+struct SilentServer {
+    port: u16,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SilentServer {
+    async fn start() -> SilentServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let task = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        });
+        SilentServer { port, task }
+    }
+}
+
+impl Drop for SilentServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn email_job(org_id: &str, to: &str) -> candor::store::jobs::NewJob {
+    candor::mail::OutgoingEmail {
+        to: vec![to.to_owned()],
+        cc: vec![],
+        bcc: vec![],
+        reply_to: None,
+        subject: "Hello".into(),
+        html: "<p>Hello</p>".into(),
+        text: "Hello".into(),
+    }
+    .job(Some(org_id))
+}
+
+async fn enqueue(app: &TestApp, job: candor::store::jobs::NewJob) -> String {
+    let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    candor::store::jobs::enqueue(&mut conn, &app.store, &job).await.unwrap()
+}
+
+async fn job_status(app: &TestApp, org_id: &str, id: &str) -> candor::store::jobs::Job {
+    candor::store::jobs::list(&app.store, org_id, None, 500).await.unwrap().into_iter().find(|j| j.id == id).unwrap()
+}
+
+/// A mail server that stops answering fails each attempt after the SMTP time limit (to be retried), and while
+/// every email waits on it the other jobs still run.
+async fn a_silent_mail_server_holds_up_nothing(db: Db) {
+    let silent = SilentServer::start().await;
+    let url = format!("smtp://127.0.0.1:{}?tls=none", silent.port);
+    let app = TestApp::spawn_with(db, |c| {
+        c.smtp_url = Some(url);
+        c.smtp_timeout = std::time::Duration::from_secs(8);
+        c.run_worker = true;
+        c.worker_concurrency = 2;
+    })
+    .await;
+    let admin = app.create_org_admin("Acme", "ada@acme.fi").await;
+    let mut emails = Vec::new();
+    for i in 0..20 {
+        emails.push(enqueue(&app, email_job(&admin.org_id, &format!("p{i}@example.fi"))).await);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    // Every email is now waiting on the silent server; another kind of job is still taken at once.
+    let other = candor::store::jobs::NewJob::new("delete_media", Some(&admin.org_id), json!({"keys": []}));
+    let other = enqueue(&app, other).await;
+    let started = std::time::Instant::now();
+    while job_status(&app, &admin.org_id, &other).await.status != "done" {
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "the other job waited behind the emails");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // The stalled attempts end with a clear error, and the emails wait for their next attempt.
+    let started = std::time::Instant::now();
+    loop {
+        let job = job_status(&app, &admin.org_id, &emails[0]).await;
+        if job.status == "queued" && job.attempts == 1 {
+            let error = job.last_error.unwrap();
+            assert!(error.contains("did not answer within 8 s"), "{error}");
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "the attempt never timed out: {job:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+/// Emails are retried for more than a day; one that is finally given up shows on the invitation (list and
+/// candidate view), and admins put every dead email back in the queue at once.
+async fn an_undelivered_invitation_email_shows_and_is_retried(db: Db) {
+    let port = crate::helpers::free_port();
+    let url = format!("smtp://127.0.0.1:{port}?tls=none");
+    let mut app = TestApp::spawn_with(db, |c| c.smtp_url = Some(url)).await;
+    let c = candidate(&mut app).await;
+    let started = app.store.now_ms();
+    let mut dead_after_hours = None;
+    for _ in 0..60 {
+        app.run_pending_jobs().await;
+        let dead = candor::store::jobs::list(&app.store, &c.recruiter.org_id, Some("dead"), 10).await.unwrap();
+        if !dead.is_empty() {
+            dead_after_hours = Some((app.store.now_ms() - started) / 3_600_000);
+            break;
+        }
+        app.store.clock.advance(std::time::Duration::from_secs(3600));
+    }
+    let hours = dead_after_hours.expect("given up in the end");
+    assert!(hours >= 24, "given up after {hours} h");
+
+    app.new_browser();
+    app.login(&c.recruiter).await;
+    let list = app.get_html("/invitations?status=any").await;
+    assert_eq!(crate::helpers::texts(&list, ".undelivered"), vec!["Email not delivered"], "{list}");
+    let candidate_id =
+        candor::store::invitations::get(&app.store, &c.recruiter.org_id, &c.invitation_id).await.unwrap().candidate_id;
+    let view = app.get_html(&format!("/candidates/{candidate_id}")).await;
+    assert_eq!(crate::helpers::texts(&view, ".undelivered").len(), 1);
+    let jobs_page = app.get_html("/jobs").await;
+    assert!(jobs_page.contains("Retry all 1 dead “send_email” jobs"), "{jobs_page}");
+
+    let smtp = crate::helpers::SmtpServer::start_on(port).await;
+    let res = app.post_form("/jobs/retry-dead", &[("kind", "send_email")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.run_pending_jobs().await, 1);
+    assert_eq!(smtp.messages().len(), 1);
+    let list = app.get_html("/invitations?status=any").await;
+    assert!(crate::helpers::texts(&list, ".undelivered").is_empty(), "delivered now");
+}
+
+both!(
+    a_silent_mail_server_holds_up_nothing,
+    an_undelivered_invitation_email_shows_and_is_retried,
+    keeping_the_same_answers_at_once_completes_once
+);
+
+/// The same answers kept several times at once (double clicks, retries): the interview completes once — one
+/// "completed" event, one Notify-me email, one rewrite per take.
+async fn keeping_the_same_answers_at_once_completes_once(db: Db) {
+    let mut app = TestApp::spawn(db).await;
+    let c0 = candidate(&mut app).await;
+    for round in 0..3 {
+        let c = if round == 0 { c0.clone() } else { crate::uploads::another_invitation(&mut app, &c0).await };
+        let first = crate::uploads::upload_complete_take(&app, &c, &c.questions[0], 1).await;
+        let second = crate::uploads::upload_complete_take(&app, &c, &c.questions[1], 2).await;
+        let mut racing = Vec::new();
+        for i in 0..8 {
+            let (q, t) = if i % 2 == 0 { (&c.questions[0], &first) } else { (&c.questions[1], &second) };
+            racing.push(crate::uploads::keep(&app, &c, q, t, None));
+        }
+        let statuses: Vec<StatusCode> =
+            futures_util::future::join_all(racing).await.into_iter().map(|r| r.status()).collect();
+        assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 2, "{statuses:?}");
+        // The others are told the answer is kept (409) or, once the interview is complete, that it is answered.
+        assert!(statuses.iter().all(|s| [StatusCode::OK, StatusCode::CONFLICT, StatusCode::GONE].contains(s)));
+
+        let inv = candor::store::invitations::get(&app.store, &c.recruiter.org_id, &c.invitation_id).await.unwrap();
+        assert_eq!(inv.status, "answered");
+        let events =
+            candor::store::candidates::timeline(&app.store, &c.recruiter.org_id, &inv.candidate_id).await.unwrap();
+        let of_this = |kind: &str| {
+            events.iter().filter(|e| e.kind == kind && e.detail["invitation_id"] == c.invitation_id.as_str()).count()
+        };
+        assert_eq!(of_this("completed"), 1);
+        assert_eq!(of_this("answered"), 2);
+        let jobs = candor::store::jobs::list(&app.store, &c.recruiter.org_id, None, 500).await.unwrap();
+        let notify = jobs
+            .iter()
+            .filter(|j| j.kind == "send_email" && j.payload.contains("completed the video interview"))
+            .filter(|j| j.payload.contains(&c.invitation_id))
+            .count();
+        assert_eq!(notify, 1, "one Notify-me email");
+        for take in [&first, &second] {
+            let rewrites = jobs.iter().filter(|j| j.kind == "remux_take" && j.payload.contains(take.as_str())).count();
+            assert_eq!(rewrites, 1, "one rewrite per take");
+        }
+    }
+}
