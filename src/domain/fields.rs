@@ -17,6 +17,56 @@ fn has_control(s: &str) -> bool {
     s.chars().any(|c| c.is_control())
 }
 
+/// Characters that show nothing: zero-width spaces and joiners, bidirectional marks, the byte-order mark, soft
+/// hyphens and blank fillers.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{2800}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+    )
+}
+
+/// Bidirectional embedding, override and isolate controls: they reorder the text around them, so a name could show
+/// as something else than it is.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// What a one-line name (a person's, an organization's, a reviewer's, an interview's) must be beyond its length: no
+/// control or bidirectional control characters, and something visible.
+pub fn name_problem(s: &str) -> Option<&'static str> {
+    if s.chars().any(|c| c.is_control()) {
+        return Some("A name cannot contain control characters.");
+    }
+    if s.chars().any(is_bidi_control) {
+        return Some("A name cannot contain text-direction control characters.");
+    }
+    if !s.chars().any(|c| !c.is_whitespace() && !is_invisible(c)) {
+        return Some("A name needs visible characters.");
+    }
+    None
+}
+
+/// Whether multi-line text (notes, comments, intros) is free of control characters other than line breaks and tabs.
+pub fn multiline_ok(s: &str) -> bool {
+    !s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+}
+
 /// A syntactically valid email address; the domain part is lower-cased.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmailAddress(String);
@@ -83,8 +133,8 @@ impl PersonName {
         if s.chars().count() > NAME_MAX_CHARS {
             return Err(FieldError::new(field, format!("A name has at most {NAME_MAX_CHARS} characters.")));
         }
-        if has_control(&s) {
-            return Err(FieldError::new(field, "A name cannot contain control characters."));
+        if let Some(problem) = name_problem(&s) {
+            return Err(FieldError::new(field, problem));
         }
         Ok(Self(s))
     }
@@ -129,7 +179,7 @@ pub fn parse_notes(field: &'static str, raw: Option<&str>) -> Result<Option<Stri
     if s.chars().count() > NOTES_MAX_CHARS {
         return Err(FieldError::new(field, format!("Notes have at most {NOTES_MAX_CHARS} characters.")));
     }
-    if s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+    if !multiline_ok(s) {
         return Err(FieldError::new(field, "Notes cannot contain control characters."));
     }
     Ok(Some(s.to_owned()))
@@ -147,6 +197,9 @@ impl OrgName {
         }
         if s.chars().count() > NAME_MAX_CHARS || has_control(&s) {
             return Err(FieldError::new(field, format!("A name has at most {NAME_MAX_CHARS} printable characters.")));
+        }
+        if let Some(problem) = name_problem(&s) {
+            return Err(FieldError::new(field, problem));
         }
         Ok(Self(s))
     }
@@ -166,12 +219,21 @@ impl OrgName {
 pub struct TimeZoneName(String);
 
 impl TimeZoneName {
+    /// Only the names of the list people choose from ([`TimeZoneName::all`]), matched without regard to case and
+    /// kept in the list's spelling: `europe/helsinki` is `Europe/Helsinki`; `Etc/GMT+5` or `EST5EDT` are refused
+    /// rather than replaced by another zone on the next save of the settings.
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, FieldError> {
         let s = raw.trim();
-        if s.is_empty() || jiff::tz::TimeZone::get(s).is_err() {
-            return Err(FieldError::new(field, "Choose a time zone from the list, like Europe/Helsinki."));
+        let refused = || FieldError::new(field, "Choose a time zone from the list, like Europe/Helsinki.");
+        if s.is_empty() || s.len() > 64 {
+            return Err(refused());
         }
-        Ok(Self(s.to_owned()))
+        Self::all_cached().iter().find(|n| n.eq_ignore_ascii_case(s)).map(|n| Self(n.clone())).ok_or_else(refused)
+    }
+
+    fn all_cached() -> &'static [String] {
+        static ALL: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+        ALL.get_or_init(Self::all)
     }
 
     pub fn as_str(&self) -> &str {

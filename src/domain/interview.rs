@@ -65,6 +65,18 @@ pub struct InterviewInput {
     pub questions: Vec<QuestionInput>,
 }
 
+/// An interview's name alone (as a copy's is given): 1–100 characters on one line, something visible.
+pub fn interview_name(field: &str, raw: &str) -> Result<String, FieldError> {
+    let s = raw.trim();
+    if s.is_empty() || s.chars().count() > INTERVIEW_NAME_MAX {
+        return Err(FieldError::new(field, "Give the copy a name of 1 to 100 characters."));
+    }
+    if let Some(problem) = super::fields::name_problem(s) {
+        return Err(FieldError::new(field, problem));
+    }
+    Ok(s.to_owned())
+}
+
 fn text(field: String, raw: &str, max: usize, required: Option<&str>) -> Result<Option<String>, FieldError> {
     let s = raw.trim();
     if s.is_empty() {

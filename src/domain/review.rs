@@ -54,6 +54,9 @@ pub fn comment_text(field: &str, input: &str) -> Result<String, FieldError> {
     if text.chars().count() > COMMENT_MAX_CHARS {
         return Err(FieldError::new(field, format!("A comment may be at most {COMMENT_MAX_CHARS} characters.")));
     }
+    if !super::fields::multiline_ok(text) {
+        return Err(FieldError::new(field, "A comment cannot contain control characters."));
+    }
     Ok(text.to_owned())
 }
 
@@ -63,8 +66,11 @@ pub fn reviewer_name(field: &str, input: &str) -> Result<String, FieldError> {
     if name.is_empty() {
         return Err(FieldError::new(field, "Enter your name."));
     }
-    if name.chars().count() > 100 || name.chars().any(char::is_control) {
+    if name.chars().count() > 100 {
         return Err(FieldError::new(field, "Enter a name of at most 100 characters."));
+    }
+    if let Some(problem) = super::fields::name_problem(&name) {
+        return Err(FieldError::new(field, problem));
     }
     Ok(name)
 }

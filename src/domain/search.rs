@@ -7,7 +7,8 @@ pub fn search_key(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut last_space = true;
     for c in s.nfd() {
-        if is_combining_mark(c) {
+        // Accents, control and invisible format characters (NUL, zero-width, bidi marks) are not part of a name.
+        if is_combining_mark(c) || (c.is_control() && !c.is_whitespace()) || super::fields::is_invisible(c) {
             continue;
         }
         if c.is_whitespace() {

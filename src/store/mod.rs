@@ -34,10 +34,21 @@ pub enum StoreError {
     #[error("conflict: {0}")]
     Conflict(&'static str),
     #[error(transparent)]
-    Other(#[from] sqlx::Error),
+    Other(sqlx::Error),
     /// A step the caller supplied inside a use case failed; the transaction was rolled back.
     #[error("aborted: {0}")]
     Aborted(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    /// A value the database cannot even hold (PostgreSQL refuses text with a NUL character, SQLSTATE 22021) names
+    /// nothing that exists: not found. Text that people type is refused earlier, in `domain`, with a field error.
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::Database(d) if d.code().as_deref() == Some("22021") => StoreError::NotFound,
+            _ => StoreError::Other(e),
+        }
+    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

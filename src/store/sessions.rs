@@ -181,7 +181,8 @@ pub(crate) async fn delete_password_links(conn: &mut sqlx::AnyConnection, user_i
 
 /// The sign-in throttle's key of an account, from the email as typed.
 pub fn account_throttle_key(email: &str) -> String {
-    format!("account:{}", email.trim().to_lowercase())
+    let email: String = email.trim().chars().filter(|c| !c.is_control()).take(300).collect();
+    format!("account:{}", email.to_lowercase())
 }
 
 /// Sign-in throttling: after `max_failures` failed attempts within `window_ms` the key is locked for `window_ms`.

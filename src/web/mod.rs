@@ -90,11 +90,112 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(|| async { error::PageError::NotFound })
         .layer(middleware::from_fn_with_state(state.clone(), auth::csrf_layer))
+        .layer(middleware::from_fn_with_state(state.clone(), edge_guard))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(300)))
         .layer(middleware::from_fn(observe))
         .layer(CatchPanicLayer::new())
         .with_state(state)
+}
+
+/// The largest body a path takes, or `None` for uploads of takes (tus checks each take against its own limit).
+fn body_limit_for(path: &str, state: &AppState) -> Option<usize> {
+    if path.starts_with("/i/") && path.contains("/uploads") {
+        None
+    } else if path == "/candidates/import" {
+        Some(pages::UPLOAD_LIMIT_BYTES + 4 * 1024 * 1024)
+    } else if path == "/settings/logo" {
+        Some(pages::UPLOAD_LIMIT_BYTES)
+    } else {
+        Some(state.config.body_limit)
+    }
+}
+
+/// A path's bytes with `%XX` escapes decoded.
+fn percent_decoded(path: &str) -> Vec<u8> {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    out
+}
+
+/// Refusals every route shares, before any handler runs, and the same shape for the refusals the framework makes:
+/// - a path that decodes to control characters or to bytes that are not UTF-8 names nothing here: 404;
+/// - in the API, a body announced (`Content-Length`) over the limit is refused at once (413), before it is read
+///   (pages read a too-large body up to their limit before answering, so that browsers, which send it all before
+///   they read an answer, show the error page instead of a broken connection);
+/// - the framework's own plain-text refusals (a body over the limit sent without a length, a form or JSON body that
+///   does not parse) become the error page on pages, and the JSON error in the API.
+async fn edge_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    let api = path.starts_with("/api/");
+    let decoded = percent_decoded(&path);
+    let odd = match std::str::from_utf8(&decoded) {
+        Ok(text) => text.chars().any(char::is_control),
+        Err(_) => true,
+    };
+    if odd {
+        return if api {
+            error::ApiError::not_found().into_response()
+        } else {
+            error::PageError::NotFound.into_response()
+        };
+    }
+    let announced =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if let (true, Some(len), Some(limit)) = (api, announced, body_limit_for(&path, &state))
+        && len > limit as u64
+    {
+        let mut res = too_large(api, limit);
+        // The body is not read: the connection is not reused for another request.
+        res.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return res;
+    }
+    let res = next.run(req).await;
+    let plain = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    let tus = path.starts_with("/i/") && path.contains("/uploads");
+    if !plain || tus || !(res.status().is_client_error() || res.status().is_server_error()) {
+        return res;
+    }
+    let status = res.status();
+    let message = match axum::body::to_bytes(res.into_body(), 64 * 1024).await {
+        Ok(b) => String::from_utf8_lossy(&b).trim().to_owned(),
+        Err(_) => String::new(),
+    };
+    match (status, api) {
+        (StatusCode::PAYLOAD_TOO_LARGE, _) => too_large(api, body_limit_for(&path, &state).unwrap_or(0)),
+        (_, true) => {
+            let code = if status.is_server_error() { "internal" } else { "bad_request" };
+            error::ApiError::new(status, code, message).into_response()
+        }
+        (_, false) => error::error_page(status, "That did not work", &message),
+    }
+}
+
+fn too_large(api: bool, limit: usize) -> Response {
+    let message = format!("The request is larger than the {} this accepts.", crate::disk::human_bytes(limit as u64));
+    if api {
+        error::ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message).into_response()
+    } else {
+        error::PageError::TooLarge(message).into_response()
+    }
 }
 
 fn static_file(content_type: &'static str, body: &'static str) -> Response {

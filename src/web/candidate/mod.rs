@@ -388,6 +388,9 @@ async fn keep_answer(
     if notes.is_some_and(|n| n.chars().count() > NOTES_MAX_CHARS) {
         return json_error(StatusCode::UNPROCESSABLE_ENTITY, "Notes can be at most 5000 characters.");
     }
+    if notes.is_some_and(|n| !crate::domain::multiline_ok(n)) {
+        return json_error(StatusCode::UNPROCESSABLE_ENTITY, "Notes cannot contain control characters.");
+    }
     let title = link.interview.title.clone();
     let base = state.base_url.clone();
     let result =

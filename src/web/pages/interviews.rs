@@ -414,17 +414,19 @@ pub async fn clone(
 ) -> PageResult {
     csrf.verify(&form.csrf)?;
     let interview = interviews::get(&state.store, &user.actor.org.id, &id).await?;
-    let name = form.name.trim();
-    if name.is_empty() || name.chars().count() > crate::domain::INTERVIEW_NAME_MAX {
-        let page = ClonePage {
-            layout: Layout::new(&user, &csrf, &headers, "Clone video interview", "interviews"),
-            interview,
-            name: form.name.clone(),
-            error: Some("Give the copy a name of 1 to 100 characters.".into()),
-        };
-        return render_invalid(&page, &page.layout);
-    }
-    let copy = interviews::clone(&state.store, &user.actor.org.id, &id, name).await?;
+    let name = match crate::domain::interview_name("name", &form.name) {
+        Ok(name) => name,
+        Err(e) => {
+            let page = ClonePage {
+                layout: Layout::new(&user, &csrf, &headers, "Clone video interview", "interviews"),
+                interview,
+                name: form.name.clone(),
+                error: Some(e.message),
+            };
+            return render_invalid(&page, &page.layout);
+        }
+    };
+    let copy = interviews::clone(&state.store, &user.actor.org.id, &id, &name).await?;
     Ok(redirect_with(
         &state,
         &format!("/interviews/{}/edit", copy.id),

@@ -197,10 +197,51 @@ pub fn local_time(ms: i64, tz: &jiff::tz::TimeZone) -> String {
     }
 }
 
-/// `next` after sign-in: only a path on this site.
+/// `next` after sign-in: only a path on this site. It is parsed as a URL against this site (as browsers will read
+/// it): anything that leaves the site, carries control characters or white space (which browsers drop, turning
+/// `/\t/evil.example` into `//evil.example`), or is not a plain path, goes to the candidates list instead.
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
-        _ => "/candidates".to_owned(),
+    const HOME: &str = "/candidates";
+    const BASE: &str = "http://candor.invalid/";
+    let Some(n) = next else { return HOME.to_owned() };
+    if !n.starts_with('/') || n.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\') {
+        return HOME.to_owned();
+    }
+    let Ok(base) = url::Url::parse(BASE) else { return HOME.to_owned() };
+    match base.join(n) {
+        Ok(u) if u.origin() == base.origin() && u.username().is_empty() && u.password().is_none() => {
+            let mut out = u.path().to_owned();
+            if let Some(q) = u.query() {
+                out.push('?');
+                out.push_str(q);
+            }
+            if out.starts_with("//") { HOME.to_owned() } else { out }
+        }
+        _ => HOME.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(safe_next(Some("/candidates/new")), "/candidates/new");
+        assert_eq!(safe_next(Some("/invitations?status=any&q=ann")), "/invitations?status=any&q=ann");
+        for evil in [
+            "//evil.example/",
+            "/\t/evil.example/",
+            "/\n/evil.example/",
+            "/\\evil.example",
+            "https://evil.example/",
+            "/ /evil.example",
+            "/\r\nSet-Cookie: x=1",
+            "evil.example",
+            "/\u{0}/x",
+        ] {
+            assert_eq!(safe_next(Some(evil)), "/candidates", "{evil:?}");
+        }
+        assert_eq!(safe_next(None), "/candidates");
     }
 }
