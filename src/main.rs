@@ -13,11 +13,20 @@ fn main() -> anyhow::Result<()> {
     tokio::runtime::Builder::new_multi_thread().enable_all().max_blocking_threads(64).build()?.block_on(run())
 }
 
+/// Logs to stderr: `CANDOR_LOG_FORMAT=json` writes one JSON object per line (for log shippers); otherwise text,
+/// coloured only when stderr is a terminal.
+fn init_logs() {
+    use std::io::IsTerminal;
+    let filter = EnvFilter::try_from_env("CANDOR_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match std::env::var("CANDOR_LOG_FORMAT").as_deref() {
+        Ok("json") => builder.json().flatten_event(true).with_current_span(true).init(),
+        _ => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+    }
+}
+
 async fn run() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_env("CANDOR_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")))
-        .with_writer(std::io::stderr)
-        .init();
+    init_logs();
     let cli = Cli::parse();
     let config = cli.opts.config();
     match cli.command.unwrap_or(Command::Serve) {

@@ -231,6 +231,72 @@ async fn reset_links_end_with_changes_and_lift_the_lock(db: Db) {
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "the reset lifted the lock");
 }
 
+/// Signing in gives the browser a new CSRF token and ends the session it had before (another user's, say).
+async fn signing_in_rotates_the_csrf_token_and_ends_the_earlier_session(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let ada = app.create_org_admin("Acme", "ada@acme.fi").await;
+    let bob = app.create_org_user("Acme", "bob@acme.fi", "recruiter").await;
+    let signed_out_token = app.csrf().await;
+    app.login(&ada).await;
+    let ada_token = app.csrf().await;
+    assert_ne!(signed_out_token, ada_token, "a new token at sign-in");
+    let session_cookie = |app: &TestApp| {
+        use reqwest::cookie::CookieStore;
+        let header = app.jar.cookies(&app.address.parse().unwrap()).unwrap();
+        header
+            .to_str()
+            .unwrap()
+            .split(';')
+            .map(str::trim)
+            .find(|kv| kv.starts_with("candor_session="))
+            .unwrap()
+            .to_owned()
+    };
+    let ada_session = session_cookie(&app);
+    app.login(&bob).await;
+    assert_ne!(app.csrf().await, ada_token);
+    let fresh = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let res = fresh.get(app.url("/candidates")).header("cookie", &ada_session).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "Ada's session in this browser ended");
+    assert_eq!(app.get("/candidates").await.status(), StatusCode::OK, "Bob is signed in");
+}
+
+/// A strict Content-Security-Policy on every page; no template runs inline code it would block.
+async fn pages_have_a_strict_content_security_policy(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let user = app.create_org_admin("Acme", "ada@acme.fi").await;
+    app.login(&user).await;
+    for path in ["/login", "/candidates", "/jobs", "/no/such/page"] {
+        let res = app.get(path).await;
+        let csp = res.headers().get("content-security-policy").unwrap().to_str().unwrap().to_owned();
+        assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+    }
+    let inline_handler = |html: &str| {
+        html.match_indices(" on").any(|(i, _)| {
+            let rest = &html[i + 3..];
+            let name: String = rest.chars().take_while(|c| c.is_ascii_lowercase()).collect();
+            !name.is_empty() && rest[name.len()..].starts_with('=')
+        })
+    };
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    let mut stack = vec![dir];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                if !path.ends_with("emails") {
+                    stack.push(path);
+                }
+                continue;
+            }
+            let html = std::fs::read_to_string(&path).unwrap();
+            assert!(!inline_handler(&html), "an inline event handler in {}", path.display());
+            assert!(!html.contains("<script>") && !html.contains(" style="), "inline code in {}", path.display());
+        }
+    }
+}
+
 async fn admins_add_and_deactivate_users(db: Db) {
     let mut app = TestApp::spawn(db).await;
     let admin = app.create_org_admin("Acme", "ada@acme.fi").await;
@@ -375,6 +441,8 @@ both!(
     password_reset_through_a_real_smtp_server,
     sign_in_throttling_holds_under_concurrent_attempts,
     reset_links_end_with_changes_and_lift_the_lock,
+    signing_in_rotates_the_csrf_token_and_ends_the_earlier_session,
+    pages_have_a_strict_content_security_policy,
     admins_add_and_deactivate_users,
     profile_and_organization_settings,
 );

@@ -100,3 +100,29 @@ async fn admin_commands_and_import(db: Db) {
 }
 
 both!(admin_commands_and_import);
+
+/// Logs written to a file or pipe carry no colour codes; `CANDOR_LOG_FORMAT=json` gives one JSON object per line.
+#[test]
+fn logs_are_plain_or_json_when_not_on_a_terminal() {
+    let run = |format: Option<&str>| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_candor"));
+        cmd.arg("migrate").env("CANDOR_DATA_DIR", dir.path()).env("CANDOR_LOG", "info").env_remove("DATABASE_URL");
+        if let Some(f) = format {
+            cmd.env("CANDOR_LOG_FORMAT", f);
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let text = run(None);
+    assert!(text.contains("applied migration"), "{text}");
+    assert!(!text.contains('\u{1b}'), "no ANSI codes: {text:?}");
+    let json = run(Some("json"));
+    let lines: Vec<&str> = json.lines().filter(|l| l.starts_with('{')).collect();
+    assert!(!lines.is_empty(), "{json}");
+    for line in lines {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(v["level"].is_string() && v["timestamp"].is_string(), "{line}");
+    }
+}

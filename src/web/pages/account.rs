@@ -8,7 +8,9 @@ use crate::store::sessions::{self, ThrottleRule};
 use crate::store::users::NewUser;
 use crate::store::{StoreError, orgs, users};
 use crate::web::AppState;
-use crate::web::auth::{CsrfToken, CurrentUser, SESSION_COOKIE, client_ip, cookie, hash_password, verify_password};
+use crate::web::auth::{
+    CSRF_COOKIE, CsrfToken, CurrentUser, SESSION_COOKIE, client_ip, cookie, get_cookie, hash_password, verify_password,
+};
 use crate::web::error::{PageError, PageResult};
 use askama::Template;
 use axum::Form;
@@ -25,16 +27,24 @@ pub const RESET_TTL_MS: i64 = 3600 * 1000;
 pub const SET_PASSWORD_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
 pub const SETUP_TTL_MS: i64 = 24 * 3600 * 1000;
 
-async fn start_session(state: &AppState, user_id: &str) -> PageResult<String> {
+/// Starts a session for `user_id`; a session this browser had before (another user's, say) ends.
+async fn start_session(state: &AppState, headers: &HeaderMap, user_id: &str) -> PageResult<String> {
+    if let Some(earlier) = get_cookie(headers, SESSION_COOKIE) {
+        sessions::delete_session(&state.store, &sessions::hash_secret(earlier)).await?;
+    }
     let (token, hash) = sessions::new_secret().map_err(anyhow::Error::from)?;
     sessions::create_session(&state.store, user_id, &hash).await?;
     Ok(token)
 }
 
-fn with_session(mut res: Response, state: &AppState, token: &str) -> Response {
+/// Sets the session cookie and a new CSRF token: a token a page of the signed-out browser may have leaked does not
+/// carry over into the session.
+fn with_session(mut res: Response, state: &AppState, token: &str) -> PageResult<Response> {
     let c = cookie(SESSION_COOKIE, token, Some(sessions::SESSION_TTL_MS / 1000), state.secure_cookies);
     res.headers_mut().append(header::SET_COOKIE, c);
-    res
+    let (csrf, _) = sessions::new_secret().map_err(anyhow::Error::from)?;
+    res.headers_mut().append(header::SET_COOKIE, cookie(CSRF_COOKIE, &csrf, None, state.secure_cookies));
+    Ok(res)
 }
 
 // ---- setup ----
@@ -138,12 +148,12 @@ pub async fn setup_submit(
     let admin = NewUser { email, name, role: Role::Admin, password_hash: Some(password_hash) };
     match orgs::create_with_first_user(&state.store, &org, &admin).await {
         Ok((_, user)) => {
-            let session = start_session(&state, &user.id).await?;
-            Ok(with_session(
+            let session = start_session(&state, &headers, &user.id).await?;
+            with_session(
                 redirect_with(&state, "/candidates", "Welcome to Candor. Your organization is ready."),
                 &state,
                 &session,
-            ))
+            )
         }
         Err(StoreError::Conflict("user_email")) => {
             errors.push("email", "This email already has a Candor account.");
@@ -240,9 +250,9 @@ pub async fn login_submit(
         Some(user) if ok && user.active => {
             sessions::throttle_clear(&state.store, &account_key).await?;
             sessions::throttle_give_back(&state.store, &ip_key).await?;
-            let session = start_session(&state, &user.id).await?;
+            let session = start_session(&state, &headers, &user.id).await?;
             tracing::info!(user_id = %user.id, org_id = %user.org_id, "signed in");
-            Ok(with_session(Redirect::to(&next).into_response(), &state, &session))
+            with_session(Redirect::to(&next).into_response(), &state, &session)
         }
         Some(user) if ok => {
             sessions::throttle_give_back(&state.store, &account_key).await?;
