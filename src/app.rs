@@ -178,6 +178,7 @@ async fn serve(listener: TcpListener, router: axum::Router, shutdown: impl std::
         }
         let service = router.clone().map_request(move |mut req: axum::extract::Request<hyper::body::Incoming>| {
             req.extensions_mut().insert(axum::extract::ConnectInfo(addr));
+            crate::web::candidate::tus::apply_method_override(&mut req);
             req
         });
         let conn = builder

@@ -49,6 +49,16 @@ impl Container {
         None
     }
 
+    /// Whether `head`, too short to tell ([`Container::sniff`] needs 4 bytes of WebM, 8 of MP4), could still begin
+    /// a WebM or MP4 recording.
+    pub fn could_begin(head: &[u8]) -> bool {
+        const WEBM: [u8; 4] = [0x1A, 0x45, 0xDF, 0xA3];
+        let webm = head.len() < 4 && WEBM.starts_with(head);
+        // MP4: any 4-byte box size, then `ftyp`.
+        let mp4 = head.len() < 8 && (head.len() <= 4 || b"ftyp".starts_with(&head[4..]));
+        webm || mp4
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Container::WebM => "webm",
@@ -135,15 +145,17 @@ impl MediaStore {
     }
 
     /// Streams `body` into a new object at `key`, stopping at `max_len` bytes (then nothing is stored:
-    /// `TooLarge`). With `sniff`, the first bytes must be WebM or MP4 (else nothing is stored: `NotMedia`) and the
-    /// container is returned. A body that breaks off keeps what arrived. Returns the stored length.
+    /// `TooLarge`). With `sniff` (the bytes of the recording stored before this body, if any), the recording's first
+    /// bytes must be WebM or MP4 (else nothing is stored: `NotMedia`) and the container is returned; a body that
+    /// ends before the container can be told is stored when it could still begin one (the next body decides). A
+    /// body that breaks off keeps what arrived. Returns the stored length.
     /// `expected`: the body's announced length, if any — a large body is written in larger parts.
     pub async fn write_stream<S, E>(
         &self,
         key: &str,
         mut body: S,
         max_len: u64,
-        sniff: bool,
+        sniff: Option<&[u8]>,
         expected: Option<u64>,
     ) -> Result<(u64, Option<Container>, WriteEnd), WriteError>
     where
@@ -171,12 +183,14 @@ impl MediaStore {
                 }
                 return Err(WriteError::TooLarge);
             }
-            let chunk = if sniff && container.is_none() {
+            let chunk = if let Some(prior) = sniff
+                && container.is_none()
+            {
                 head.extend_from_slice(&chunk);
-                if head.len() < Container::SNIFF_LEN {
+                if prior.len() + head.len() < Container::SNIFF_LEN {
                     continue;
                 }
-                container = Some(Container::sniff(&head).ok_or(WriteError::NotMedia)?);
+                container = Some(Container::sniff(&[prior, &head].concat()).ok_or(WriteError::NotMedia)?);
                 Bytes::from(std::mem::take(&mut head))
             } else {
                 chunk
@@ -189,9 +203,13 @@ impl MediaStore {
             s.put(chunk).await?;
         }
         if !head.is_empty() {
-            // Fewer bytes than the sniff needs arrived in all.
+            // Fewer bytes than the sniff waits for arrived in all.
             if matches!(end, WriteEnd::Done) {
-                container = Some(Container::sniff(&head).ok_or(WriteError::NotMedia)?);
+                let all = [sniff.unwrap_or_default(), &head].concat();
+                container = Container::sniff(&all);
+                if container.is_none() && !Container::could_begin(&all) {
+                    return Err(WriteError::NotMedia);
+                }
                 let s = sink.insert(self.open_sink(key, expected).await?);
                 written += head.len() as u64;
                 s.put(Bytes::from(head)).await?;
@@ -257,7 +275,7 @@ impl MediaStore {
     pub async fn put(&self, key: &str, bytes: Bytes) -> anyhow::Result<()> {
         let len = bytes.len() as u64;
         let body = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(bytes)]);
-        self.write_stream(key, body, u64::MAX, false, Some(len)).await?;
+        self.write_stream(key, body, u64::MAX, None, Some(len)).await?;
         Ok(())
     }
 
@@ -454,5 +472,15 @@ mod tests {
         assert_eq!(Container::sniff(b"<html><script>"), None);
         assert_eq!(Container::sniff(b"\x89PNG\r\n\x1a\n\0\0\0\0"), None);
         assert_eq!(Container::sniff(b""), None);
+    }
+
+    #[test]
+    fn a_short_beginning_may_still_become_a_recording() {
+        assert!(Container::could_begin(b""));
+        assert!(Container::could_begin(&[0x1A, 0x45]));
+        assert!(Container::could_begin(b"\0\0\0\x20"));
+        assert!(Container::could_begin(b"\0\0\0\x20fty"));
+        assert!(!Container::could_begin(b"\0\0\0\x20moov"[..7].as_ref()));
+        assert!(!Container::could_begin(b"<html>"));
     }
 }

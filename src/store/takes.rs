@@ -313,6 +313,35 @@ pub async fn lock(
     }))
 }
 
+/// Gives a take back that never received a byte (its first bytes were refused as not a recording): the take is
+/// removed and does not count against the question's takes. `false` when it had moved on meanwhile.
+pub async fn give_back(store: &Store, take: &Take) -> StoreResult<bool> {
+    let mut tx = store.begin().await?;
+    let gone = sqlx::query("DELETE FROM takes WHERE id = $1 AND status = 'uploading' AND upload_offset = 0")
+        .bind(&take.id)
+        .execute(&mut *tx)
+        .await?;
+    if gone.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query("UPDATE answers SET takes_used = takes_used - 1 WHERE id = $1 AND takes_used = $2")
+        .bind(&take.answer_id)
+        .bind(take.number)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// When a held lock runs out (Unix ms), for `Retry-After`.
+pub async fn lock_until(store: &Store, take_id: &str) -> StoreResult<Option<i64>> {
+    Ok(sqlx::query_scalar("SELECT lock_until FROM takes WHERE id = $1")
+        .bind(take_id)
+        .fetch_optional(store.read())
+        .await?
+        .flatten())
+}
+
 /// Extends a held lock while a long PATCH streams.
 pub async fn renew_lock(store: &Store, take_id: &str, owner: &str, lease_ms: i64) -> StoreResult<()> {
     sqlx::query("UPDATE takes SET lock_until = $1 WHERE id = $2 AND lock_owner = $3")

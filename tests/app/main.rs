@@ -18,5 +18,6 @@ mod mail;
 mod odd_input;
 mod review;
 mod tenancy;
+mod tus_details;
 mod upkeep;
 mod uploads;

@@ -90,7 +90,7 @@ fn b64(s: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(s)
 }
 
-fn tus(app: &TestApp, method: Method, path: &str) -> reqwest::RequestBuilder {
+pub(crate) fn tus(app: &TestApp, method: Method, path: &str) -> reqwest::RequestBuilder {
     app.client.request(method, app.url(path)).header("Tus-Resumable", "1.0.0")
 }
 
@@ -232,8 +232,12 @@ async fn upload_limits_on(db: Db, storage: Storage) {
     let upload = header(&create(&app, &c, q, None).await, "location");
     let res = patch(&app, &upload, 0, b"<html><script>alert(1)</script></html>", None).await;
     assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    assert_eq!(header(&tus(&app, Method::HEAD, &upload).send().await.unwrap(), "upload-offset"), "0");
+    // Nothing of it was a recording: the take is given back, not counted.
+    assert_eq!(tus(&app, Method::HEAD, &upload).send().await.unwrap().status(), StatusCode::NOT_FOUND);
     assert!(stored(&app, &take_id(&upload)).await.is_empty());
+    let first = create(&app, &c, q, None).await;
+    assert_eq!((first.status(), header(&first, "x-take-number")), (StatusCode::CREATED, "1".to_owned()));
+    let upload = header(&first, "location");
 
     // Larger than 60 s at a generous bitrate: 413, at creation and while streaming.
     let cap = 60 * 2_000_000 + 8 * 1024 * 1024;
@@ -338,11 +342,11 @@ async fn concurrent_patches_one_wins(db: Db) {
     assert!(stored(&app, &take_id(&upload)).await == video);
 }
 
-type BodyPiece = Result<Vec<u8>, std::io::Error>;
+pub(crate) type BodyPiece = Result<Vec<u8>, std::io::Error>;
 
 /// A PATCH at offset 0, sent at once, whose body is what goes into the returned channel until it is dropped (an
 /// `Err` breaks the connection off).
-fn streamed_patch(
+pub(crate) fn streamed_patch(
     app: &TestApp,
     upload: &str,
 ) -> (tokio::sync::mpsc::Sender<BodyPiece>, tokio::task::JoinHandle<reqwest::Result<reqwest::Response>>) {

@@ -26,9 +26,13 @@ pub const MAX_BYTES_SLACK: i64 = 8 * 1024 * 1024;
 pub const UPLOAD_TTL_MS: i64 = 24 * 3600 * 1000;
 /// After the end of the deadline an upload that had already started may still finish for this long.
 pub const DEADLINE_GRACE_MS: i64 = 10 * 60 * 1000;
-/// A PATCH's lock lasts this long and is renewed while the body streams; a crashed node's lock runs out after it.
-pub const LOCK_LEASE_MS: i64 = 15_000;
-const LOCK_RENEW_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+/// A PATCH's lock lasts this long and is renewed while the body streams; a crashed node's lock runs out after it,
+/// well within the retries of common tus clients (tus-js-client gives up after about 10 s).
+pub const LOCK_LEASE_MS: i64 = 5_000;
+const LOCK_RENEW_EVERY: std::time::Duration = std::time::Duration::from_millis(1_500);
+/// A PATCH body that sends nothing for this long is cut: what arrived is kept and the lock released, so the client
+/// (or another connection of it) can resume at once instead of meeting 423 until the request times out.
+pub const BODY_IDLE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A tus answer: the status, `Tus-Resumable` and the given headers, and a short text body for people reading logs.
 fn reply(status: StatusCode, headers: &[(&'static str, String)], message: &str) -> Response {
@@ -298,6 +302,11 @@ async fn patch_body(state: &AppState, token: &str, id: &str, headers: &HeaderMap
         Err(r) => return *r,
     };
     if take.status != takes::UPLOADING {
+        // An empty PATCH at the end of a finished upload repeats the last one (whose answer was lost): it is done.
+        let empty = header_str(headers, "content-length").is_none_or(|l| l == "0");
+        if empty && offset == take.upload_offset && take.upload_length == Some(take.upload_offset) {
+            return reply(StatusCode::NO_CONTENT, &offset_headers(&take), "");
+        }
         return error(StatusCode::CONFLICT, "This upload is complete.");
     }
     if offset != take.upload_offset {
@@ -321,7 +330,13 @@ async fn patch_body(state: &AppState, token: &str, id: &str, headers: &HeaderMap
         Ok(Ok(())) => {}
         Ok(Err(LockRefused::Offset)) => return error(StatusCode::CONFLICT, "Upload-Offset does not match the upload."),
         Ok(Err(LockRefused::Locked)) => {
-            return error(StatusCode::LOCKED, "Another request is writing this upload; try again shortly.");
+            let until = takes::lock_until(&state.store, &take.id).await.ok().flatten().unwrap_or(0);
+            let seconds = ((until - state.store.now_ms()).max(0) + 999) / 1000;
+            return reply(
+                StatusCode::LOCKED,
+                &[("retry-after", seconds.max(1).to_string())],
+                "Another request is writing this upload; try again shortly.",
+            );
         }
         Ok(Err(LockRefused::Closed)) => return error(StatusCode::CONFLICT, "This upload is no longer open."),
         Err(e) => return internal(e),
@@ -350,7 +365,22 @@ async fn patch_body(state: &AppState, token: &str, id: &str, headers: &HeaderMap
     let Some(body) = body.take() else {
         return internal("the request body was already taken");
     };
-    let written = state.media.write_stream(&key, body.into_data_stream(), room, offset == 0, expected).await;
+    // Until the container is known (a first PATCH may be shorter than the bytes that tell it), the bytes stored so
+    // far take part in telling it.
+    let prior = match (&take.container, offset) {
+        (Some(_), _) => None,
+        (None, 0) => Some(Vec::new()),
+        (None, n) if n < 16 => match stored_bytes(state, &take).await {
+            Ok(b) => Some(b),
+            Err(e) => {
+                let _ = takes::release_lock(&state.store, &take.id, &owner).await;
+                return internal(e);
+            }
+        },
+        (None, _) => None,
+    };
+    let stream = idle_cut(body.into_data_stream(), BODY_IDLE);
+    let written = state.media.write_stream(&key, stream, room, prior.as_deref(), expected).await;
     let _ = stop_tx.send(());
     let _ = renewer.await;
     let (length, container, end) = match written {
@@ -362,6 +392,12 @@ async fn patch_body(state: &AppState, token: &str, id: &str, headers: &HeaderMap
                     error(StatusCode::PAYLOAD_TOO_LARGE, "This take is larger than the question's answer time allows.")
                 }
                 WriteError::NotMedia => {
+                    // Nothing of it was a recording: the take does not count.
+                    if offset == 0
+                        && let Err(e) = takes::give_back(&state.store, &take).await
+                    {
+                        return internal(e);
+                    }
                     error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Only WebM and MP4 recordings are accepted.")
                 }
                 WriteError::Store(e) => internal(e),
@@ -393,6 +429,56 @@ async fn patch_body(state: &AppState, token: &str, id: &str, headers: &HeaderMap
             internal(e)
         }
     }
+}
+
+/// tus core: a POST with `X-HTTP-Method-Override` is the method it names (for clients behind proxies that pass only
+/// GET and POST). Applied before routing.
+pub fn apply_method_override<B>(req: &mut axum::http::Request<B>) {
+    use axum::http::Method;
+    let path = req.uri().path();
+    if req.method() != Method::POST || !path.starts_with("/i/") || !path.contains("/uploads") {
+        return;
+    }
+    let wanted = req.headers().get("x-http-method-override").and_then(|v| v.to_str().ok()).map(str::trim);
+    let method = match wanted.map(str::to_ascii_uppercase).as_deref() {
+        Some("PATCH") => Method::PATCH,
+        Some("HEAD") => Method::HEAD,
+        Some("DELETE") => Method::DELETE,
+        Some("OPTIONS") => Method::OPTIONS,
+        _ => return,
+    };
+    *req.method_mut() = method;
+}
+
+/// The bytes of a take stored so far (only ever a few, while its container is not yet known).
+async fn stored_bytes(state: &AppState, take: &Take) -> anyhow::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    for s in takes::segments(&state.store, &take.id).await? {
+        out.extend_from_slice(&state.media.read_range(&s.object_key, 0, s.length as u64).await?);
+    }
+    Ok(out)
+}
+
+/// The body, ending in an error when nothing arrives for `idle` (a client that stalls mid-body).
+fn idle_cut<S>(
+    body: S,
+    idle: std::time::Duration,
+) -> impl futures_util::Stream<Item = Result<bytes::Bytes, axum::Error>> + Unpin
+where
+    S: futures_util::Stream<Item = Result<bytes::Bytes, axum::Error>> + Unpin,
+{
+    use futures_util::StreamExt;
+    Box::pin(futures_util::stream::unfold(Some(body), move |body| async move {
+        let mut body = body?;
+        match tokio::time::timeout(idle, body.next()).await {
+            Ok(Some(item)) => Some((item, Some(body))),
+            Ok(None) => None,
+            Err(_) => {
+                let stalled = std::io::Error::new(std::io::ErrorKind::TimedOut, "the client sent nothing for a while");
+                Some((Err(axum::Error::new(stalled)), None))
+            }
+        }
+    }))
 }
 
 /// `DELETE /i/{token}/uploads/{id}` (termination): discards a take that is not kept.
