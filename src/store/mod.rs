@@ -87,6 +87,9 @@ impl Clock {
     }
 }
 
+/// How long a request waits for a PostgreSQL connection before it fails.
+pub const POSTGRES_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// Handle to the database. Cheap to clone.
 #[derive(Clone)]
 pub struct Store {
@@ -133,9 +136,11 @@ impl Store {
             let read = open(max_connections.max(2), 16 * 1024).await?;
             Ok(Self { read, write, backend: Backend::Sqlite, clock: Arc::default() })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            // A database that has gone away fails requests within seconds (the pool keeps trying to reconnect
+            // meanwhile) instead of holding each one for half a minute.
             let pool = AnyPoolOptions::new()
                 .max_connections(max_connections)
-                .acquire_timeout(Duration::from_secs(30))
+                .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT)
                 .after_release(|conn, _| Box::pin(outside_transaction(conn, Backend::Postgres)))
                 .connect(url)
                 .await?;

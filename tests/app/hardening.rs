@@ -299,3 +299,40 @@ async fn keeping_the_same_answers_at_once_completes_once(db: Db) {
         }
     }
 }
+
+/// PostgreSQL goes away: requests fail within seconds (not the pool's half minute), /healthz says 503 within two,
+/// and everything recovers by itself when the database is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_that_goes_away_fails_fast_and_recovers() {
+    let mut proxy = crate::helpers::TcpProxy::start(("127.0.0.1".to_owned(), 5432)).await;
+    let admin_url = crate::helpers::postgres_admin_url();
+    let db = crate::helpers::TestDb::create(Db::Postgres, std::path::Path::new("/tmp")).await;
+    let through_proxy = db.url.replace("127.0.0.1:5432", &format!("127.0.0.1:{}", proxy.port));
+    assert_ne!(through_proxy, db.url, "the test database is reached through the proxy ({admin_url})");
+    let app = TestApp::spawn_with(Db::Sqlite, |c| c.database_url = Some(through_proxy.clone())).await;
+    let user = app.create_org_admin("Acme", "ada@acme.fi").await;
+    app.login(&user).await;
+    assert_eq!(app.get("/candidates").await.status(), StatusCode::OK);
+
+    proxy.cut().await;
+    let started = std::time::Instant::now();
+    assert_eq!(app.get("/healthz").await.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(started.elapsed() < std::time::Duration::from_secs(3), "/healthz took {:?}", started.elapsed());
+    let started = std::time::Instant::now();
+    let res = app.get("/candidates").await;
+    assert!(res.status().is_server_error(), "{}", res.status());
+    assert!(started.elapsed() < std::time::Duration::from_secs(8), "a page took {:?}", started.elapsed());
+
+    proxy.restore().await;
+    let started = std::time::Instant::now();
+    loop {
+        if app.get("/healthz").await.status() == StatusCode::OK {
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(30), "never recovered");
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert_eq!(app.get("/candidates").await.status(), StatusCode::OK);
+    drop(app);
+    drop(db);
+}

@@ -536,3 +536,70 @@ impl Drop for S3Server {
         self.task.abort();
     }
 }
+
+/// A TCP proxy in front of a real server (PostgreSQL) that can be cut — every connection dropped, and the port
+/// closed so new ones are refused, as when the server is stopped — and restored.
+pub struct TcpProxy {
+    pub port: u16,
+    target: (String, u16),
+    generation: Arc<std::sync::atomic::AtomicU64>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TcpProxy {
+    pub async fn start(target: (String, u16)) -> TcpProxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mut proxy =
+            TcpProxy { port, target, generation: Arc::new(std::sync::atomic::AtomicU64::new(0)), task: None };
+        proxy.serve(listener);
+        proxy
+    }
+
+    fn serve(&mut self, listener: tokio::net::TcpListener) {
+        use std::sync::atomic::Ordering;
+        let (target, generation) = (self.target.clone(), self.generation.clone());
+        self.task = Some(tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let (target, generation) = (target.clone(), generation.clone());
+                let born = generation.load(Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect((target.0.as_str(), target.1)).await else {
+                        return;
+                    };
+                    let watch = async {
+                        while generation.load(Ordering::SeqCst) == born {
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                        }
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = watch => {}
+                    }
+                });
+            }
+        }));
+    }
+
+    pub async fn cut(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            let _ = task.await;
+        }
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    pub async fn restore(&mut self) {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await.unwrap();
+        self.serve(listener);
+    }
+}
+
+impl Drop for TcpProxy {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
