@@ -6,6 +6,7 @@ use crate::mail::Mailer;
 use crate::media::MediaStore;
 use crate::store::{self, Store, sessions};
 use crate::web::{self, AppState, Inner};
+use anyhow::Context;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::sync::{Arc, OnceLock};
 use tokio::net::TcpListener;
@@ -47,14 +48,23 @@ impl Application {
         };
         let mailer = Mailer::from_config(&config)?;
         let media = MediaStore::from_config(&config)?;
-        let link_key = config.link_key()?;
+        let node_id = store::new_id();
+        // A wrong bucket or an unwritable folder stops the start, rather than the first candidate's recording.
+        media.check(&node_id).await.context("the media storage (CANDOR_MEDIA_URL or DATA_DIR/media) is not usable")?;
+        // One key for every node: the operator's, or the deployment's in the database (never a per-node file, which
+        // made a link copied on one node unknown to the others).
+        let link_key = match config.configured_link_key()? {
+            Some(key) => key,
+            None => store::deployment::link_key(&store, config.legacy_link_key()).await?,
+        };
         let links = crate::jobs::Links { base_url: base_url.clone(), link_key: link_key.clone() };
         let worker = Worker::new(store.clone(), mailer, config.mail_from.clone(), media.clone(), links);
         let disk = crate::disk::DiskSpace::new(&config.data_dir, config.disk_reserve, config.disk_warn_below);
         let state = AppState(Arc::new(Inner {
             link_key,
             disk,
-            node_id: store::new_id(),
+            node_id,
+            media_checked_at: std::sync::atomic::AtomicI64::new(0),
             secure_cookies: base_url.starts_with("https://"),
             base_url,
             metrics: metrics_handle()?,

@@ -35,8 +35,8 @@ pub struct Config {
     pub body_limit: usize,
     /// Pool size for the database.
     pub max_db_connections: u32,
-    /// The key personal links are derived from (≥ 32 characters). `None`: a random key kept in
-    /// `DATA_DIR/secret.key`. Several nodes must share one: set it on each.
+    /// The key personal links are derived from (≥ 32 characters). `None`: one key for the whole deployment, kept in
+    /// the database (made on first start, from `DATA_DIR/secret.key` when an earlier version left one).
     pub secret_key: Option<String>,
     /// Where recordings are stored: `s3://bucket[/prefix]?endpoint=…&region=…` (credentials from
     /// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`); `None` means the local directory `DATA_DIR/media`.
@@ -74,34 +74,20 @@ impl Config {
         }
     }
 
-    /// The link key: `secret_key`, or the one in `DATA_DIR/secret.key` (created on first use, readable by the owner
-    /// only).
-    pub fn link_key(&self) -> anyhow::Result<Vec<u8>> {
-        if let Some(key) = &self.secret_key {
-            anyhow::ensure!(key.len() >= 32, "CANDOR_SECRET_KEY must have at least 32 characters");
-            return Ok(key.as_bytes().to_vec());
-        }
-        let path = self.data_dir.join("secret.key");
-        if let Ok(existing) = std::fs::read(&path)
-            && existing.len() >= 32
-        {
-            return Ok(existing);
-        }
-        let mut key = [0u8; 32];
-        getrandom::fill(&mut key).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        match options.open(&path) {
-            Ok(mut f) => {
-                std::io::Write::write_all(&mut f, &key)?;
-                Ok(key.to_vec())
+    /// The link key set by the operator (`CANDOR_SECRET_KEY`, at least 32 characters), if any.
+    pub fn configured_link_key(&self) -> anyhow::Result<Option<Vec<u8>>> {
+        match &self.secret_key {
+            Some(key) => {
+                anyhow::ensure!(key.len() >= 32, "CANDOR_SECRET_KEY must have at least 32 characters");
+                Ok(Some(key.as_bytes().to_vec()))
             }
-            // Another process created it first: use theirs.
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(std::fs::read(&path)?),
-            Err(e) => Err(e.into()),
+            None => Ok(None),
         }
+    }
+
+    /// The key of `DATA_DIR/secret.key`, where earlier versions kept it, if the file exists.
+    pub fn legacy_link_key(&self) -> Option<Vec<u8>> {
+        std::fs::read(self.data_dir.join("secret.key")).ok().filter(|k| k.len() >= 32)
     }
 
     pub fn resolved_database_url(&self) -> String {

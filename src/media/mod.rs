@@ -279,6 +279,21 @@ impl MediaStore {
         Ok(())
     }
 
+    /// Proves the store takes writes: writes, reads back and deletes a small object under `health/`.
+    pub async fn check(&self, node: &str) -> anyhow::Result<()> {
+        // Listing names the bucket itself (some servers accept writes to any name).
+        self.inner
+            .list_with_delimiter(Some(&ObjectPath::from("health")))
+            .await
+            .context("cannot list the media storage (does the bucket exist?)")?;
+        let key = format!("health/{node}");
+        let probe = Bytes::from_static(b"candor media check");
+        self.put(&key, probe.clone()).await.context("cannot write to the media storage")?;
+        let back = self.read_range(&key, 0, probe.len() as u64).await.context("cannot read from the media storage")?;
+        anyhow::ensure!(back == probe, "the media storage returned other bytes than were written");
+        self.delete(&key).await.context("cannot delete from the media storage")
+    }
+
     /// Deletes an object; one that is already gone is fine.
     pub async fn delete(&self, key: &str) -> anyhow::Result<()> {
         match self.inner.delete(&ObjectPath::from(key)).await {

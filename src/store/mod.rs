@@ -6,6 +6,7 @@
 
 pub mod answering;
 pub mod candidates;
+pub mod deployment;
 pub mod interviews;
 pub mod invitations;
 pub mod jobs;

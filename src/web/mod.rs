@@ -39,6 +39,8 @@ pub struct Inner {
     pub disk: crate::disk::DiskSpace,
     /// This process, in health checks.
     pub node_id: String,
+    /// When the media storage last passed the health check (Unix ms): checked at most every 30 s.
+    pub media_checked_at: std::sync::atomic::AtomicI64,
 }
 
 #[derive(Clone)]
@@ -260,14 +262,26 @@ fn route_label(path: &str) -> &'static str {
 /// How long a health check may take before it answers 503.
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// 200 when a database write commits (and is read back) within two seconds; 503 otherwise. Low disk space is
-/// reported in the body without failing the check.
+/// How long a passed media check is trusted.
+const MEDIA_CHECK_EVERY_MS: i64 = 30_000;
+
+/// 200 when a database write commits (and is read back) and the media storage takes a write, within two seconds;
+/// 503 otherwise. Low disk space is reported in the body without failing the check.
 async fn healthz(State(state): State<AppState>) -> Response {
-    let probe = tokio::time::timeout(HEALTH_TIMEOUT, state.store.probe_write(&state.node_id)).await;
-    let failure = match probe {
+    use std::sync::atomic::Ordering;
+    let checks = async {
+        state.store.probe_write(&state.node_id).await.map_err(|e| format!("database cannot write: {e}"))?;
+        let now = state.store.now_ms();
+        if now - state.media_checked_at.load(Ordering::Relaxed) > MEDIA_CHECK_EVERY_MS {
+            state.media.check(&state.node_id).await.map_err(|e| format!("media storage: {e:#}"))?;
+            state.media_checked_at.store(now, Ordering::Relaxed);
+        }
+        Ok::<(), String>(())
+    };
+    let failure = match tokio::time::timeout(HEALTH_TIMEOUT, checks).await {
         Ok(Ok(())) => None,
-        Ok(Err(e)) => Some(format!("database cannot write: {e}")),
-        Err(_) => Some(format!("database did not answer within {} s", HEALTH_TIMEOUT.as_secs())),
+        Ok(Err(e)) => Some(e),
+        Err(_) => Some(format!("no answer within {} s (database or media storage)", HEALTH_TIMEOUT.as_secs())),
     };
     let mut body = String::new();
     if let Some(failure) = &failure {

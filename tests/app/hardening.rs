@@ -336,3 +336,55 @@ async fn a_database_that_goes_away_fails_fast_and_recovers() {
     drop(app);
     drop(db);
 }
+
+/// Several nodes on one database without CANDOR_SECRET_KEY share one link key: a link made on one works on the
+/// other. An installation that kept its key in DATA_DIR/secret.key keeps its links.
+async fn nodes_without_a_secret_key_share_one(db: Db) {
+    let mut first = TestApp::spawn(db).await;
+    let c = candidate(&mut first).await;
+    let url = first.database_url.clone();
+    let mut second = TestApp::spawn_with(db, |cfg| cfg.database_url = Some(url)).await;
+    assert_eq!(first.state.link_key, second.state.link_key);
+    second.new_browser();
+    assert_eq!(second.get(&c.link).await.status(), StatusCode::OK, "the link works on the other node");
+
+    let dir = tempfile::tempdir().unwrap();
+    let legacy = b"an-old-key-from-data-dir-secret-key-file-0123456789".to_vec();
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    std::fs::write(dir.path().join("data/secret.key"), &legacy).unwrap();
+    let data = dir.path().join("data");
+    let old = TestApp::spawn_with(db, move |cfg| cfg.data_dir = data).await;
+    assert_eq!(old.state.link_key, legacy, "an earlier installation's key is kept");
+}
+
+both!(nodes_without_a_secret_key_share_one);
+
+/// A media storage that cannot be written is found at start (the node refuses to start, saying why) and by
+/// /healthz, not by the first candidate who records.
+async fn an_unusable_media_storage_is_found_early(db: Db) {
+    let s3 = crate::helpers::S3Server::start().await;
+    let wrong = s3.media_url().replace("s3://candor/", "s3://no-such-bucket/");
+    let dir = tempfile::tempdir().unwrap();
+    let test_db = crate::helpers::TestDb::create(db, dir.path()).await;
+    let mut config = candor::Config::embedded(dir.path().join("data"));
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.database_url = Some(test_db.url.clone());
+    config.run_worker = false;
+    config.media_url = Some(wrong);
+    let err = match candor::Application::build(config).await {
+        Ok(_) => panic!("started with a bucket that does not exist"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(err.contains("media storage"), "{err}");
+
+    let url = s3.media_url();
+    let app = TestApp::spawn_with(db, |c| c.media_url = Some(url)).await;
+    assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
+    s3.remove_bucket();
+    app.store.clock.advance(std::time::Duration::from_secs(31));
+    let res = app.get("/healthz").await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(res.text().await.unwrap().contains("media storage"));
+}
+
+both!(an_unusable_media_storage_is_found_early);

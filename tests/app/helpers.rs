@@ -520,6 +520,11 @@ impl S3Server {
         S3Server { port, _dir: dir, task }
     }
 
+    /// Deletes the bucket and everything in it (a bucket removed under a running server).
+    pub fn remove_bucket(&self) {
+        std::fs::remove_dir_all(self._dir.path().join("candor")).unwrap();
+    }
+
     /// `CANDOR_MEDIA_URL` for this server: the bucket `candor`, under the prefix `media`.
     pub fn media_url(&self) -> String {
         format!(
