@@ -29,8 +29,12 @@ pub struct Config {
     pub run_worker: bool,
     /// Jobs run at once by this process's worker (emails are sent in parallel).
     pub worker_concurrency: usize,
-    /// Trust `X-Forwarded-For` for the client address (only behind a reverse proxy).
+    /// Take the client address from `X-Forwarded-For` (only behind a reverse proxy): the right-most address that is
+    /// not one of `trusted_proxies` — the one the proxy itself saw.
     pub trust_proxy: bool,
+    /// The reverse proxies in front of Candor (addresses or CIDR ranges). When given, `X-Forwarded-For` is only
+    /// read from requests that come from one of them, and their own hops are skipped.
+    pub trusted_proxies: Vec<IpRange>,
     /// Largest request body accepted, in bytes (uploads have their own limits).
     pub body_limit: usize,
     /// Pool size for the database.
@@ -64,6 +68,7 @@ impl Config {
             run_worker: true,
             worker_concurrency: 4,
             trust_proxy: false,
+            trusted_proxies: Vec::new(),
             body_limit: 2 * 1024 * 1024,
             max_db_connections: 16,
             secret_key: None,
@@ -94,6 +99,53 @@ impl Config {
         match &self.database_url {
             Some(url) => url.clone(),
             None => format!("sqlite://{}?mode=rwc", self.data_dir.join("candor.db").display()),
+        }
+    }
+}
+
+/// An address or a CIDR range of them (`10.0.0.0/8`, `::1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpRange {
+    net: std::net::IpAddr,
+    bits: u8,
+}
+
+impl IpRange {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let (addr, bits) = match s.trim().split_once('/') {
+            Some((a, b)) => (a, Some(b)),
+            None => (s.trim(), None),
+        };
+        let net: std::net::IpAddr = addr.parse().map_err(|_| format!("{s:?} is not an address or CIDR range"))?;
+        let max = if net.is_ipv4() { 32 } else { 128 };
+        let bits = match bits {
+            Some(b) => b.parse::<u8>().ok().filter(|b| *b <= max).ok_or_else(|| format!("{s:?}: bad prefix length"))?,
+            None => max,
+        };
+        Ok(Self { net, bits })
+    }
+
+    /// Parses a comma-separated list.
+    pub fn parse_list(s: &str) -> Result<Vec<Self>, String> {
+        s.split(',').map(str::trim).filter(|p| !p.is_empty()).map(Self::parse).collect()
+    }
+
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+            v4 => v4,
+        };
+        match (self.net, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let mask = if self.bits == 0 { 0 } else { u32::MAX << (32 - u32::from(self.bits)) };
+                u32::from(n) & mask == u32::from(a) & mask
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let mask = if self.bits == 0 { 0 } else { u128::MAX << (128 - u32::from(self.bits)) };
+                u128::from(n) & mask == u128::from(a) & mask
+            }
+            _ => false,
         }
     }
 }
@@ -133,6 +185,7 @@ impl fmt::Debug for Config {
             .field("smtp_timeout", &self.smtp_timeout)
             .field("run_worker", &self.run_worker)
             .field("trust_proxy", &self.trust_proxy)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("body_limit", &self.body_limit)
             .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
             .field("media_url", &self.media_url.as_deref().map(redact_url))
@@ -145,6 +198,19 @@ impl fmt::Debug for Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ip_ranges() {
+        let r = IpRange::parse_list("10.0.0.0/8, 192.168.1.7, ::1").unwrap();
+        assert!(r[0].contains("10.200.3.4".parse().unwrap()));
+        assert!(!r[0].contains("11.0.0.1".parse().unwrap()));
+        assert!(r[1].contains("192.168.1.7".parse().unwrap()));
+        assert!(!r[1].contains("192.168.1.8".parse().unwrap()));
+        assert!(r[2].contains("::1".parse().unwrap()));
+        assert!(r[0].contains("::ffff:10.1.1.1".parse().unwrap()));
+        assert!(IpRange::parse("10.0.0.0/33").is_err());
+        assert!(IpRange::parse("nope").is_err());
+    }
 
     #[test]
     fn debug_redacts_secrets() {

@@ -207,17 +207,38 @@ pub async fn verify_password(password: String, hash: Option<String>) -> anyhow::
     .await?
 }
 
-/// The client's address: the socket peer, or the first `X-Forwarded-For` entry behind a trusted proxy.
-pub fn client_ip(headers: &HeaderMap, peer: Option<std::net::SocketAddr>, trust_proxy: bool) -> String {
-    if trust_proxy
-        && let Some(ip) = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-    {
-        return ip.to_owned();
+/// The client's address. Without a trusted proxy: the socket peer. Behind one (`CANDOR_TRUST_PROXY` or
+/// `CANDOR_TRUSTED_PROXIES`): the right-most `X-Forwarded-For` address that is not a trusted proxy — the address the
+/// proxy itself saw, which the client cannot choose (the left-most entries are the client's to write). With a list
+/// of proxies, a request that does not come from one of them is taken at its socket address.
+pub fn client_ip(headers: &HeaderMap, peer: Option<std::net::SocketAddr>, config: &crate::config::Config) -> String {
+    let peer_ip = peer.map(|p| p.ip());
+    let fallback = || peer_ip.map(|p| p.to_string()).unwrap_or_else(|| "unknown".into());
+    let forwarded = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>();
+    if !config.trust_proxy {
+        if !forwarded.is_empty() {
+            static WARNED: std::sync::Once = std::sync::Once::new();
+            WARNED.call_once(|| {
+                tracing::warn!(
+                    "requests carry X-Forwarded-For but CANDOR_TRUST_PROXY is off: every client is counted at the \
+                     proxy's address (sign-in throttling); set CANDOR_TRUST_PROXY or CANDOR_TRUSTED_PROXIES"
+                )
+            });
+        }
+        return fallback();
     }
-    peer.map(|p| p.ip().to_string()).unwrap_or_else(|| "unknown".into())
+    let trusted = |ip: std::net::IpAddr| config.trusted_proxies.iter().any(|r| r.contains(ip));
+    if !config.trusted_proxies.is_empty() && !peer_ip.is_some_and(trusted) {
+        return fallback();
+    }
+    let hops: Vec<&str> = forwarded.iter().flat_map(|v| v.split(',')).map(str::trim).collect();
+    for hop in hops.iter().rev() {
+        match hop.parse::<std::net::IpAddr>() {
+            Ok(ip) if trusted(ip) => continue,
+            Ok(ip) => return ip.to_string(),
+            // Not an address: nothing to its left can be believed either.
+            Err(_) => break,
+        }
+    }
+    fallback()
 }

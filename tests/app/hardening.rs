@@ -388,3 +388,47 @@ async fn an_unusable_media_storage_is_found_early(db: Db) {
 }
 
 both!(an_unusable_media_storage_is_found_early);
+
+/// Behind a proxy the client address is the one the proxy saw (the right-most hop that is not a trusted proxy), not
+/// the first X-Forwarded-For entry, which the client writes: made-up entries do not escape sign-in throttling.
+async fn throttling_behind_a_proxy_uses_the_address_the_proxy_saw(db: Db) {
+    for trusted in [None, Some("127.0.0.1/32")] {
+        let app = TestApp::spawn_with(db, |c| {
+            c.trust_proxy = true;
+            c.trusted_proxies = trusted.map(|t| candor::config::IpRange::parse_list(t).unwrap()).unwrap_or_default();
+        })
+        .await;
+        let user = app.create_org_admin("Acme", "ada@acme.fi").await;
+        let csrf = app.csrf().await;
+        let attempt = |i: usize, email: String, password: &'static str| {
+            // What a client sent, then what the proxy appended (and, with a list, the proxy in front of that one).
+            let chain = match trusted {
+                None => format!("198.51.100.{i}, 203.0.113.9"),
+                Some(_) => format!("198.51.100.{i}, 203.0.113.9, 127.0.0.1"),
+            };
+            app.client
+                .post(app.url("/login"))
+                .header("x-forwarded-for", chain)
+                .form(&[("csrf", csrf.as_str()), ("email", email.as_str()), ("password", password)])
+                .send()
+        };
+        for i in 0..20 {
+            let res = attempt(i, format!("nobody{i}@example.fi"), "wrong password").await.unwrap();
+            assert!(res.text().await.unwrap().contains("The email or password is not right."), "attempt {i}");
+        }
+        let res = attempt(99, "nobody99@example.fi".into(), "wrong password").await.unwrap();
+        assert!(res.text().await.unwrap().contains("Too many failed sign-in attempts"), "the 21st is throttled");
+        // Another client behind the same proxy is not.
+        let res = app
+            .client
+            .post(app.url("/login"))
+            .header("x-forwarded-for", "203.0.113.10")
+            .form(&[("csrf", csrf.as_str()), ("email", user.email.as_str()), ("password", user.password.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{trusted:?}");
+    }
+}
+
+both!(throttling_behind_a_proxy_uses_the_address_the_proxy_saw);

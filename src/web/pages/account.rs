@@ -227,7 +227,7 @@ pub async fn login_submit(
         let page = LoginPage { layout, email: form.email.clone(), next: next.clone(), error: Some(message) };
         render_invalid(&page, &page.layout)
     };
-    let ip_key = format!("ip:{}", client_ip(&headers, Some(peer), state.config.trust_proxy));
+    let ip_key = format!("ip:{}", client_ip(&headers, Some(peer), &state.config));
     let account_key = sessions::account_throttle_key(&form.email);
     // Each attempt is counted before its password is checked, so attempts made at once cannot get past the limit.
     if let Err(until) = sessions::throttle_take_attempt(&state.store, &ip_key, IP_THROTTLE).await? {
