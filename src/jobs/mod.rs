@@ -17,6 +17,8 @@ pub const LEASE_MS: i64 = 60 * 1000;
 pub const LEASE_RENEW_EVERY: Duration = Duration::from_secs(15);
 /// How often a worker expires invitations whose deadline has passed.
 pub const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(60);
+/// How often the media storage is swept for what interrupted writes left.
+pub const MEDIA_SWEEP_INTERVAL: Duration = Duration::from_secs(6 * 3600);
 /// How many due jobs one claim loop takes at a time.
 pub const CLAIM_BATCH: usize = 8;
 /// How often an idle worker looks for due jobs.
@@ -138,6 +140,31 @@ impl Worker {
             tracing::info!(invitations = media, "recordings deleted after the retention period");
         }
         Ok(())
+    }
+
+    /// Removes what crashed writes left in the media storage: temporary files on the local directory idle for 15
+    /// minutes, and stored pieces no take refers to (written, then the process died before recording them) older
+    /// than an hour. Returns (temporary files, pieces) removed.
+    pub async fn sweep_media(&self) -> anyhow::Result<(usize, usize)> {
+        let media = self.media.clone();
+        let partial =
+            tokio::task::spawn_blocking(move || media.remove_abandoned_partial_files(Duration::from_secs(15 * 60)))
+                .await?;
+        let cutoff = self.store.now_ms() - 3_600_000;
+        let old: Vec<String> =
+            self.media.list_takes().await?.into_iter().filter(|(_, at)| *at < cutoff).map(|(k, _)| k).collect();
+        let mut removed = 0;
+        for chunk in old.chunks(1000) {
+            let in_use = store::takes::keys_in_use(&self.store, chunk).await?;
+            for key in chunk.iter().filter(|k| !in_use.contains(*k)) {
+                self.media.delete(key).await?;
+                removed += 1;
+            }
+        }
+        if partial + removed > 0 {
+            tracing::info!(partial, unreferenced = removed, "media left by interrupted writes removed");
+        }
+        Ok((partial, removed))
     }
 
     /// Queues the reminder email of every open invitation whose reminder is due; returns how many.
@@ -302,12 +329,20 @@ impl Worker {
     /// task of its own so that no job, however slow, holds it up.
     pub async fn run_upkeep(self, mut shutdown: watch::Receiver<bool>) {
         let mut last_purge = std::time::Instant::now();
+        let mut last_sweep: Option<std::time::Instant> = None;
         loop {
             if *shutdown.borrow() {
                 break;
             }
             if let Err(e) = self.run_maintenance().await {
                 tracing::warn!(error = %format!("{e:#}"), "maintenance failed");
+            }
+            // At start, then every six hours.
+            if last_sweep.is_none_or(|t| t.elapsed() > MEDIA_SWEEP_INTERVAL) {
+                last_sweep = Some(std::time::Instant::now());
+                if let Err(e) = self.sweep_media().await {
+                    tracing::warn!(error = %format!("{e:#}"), "cannot sweep the media storage");
+                }
             }
             if last_purge.elapsed() > Duration::from_secs(3600) {
                 last_purge = std::time::Instant::now();

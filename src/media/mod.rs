@@ -200,7 +200,13 @@ impl MediaStore {
                 None => sink.insert(self.open_sink(key, expected).await?),
             };
             written += chunk.len() as u64;
-            s.put(chunk).await?;
+            if let Err(e) = s.put(chunk).await {
+                // Nothing half-written stays behind: no temporary file, no incomplete multipart upload.
+                if let Some(s) = sink.take() {
+                    s.abort().await;
+                }
+                return Err(e);
+            }
         }
         if !head.is_empty() {
             // Fewer bytes than the sniff waits for arrived in all.
@@ -277,6 +283,43 @@ impl MediaStore {
         let body = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(bytes)]);
         self.write_stream(key, body, u64::MAX, None, Some(len)).await?;
         Ok(())
+    }
+
+    /// Every stored piece of a take (`takes/…`), with when it was written (Unix ms).
+    pub async fn list_takes(&self) -> anyhow::Result<Vec<(String, i64)>> {
+        use futures_util::TryStreamExt;
+        let listed: Vec<object_store::ObjectMeta> =
+            self.inner.list(Some(&ObjectPath::from("takes"))).try_collect().await?;
+        Ok(listed
+            .into_iter()
+            .map(|m| (m.location.to_string(), m.last_modified.timestamp_millis()))
+            .filter(|(key, _)| !key.ends_with(".part"))
+            .collect())
+    }
+
+    /// On the local directory: removes temporary files of writes that never finished (a process killed mid-write)
+    /// whose last change is older than `idle` — a write in progress changes its file all the time. Returns how many.
+    pub fn remove_abandoned_partial_files(&self, idle: std::time::Duration) -> usize {
+        fn walk(dir: &std::path::Path, idle: std::time::Duration, removed: &mut usize) {
+            let Ok(entries) = std::fs::read_dir(dir) else { return };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let Ok(meta) = entry.metadata() else { continue };
+                if meta.is_dir() {
+                    walk(&path, idle, removed);
+                } else if path.extension().is_some_and(|e| e == "part")
+                    && meta.modified().ok().and_then(|m| m.elapsed().ok()).is_some_and(|age| age > idle)
+                    && std::fs::remove_file(&path).is_ok()
+                {
+                    *removed += 1;
+                }
+            }
+        }
+        let mut removed = 0;
+        if let Some(dir) = &self.local_dir {
+            walk(dir, idle, &mut removed);
+        }
+        removed
     }
 
     /// Proves the store takes writes: writes, reads back and deletes a small object under `health/`.

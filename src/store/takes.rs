@@ -333,6 +333,37 @@ pub async fn give_back(store: &Store, take: &Take) -> StoreResult<bool> {
     Ok(true)
 }
 
+/// Of `keys` (`takes/<invitation>/<take>/<name>`), those that a take's segments name or a queued deletion will
+/// delete: the ones a sweep of unreferenced media must leave alone.
+pub async fn keys_in_use(store: &Store, keys: &[String]) -> StoreResult<std::collections::HashSet<String>> {
+    let mut in_use = std::collections::HashSet::new();
+    let take_ids: std::collections::BTreeSet<&str> = keys.iter().filter_map(|k| k.split('/').nth(2)).collect();
+    let take_ids: Vec<&str> = take_ids.into_iter().collect();
+    for chunk in take_ids.chunks(200) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("SELECT object_key FROM take_segments WHERE take_id IN ({})", placeholders.join(", "));
+        let mut q = sqlx::query_scalar::<_, String>(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        in_use.extend(q.fetch_all(store.read()).await?);
+    }
+    // Pieces a queued deletion will remove (a replaced recording a player may still stream) are left to it.
+    let payloads: Vec<String> =
+        sqlx::query_scalar("SELECT payload FROM jobs WHERE kind = $1 AND status IN ('queued', 'running')")
+            .bind(DELETE_MEDIA)
+            .fetch_all(store.read())
+            .await?;
+    for p in payloads {
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&p)
+            && let Some(listed) = v["keys"].as_array()
+        {
+            in_use.extend(listed.iter().filter_map(|k| k.as_str().map(str::to_owned)));
+        }
+    }
+    Ok(in_use)
+}
+
 /// When a held lock runs out (Unix ms), for `Retry-After`.
 pub async fn lock_until(store: &Store, take_id: &str) -> StoreResult<Option<i64>> {
     Ok(sqlx::query_scalar("SELECT lock_until FROM takes WHERE id = $1")

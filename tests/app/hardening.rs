@@ -432,3 +432,36 @@ async fn throttling_behind_a_proxy_uses_the_address_the_proxy_saw(db: Db) {
 }
 
 both!(throttling_behind_a_proxy_uses_the_address_the_proxy_saw);
+
+/// What a killed process leaves in the media storage — temporary files of writes cut off, pieces stored but never
+/// recorded — is swept away; pieces that takes refer to stay.
+async fn crash_leftovers_are_swept(db: Db) {
+    for storage in [crate::uploads::Storage::Local, crate::uploads::Storage::S3] {
+        let (mut app, _s3) = crate::uploads::spawn_on(db, storage).await;
+        let c = candidate(&mut app).await;
+        let kept = crate::uploads::upload_complete_take(&app, &c, &c.questions[0], 5).await;
+        let stray = format!("takes/{}/{}/0000000000000000-stray", c.invitation_id, take_id(&kept));
+        app.state.media.put(&stray, bytes::Bytes::from_static(b"\x1a\x45\xdf\xa3 fragment")).await.unwrap();
+        let partial = app.data_dir.join("media/takes/x/y/0000000000000000-z.123-1.part");
+        if matches!(storage, crate::uploads::Storage::Local) {
+            std::fs::create_dir_all(partial.parent().unwrap()).unwrap();
+            let f = std::fs::File::create(&partial).unwrap();
+            f.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(3600)).unwrap();
+        }
+        // A temporary file idle for an hour is gone; fresh pieces may still be on their way into the database: left
+        // alone.
+        let (files, pieces) = app.state.worker.sweep_media().await.unwrap();
+        assert_eq!(pieces, 0);
+        if matches!(storage, crate::uploads::Storage::Local) {
+            assert_eq!(files, 1);
+            assert!(!partial.exists());
+        }
+        app.store.clock.advance(std::time::Duration::from_secs(2 * 3600));
+        let (_, pieces) = app.state.worker.sweep_media().await.unwrap();
+        assert_eq!(pieces, 1, "{storage:?}");
+        assert!(app.state.media.read_range(&stray, 0, 4).await.is_err(), "the stray piece is gone");
+        assert_eq!(crate::uploads::stored(&app, &take_id(&kept)).await.len(), 40_000, "the take's pieces stay");
+    }
+}
+
+both!(crash_leftovers_are_swept);
