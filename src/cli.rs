@@ -54,8 +54,8 @@ pub struct Opts {
     pub trust_proxy: bool,
     /// The reverse proxies in front of Candor, comma-separated addresses or CIDR ranges (e.g. 10.0.0.0/8). With
     /// them, X-Forwarded-For is read only from requests they send, skipping their own hops.
-    #[arg(long, env = "CANDOR_TRUSTED_PROXIES", default_value = "", global = true, value_parser = crate::config::IpRange::parse_list)]
-    pub trusted_proxies: Vec<crate::config::IpRange>,
+    #[arg(long, env = "CANDOR_TRUSTED_PROXIES", default_value = "", global = true, value_parser = crate::config::IpRange::parse_option)]
+    pub trusted_proxies: crate::config::IpRanges,
     /// Largest request body, in bytes (page uploads have their own 20 MiB limit).
     #[arg(long, env = "CANDOR_BODY_LIMIT", default_value_t = 2 * 1024 * 1024, global = true)]
     pub body_limit: usize,
@@ -91,8 +91,8 @@ impl Opts {
             mail_from: self.mail_from.clone(),
             run_worker: self.worker,
             worker_concurrency: self.worker_concurrency,
-            trust_proxy: self.trust_proxy || !self.trusted_proxies.is_empty(),
-            trusted_proxies: self.trusted_proxies.clone(),
+            trust_proxy: self.trust_proxy || !self.trusted_proxies.0.is_empty(),
+            trusted_proxies: self.trusted_proxies.0.clone(),
             body_limit: self.body_limit,
             max_db_connections: self.db_connections,
             secret_key: self.secret_key.clone().filter(|s| !s.is_empty()),

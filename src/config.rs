@@ -103,6 +103,10 @@ impl Config {
     }
 }
 
+/// A list of [`IpRange`]s given as one comma-separated value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IpRanges(pub Vec<IpRange>);
+
 /// An address or a CIDR range of them (`10.0.0.0/8`, `::1`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IpRange {
@@ -128,6 +132,11 @@ impl IpRange {
     /// Parses a comma-separated list.
     pub fn parse_list(s: &str) -> Result<Vec<Self>, String> {
         s.split(',').map(str::trim).filter(|p| !p.is_empty()).map(Self::parse).collect()
+    }
+
+    /// [`IpRange::parse_list`] as one command-line value.
+    pub fn parse_option(s: &str) -> Result<IpRanges, String> {
+        Self::parse_list(s).map(IpRanges)
     }
 
     pub fn contains(&self, ip: std::net::IpAddr) -> bool {

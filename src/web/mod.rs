@@ -113,6 +113,9 @@ fn body_limit_for(path: &str, state: &AppState) -> Option<usize> {
     }
 }
 
+/// How far over its limit an announced API body is refused without reading any of it.
+const FAR_OVER: u64 = 8 * 1024 * 1024;
+
 /// A path's bytes with `%XX` escapes decoded.
 fn percent_decoded(path: &str) -> Vec<u8> {
     let bytes = path.as_bytes();
@@ -136,9 +139,10 @@ fn percent_decoded(path: &str) -> Vec<u8> {
 
 /// Refusals every route shares, before any handler runs, and the same shape for the refusals the framework makes:
 /// - a path that decodes to control characters or to bytes that are not UTF-8 names nothing here: 404;
-/// - in the API, a body announced (`Content-Length`) over the limit is refused at once (413), before it is read
-///   (pages read a too-large body up to their limit before answering, so that browsers, which send it all before
-///   they read an answer, show the error page instead of a broken connection);
+/// - in the API, a body announced (`Content-Length`) far over the limit (by more than 8 MiB) is refused at once
+///   (413), before it is read; a body a little over is read up to the limit first, so that clients which send the
+///   whole body before reading the answer see the 413 instead of a broken pipe (pages always do that: browsers
+///   send it all);
 /// - the framework's own plain-text refusals (a body over the limit sent without a length, a form or JSON body that
 ///   does not parse) become the error page on pages, and the JSON error in the API.
 async fn edge_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -159,7 +163,7 @@ async fn edge_guard(State(state): State<AppState>, req: Request, next: Next) -> 
     let announced =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if let (true, Some(len), Some(limit)) = (api, announced, body_limit_for(&path, &state))
-        && len > limit as u64
+        && len > limit as u64 + FAR_OVER
     {
         let mut res = too_large(api, limit);
         // The body is not read: the connection is not reused for another request.

@@ -123,3 +123,53 @@ async fn candidates_api_statuses_and_errors(db: Db) {
 }
 
 both!(candidates_api_statuses_and_errors);
+
+/// The OpenAPI document is valid OpenAPI 3.1 to a validator nobody here wrote (openapi-spec-validator).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_is_valid() {
+    let app = TestApp::spawn(Db::Sqlite).await;
+    let doc = app.get("/api/v1/openapi.json").await.text().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("openapi.json");
+    std::fs::write(&path, &doc).unwrap();
+    let script = "import sys, json\n\
+from openapi_spec_validator import OpenAPIV31SpecValidator\n\
+spec = json.load(open(sys.argv[1]))\n\
+errors = list(OpenAPIV31SpecValidator(spec).iter_errors())\n\
+for e in errors: print('-', '/'.join(str(p) for p in e.absolute_path), ':', e.message[:200])\n\
+sys.exit(1 if errors else 0)\n";
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(&path)
+        .output()
+        .expect("python3 with openapi-spec-validator is required (pip install openapi-spec-validator)");
+    assert!(out.status.success(), "{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let spec: Value = serde_json::from_str(&doc).unwrap();
+    // Every operation has its own id; every query parameter is in the query.
+    let mut ids = Vec::new();
+    for (_, item) in spec["paths"].as_object().unwrap() {
+        for (_, op) in item.as_object().unwrap() {
+            if let Some(id) = op.get("operationId") {
+                ids.push(id.as_str().unwrap().to_owned());
+            }
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let name = p["name"].as_str().unwrap();
+                let expected = match name {
+                    "id" => "path",
+                    "Idempotency-Key" => "header",
+                    _ => "query",
+                };
+                assert_eq!(p["in"], expected, "{name}");
+            }
+        }
+    }
+    // The real limits are in the schemas.
+    let schemas = &spec["components"]["schemas"];
+    assert_eq!(schemas["InterviewBody"]["properties"]["questions"]["maxItems"], 20);
+    assert_eq!(schemas["CandidateInput"]["properties"]["first_name"]["maxLength"], 100);
+    assert_eq!(schemas["QuestionBody"]["properties"]["max_takes"]["maximum"], 5);
+    let n = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "operationIds are unique: {ids:?}");
+}

@@ -108,6 +108,8 @@ fn logs_are_plain_or_json_when_not_on_a_terminal() {
         let dir = tempfile::tempdir().unwrap();
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_candor"));
         cmd.arg("migrate").env("CANDOR_DATA_DIR", dir.path()).env("CANDOR_LOG", "info").env_remove("DATABASE_URL");
+        // Every option parses (a list of proxies too).
+        cmd.env("CANDOR_TRUSTED_PROXIES", "10.0.0.0/8, ::1");
         if let Some(f) = format {
             cmd.env("CANDOR_LOG_FORMAT", f);
         }

@@ -11,18 +11,26 @@ use axum::response::{IntoResponse, Response};
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 pub struct CandidateInput {
+    #[schema(min_length = 1, max_length = 100)]
     pub first_name: String,
+    #[schema(min_length = 1, max_length = 100)]
     pub last_name: String,
+    #[schema(min_length = 3, max_length = 254)]
     pub email: String,
+    #[schema(max_length = 32)]
     pub phone: Option<String>,
+    #[schema(max_length = 5000)]
     pub notes: Option<String>,
 }
 
 /// Only the fields present are changed; `null` clears `phone` or `notes`.
 #[derive(serde::Deserialize, utoipa::ToSchema, Default)]
 pub struct CandidatePatch {
+    #[schema(min_length = 1, max_length = 100)]
     pub first_name: Option<String>,
+    #[schema(min_length = 1, max_length = 100)]
     pub last_name: Option<String>,
+    #[schema(min_length = 3, max_length = 254)]
     pub email: Option<String>,
     #[serde(default, with = "double_option")]
     #[schema(value_type = Option<String>)]
@@ -48,6 +56,7 @@ pub struct CandidatePage {
 }
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Part of a first or last name: up to 10 matches, prefix matches first (no paging).
     q: Option<String>,
@@ -63,7 +72,7 @@ fn email_taken() -> ApiError {
 }
 
 /// List candidates, or search them by name with `q`.
-#[utoipa::path(get, path = "/api/v1/candidates", params(ListParams), tag = "candidates",
+#[utoipa::path(get, operation_id = "list_candidates", path = "/api/v1/candidates", params(ListParams), tag = "candidates",
     responses((status = 200, body = CandidatePage), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -94,7 +103,7 @@ pub async fn list(
 }
 
 /// Create a candidate.
-#[utoipa::path(post, path = "/api/v1/candidates", request_body = CandidateInput, tag = "candidates",
+#[utoipa::path(post, operation_id = "create_candidate", path = "/api/v1/candidates", request_body = CandidateInput, tag = "candidates",
     responses((status = 201, body = Candidate), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody),
               (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
@@ -120,7 +129,7 @@ pub async fn create(
 }
 
 /// One candidate.
-#[utoipa::path(get, path = "/api/v1/candidates/{id}", tag = "candidates",
+#[utoipa::path(get, operation_id = "get_candidate", path = "/api/v1/candidates/{id}", tag = "candidates",
     responses((status = 200, body = Candidate), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
@@ -131,7 +140,7 @@ pub async fn get(
 }
 
 /// Change some of a candidate's fields.
-#[utoipa::path(patch, path = "/api/v1/candidates/{id}", request_body = CandidatePatch, tag = "candidates",
+#[utoipa::path(patch, operation_id = "update_candidate", path = "/api/v1/candidates/{id}", request_body = CandidatePatch, tag = "candidates",
     responses((status = 200, body = Candidate), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update(
@@ -159,7 +168,7 @@ pub async fn update(
 }
 
 /// Delete a candidate and their timeline.
-#[utoipa::path(delete, path = "/api/v1/candidates/{id}", tag = "candidates",
+#[utoipa::path(delete, operation_id = "delete_candidate", path = "/api/v1/candidates/{id}", tag = "candidates",
     responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,

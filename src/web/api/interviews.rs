@@ -12,13 +12,18 @@ use axum::response::{IntoResponse, Response};
 
 #[derive(serde::Deserialize, utoipa::ToSchema, Clone)]
 pub struct QuestionBody {
+    #[schema(min_length = 1, max_length = 1000)]
     pub text: String,
+    #[schema(max_length = 2000)]
     pub instructions: Option<String>,
     /// 30–600.
+    #[schema(minimum = 30, maximum = 600)]
     pub max_answer_seconds: i64,
     /// 1–5.
+    #[schema(minimum = 1, maximum = 5)]
     pub max_takes: i64,
     /// 0–600, or `null` for no limit.
+    #[schema(minimum = 0, maximum = 600)]
     pub think_seconds: Option<i64>,
     #[serde(default)]
     pub notes_allowed: bool,
@@ -26,27 +31,37 @@ pub struct QuestionBody {
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 pub struct InterviewBody {
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
+    #[schema(max_length = 5000)]
     pub intro_text: Option<String>,
+    #[schema(max_length = 5000)]
     pub outro_text: Option<String>,
     #[serde(default)]
     pub show_questions_upfront: bool,
     #[serde(default)]
     pub audio_only: bool,
     /// 1–20 questions, in order.
+    #[schema(min_items = 1, max_items = 20)]
     pub questions: Vec<QuestionBody>,
 }
 
 /// Only the fields present change; `questions`, when present, replaces all of them.
 #[derive(serde::Deserialize, utoipa::ToSchema, Default)]
 pub struct InterviewPatch {
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
+    #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
+    #[schema(max_length = 5000)]
     pub intro_text: Option<String>,
+    #[schema(max_length = 5000)]
     pub outro_text: Option<String>,
     pub show_questions_upfront: Option<bool>,
     pub audio_only: Option<bool>,
+    #[schema(min_items = 1, max_items = 20)]
     pub questions: Option<Vec<QuestionBody>>,
 }
 
@@ -92,7 +107,7 @@ fn existing_questions(i: &Interview) -> Vec<QuestionBody> {
 }
 
 /// The organization's video interviews.
-#[utoipa::path(get, path = "/api/v1/interviews", tag = "interviews",
+#[utoipa::path(get, operation_id = "list_interviews", path = "/api/v1/interviews", tag = "interviews",
     responses((status = 200, body = InterviewList), (status = 401, body = ErrorBody)))]
 pub async fn list(State(state): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult<Json<InterviewList>> {
     let items = interviews::list(&state.store, &actor.org.id)
@@ -104,7 +119,7 @@ pub async fn list(State(state): State<AppState>, ApiActor(actor): ApiActor) -> A
 }
 
 /// Create a video interview with its questions.
-#[utoipa::path(post, path = "/api/v1/interviews", request_body = InterviewBody, tag = "interviews",
+#[utoipa::path(post, operation_id = "create_interview", path = "/api/v1/interviews", request_body = InterviewBody, tag = "interviews",
     responses((status = 201, body = Interview), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
@@ -127,7 +142,7 @@ pub async fn create(
 }
 
 /// One video interview with its questions.
-#[utoipa::path(get, path = "/api/v1/interviews/{id}", tag = "interviews",
+#[utoipa::path(get, operation_id = "get_interview", path = "/api/v1/interviews/{id}", tag = "interviews",
     responses((status = 200, body = Interview), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
@@ -138,7 +153,7 @@ pub async fn get(
 }
 
 /// Change a video interview.
-#[utoipa::path(patch, path = "/api/v1/interviews/{id}", request_body = InterviewPatch, tag = "interviews",
+#[utoipa::path(patch, operation_id = "update_interview", path = "/api/v1/interviews/{id}", request_body = InterviewPatch, tag = "interviews",
     responses((status = 200, body = Interview), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 422, body = ErrorBody)))]
 pub async fn update(
@@ -169,6 +184,7 @@ pub async fn update(
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeleteParams {
     /// For an interview candidates have answered: `true` deletes their answers and recordings too (admins only).
     #[serde(default)]
@@ -177,7 +193,7 @@ pub struct DeleteParams {
 
 /// Delete a video interview and its invitations. Once candidates have answered it: 409, unless an admin passes
 /// `delete_answers=true`.
-#[utoipa::path(delete, path = "/api/v1/interviews/{id}", tag = "interviews", params(DeleteParams),
+#[utoipa::path(delete, operation_id = "delete_interview", path = "/api/v1/interviews/{id}", tag = "interviews", params(DeleteParams),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody)))]
 pub async fn delete(

@@ -14,8 +14,11 @@ use axum::response::{IntoResponse, Response};
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 pub struct ExternalCandidate {
+    #[schema(min_length = 1, max_length = 100)]
     pub first_name: String,
+    #[schema(min_length = 1, max_length = 100)]
     pub last_name: String,
+    #[schema(min_length = 3, max_length = 254)]
     pub email: String,
 }
 
@@ -26,11 +29,14 @@ pub struct InvitationBody {
     pub candidate_id: Option<String>,
     pub candidate: Option<ExternalCandidate>,
     /// The address the invitation goes to; default: the candidate's.
+    #[schema(min_length = 3, max_length = 254)]
     pub email: Option<String>,
     /// `en`, `fi`, `sv`, `el`, `de`, `fr`, `es`; default: the organization's language.
+    #[schema(pattern = "^(en|fi|sv|el|de|fr|es)$")]
     pub language: Option<String>,
     pub interview_id: String,
     /// `YYYY-MM-DD`, inclusive, today or later in the organization's time zone.
+    #[schema(format = Date)]
     pub deadline: String,
     #[serde(default)]
     pub bcc_me: bool,
@@ -45,6 +51,7 @@ pub struct InvitationPage {
 }
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// `open` (pending or in progress, the default), `any`, or one status.
     status: Option<String>,
@@ -69,7 +76,7 @@ fn page_error(e: PageError) -> ApiError {
 }
 
 /// Invitations of the organization, filtered and in pages.
-#[utoipa::path(get, path = "/api/v1/invitations", params(ListParams), tag = "invitations",
+#[utoipa::path(get, operation_id = "list_invitations", path = "/api/v1/invitations", params(ListParams), tag = "invitations",
     responses((status = 200, body = InvitationPage), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -104,7 +111,7 @@ pub async fn list(
 
 /// Invite a candidate. An `Idempotency-Key` header makes the request safe to retry: the same key gives back the
 /// invitation it created.
-#[utoipa::path(post, path = "/api/v1/invitations", request_body = InvitationBody, tag = "invitations",
+#[utoipa::path(post, operation_id = "create_invitation", path = "/api/v1/invitations", request_body = InvitationBody, tag = "invitations",
     params(("Idempotency-Key" = Option<String>, Header, description = "Any unique string, at most 100 characters")),
     responses((status = 201, body = InvitationRow), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 422, body = ErrorBody)))]
@@ -177,7 +184,7 @@ pub async fn create(
 }
 
 /// One invitation.
-#[utoipa::path(get, path = "/api/v1/invitations/{id}", tag = "invitations",
+#[utoipa::path(get, operation_id = "get_invitation", path = "/api/v1/invitations/{id}", tag = "invitations",
     responses((status = 200, body = InvitationRow), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
@@ -188,7 +195,7 @@ pub async fn get(
 }
 
 /// Delete an invitation (its link stops working).
-#[utoipa::path(delete, path = "/api/v1/invitations/{id}", tag = "invitations",
+#[utoipa::path(delete, operation_id = "delete_invitation", path = "/api/v1/invitations/{id}", tag = "invitations",
     responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
@@ -200,7 +207,7 @@ pub async fn delete(
 }
 
 /// Send the invitation email again, with the same link.
-#[utoipa::path(post, path = "/api/v1/invitations/{id}/resend", tag = "invitations",
+#[utoipa::path(post, operation_id = "resend_invitation", path = "/api/v1/invitations/{id}/resend", tag = "invitations",
     responses((status = 200, body = InvitationRow), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 409, body = ErrorBody)))]
 pub async fn resend(
@@ -213,7 +220,7 @@ pub async fn resend(
 }
 
 /// Disable the invitation's link.
-#[utoipa::path(post, path = "/api/v1/invitations/{id}/disable", tag = "invitations",
+#[utoipa::path(post, operation_id = "disable_invitation", path = "/api/v1/invitations/{id}/disable", tag = "invitations",
     responses((status = 200, body = InvitationRow), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 409, body = ErrorBody)))]
 pub async fn disable(
@@ -231,15 +238,18 @@ pub async fn disable(
 /// Only the fields present change.
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 pub struct InvitationPatch {
+    #[schema(min_length = 3, max_length = 254)]
     pub email: Option<String>,
+    #[schema(pattern = "^(en|fi|sv|el|de|fr|es)$")]
     pub language: Option<String>,
     /// `YYYY-MM-DD`; a later date re-opens an expired invitation and emails the candidate the new date.
+    #[schema(format = Date)]
     pub deadline: Option<String>,
     pub notify_me: Option<bool>,
 }
 
 /// Edit an invitation's email, language, deadline or Notify me.
-#[utoipa::path(patch, path = "/api/v1/invitations/{id}", request_body = InvitationPatch, tag = "invitations",
+#[utoipa::path(patch, operation_id = "update_invitation", path = "/api/v1/invitations/{id}", request_body = InvitationPatch, tag = "invitations",
     responses((status = 200, body = InvitationRow), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update(

@@ -46,7 +46,7 @@ pub fn routes() -> Router<AppState> {
         invitations::ExternalCandidate, invitations::InvitationPage, invitations::InvitationPatch, ErrorBody,
         ErrorDetail,
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &StandardResponses),
     security(("bearer" = []))
 )]
 pub struct ApiDoc;
@@ -60,6 +60,63 @@ impl utoipa::Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// Every answer described, and the refusals every operation can give listed: 400 (a query or JSON body that does
+/// not parse), 401, and for operations with a body 413 (over the size limit) and 415 (not JSON).
+struct StandardResponses;
+
+impl utoipa::Modify for StandardResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{RefOr, Response, ResponseBuilder, content::Content, schema::Ref};
+        let error = || {
+            let body = Content::new(Some(Ref::from_schema_name("ErrorBody")));
+            move |description: &str| -> RefOr<Response> {
+                ResponseBuilder::new().description(description).content("application/json", body.clone()).build().into()
+            }
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let ops = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
+            for op in ops.into_iter().flatten() {
+                let has_body = op.request_body.is_some();
+                let responses = &mut op.responses.responses;
+                let make = error();
+                responses
+                    .entry("400".into())
+                    .or_insert_with(|| make("Malformed request: a query or JSON body that does not parse."));
+                responses.entry("401".into()).or_insert_with(|| make("No valid API token."));
+                if has_body {
+                    responses.entry("413".into()).or_insert_with(|| make("The body is larger than the API accepts."));
+                    responses
+                        .entry("415".into())
+                        .or_insert_with(|| make("The body is not sent as `Content-Type: application/json`."));
+                }
+                for (status, response) in responses.iter_mut() {
+                    if let RefOr::T(r) = response
+                        && r.description.is_empty()
+                    {
+                        r.description = describe(status).to_owned();
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn describe(status: &str) -> &'static str {
+    match status {
+        "200" => "OK.",
+        "201" => "Created.",
+        "204" => "Done; no content.",
+        "400" => "Malformed request.",
+        "401" => "No valid API token.",
+        "404" => "No such resource in your organization.",
+        "409" => "Conflicts with the current state (a unique value taken, a status that does not allow it).",
+        "413" => "The body is larger than the API accepts.",
+        "415" => "The body is not JSON.",
+        "422" => "Some fields are not valid; `error.fields` names them.",
+        _ => "See the error body.",
     }
 }
 
