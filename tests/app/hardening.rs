@@ -121,32 +121,6 @@ async fn low_disk_refuses_new_takes_and_warns_admins(db: Db) {
 
 both!(health_reports_a_database_that_cannot_write, low_disk_refuses_new_takes_and_warns_admins);
 
-/// A mail server that accepts connections and then never answers.
-struct SilentServer {
-    port: u16,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl SilentServer {
-    async fn start() -> SilentServer {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let task = tokio::spawn(async move {
-            let mut held = Vec::new();
-            while let Ok((socket, _)) = listener.accept().await {
-                held.push(socket);
-            }
-        });
-        SilentServer { port, task }
-    }
-}
-
-impl Drop for SilentServer {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
 fn email_job(org_id: &str, to: &str) -> candor::store::jobs::NewJob {
     candor::mail::OutgoingEmail {
         to: vec![to.to_owned()],
@@ -173,7 +147,7 @@ async fn job_status(app: &TestApp, org_id: &str, id: &str) -> candor::store::job
 /// A mail server that stops answering fails each attempt after the SMTP time limit (to be retried), and while
 /// every email waits on it the other jobs still run.
 async fn a_silent_mail_server_holds_up_nothing(db: Db) {
-    let silent = SilentServer::start().await;
+    let silent = crate::helpers::SilentServer::start().await;
     let url = format!("smtp://127.0.0.1:{}?tls=none", silent.port);
     let app = TestApp::spawn_with(db, |c| {
         c.smtp_url = Some(url);

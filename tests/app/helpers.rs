@@ -106,6 +106,7 @@ pub struct ReceivedMail {
     #[allow(dead_code)]
     pub reply_to: String,
     pub bcc_header: Option<String>,
+    pub message_id: String,
     pub html: String,
     pub text: String,
 }
@@ -202,6 +203,7 @@ pub fn parse_mail(raw: &[u8]) -> ReceivedMail {
         subject: header("Subject").unwrap_or_default(),
         reply_to: header("Reply-To").unwrap_or_default(),
         bcc_header: header("Bcc"),
+        message_id: header("Message-ID").unwrap_or_default(),
         html,
         text,
     }
@@ -606,5 +608,31 @@ impl Drop for TcpProxy {
         if let Some(task) = self.task.take() {
             task.abort();
         }
+    }
+}
+
+/// A server that accepts connections and then never answers (a mail server that stalls).
+pub struct SilentServer {
+    pub port: u16,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SilentServer {
+    pub async fn start() -> SilentServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let task = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        });
+        SilentServer { port, task }
+    }
+}
+
+impl Drop for SilentServer {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }

@@ -15,6 +15,7 @@ mod interviews;
 mod invitations;
 mod jobs;
 mod mail;
+mod multinode;
 mod odd_input;
 mod review;
 mod tenancy;
