@@ -11,11 +11,11 @@ use axum::response::{IntoResponse, Response};
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 pub struct CandidateInput {
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(min_length = 1, max_length = 100, pattern = r"^[^\x00-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x1f\x7f]*$")]
     pub first_name: String,
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(min_length = 1, max_length = 100, pattern = r"^[^\x00-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x1f\x7f]*$")]
     pub last_name: String,
-    #[schema(min_length = 3, max_length = 254)]
+    #[schema(min_length = 3, max_length = 254, format = Email)]
     pub email: String,
     #[schema(max_length = 32)]
     pub phone: Option<String>,
@@ -26,11 +26,11 @@ pub struct CandidateInput {
 /// Only the fields present are changed; `null` clears `phone` or `notes`.
 #[derive(serde::Deserialize, utoipa::ToSchema, Default)]
 pub struct CandidatePatch {
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(min_length = 1, max_length = 100, pattern = r"^[^\x00-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x1f\x7f]*$")]
     pub first_name: Option<String>,
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(min_length = 1, max_length = 100, pattern = r"^[^\x00-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x1f\x7f]*$")]
     pub last_name: Option<String>,
-    #[schema(min_length = 3, max_length = 254)]
+    #[schema(min_length = 3, max_length = 254, format = Email)]
     pub email: Option<String>,
     #[serde(default, with = "double_option")]
     #[schema(value_type = Option<String>)]

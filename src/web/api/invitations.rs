@@ -14,11 +14,11 @@ use axum::response::{IntoResponse, Response};
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 pub struct ExternalCandidate {
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(min_length = 1, max_length = 100, pattern = r"^[^\x00-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x1f\x7f]*$")]
     pub first_name: String,
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(min_length = 1, max_length = 100, pattern = r"^[^\x00-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x1f\x7f]*$")]
     pub last_name: String,
-    #[schema(min_length = 3, max_length = 254)]
+    #[schema(min_length = 3, max_length = 254, format = Email)]
     pub email: String,
 }
 
@@ -29,7 +29,7 @@ pub struct InvitationBody {
     pub candidate_id: Option<String>,
     pub candidate: Option<ExternalCandidate>,
     /// The address the invitation goes to; default: the candidate's.
-    #[schema(min_length = 3, max_length = 254)]
+    #[schema(min_length = 3, max_length = 254, format = Email)]
     pub email: Option<String>,
     /// `en`, `fi`, `sv`, `el`, `de`, `fr`, `es`; default: the organization's language.
     #[schema(pattern = "^(en|fi|sv|el|de|fr|es)$")]
@@ -238,7 +238,7 @@ pub async fn disable(
 /// Only the fields present change.
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 pub struct InvitationPatch {
-    #[schema(min_length = 3, max_length = 254)]
+    #[schema(min_length = 3, max_length = 254, format = Email)]
     pub email: Option<String>,
     #[schema(pattern = "^(en|fi|sv|el|de|fr|es)$")]
     pub language: Option<String>,

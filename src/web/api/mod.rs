@@ -76,10 +76,30 @@ impl utoipa::Modify for StandardResponses {
                 ResponseBuilder::new().description(description).content("application/json", body.clone()).build().into()
             }
         };
+        // The operations on one resource by id (`get_candidate`, `resend_invitation` …), for links from its creation.
+        let mut by_id: Vec<String> = Vec::new();
+        for (path, item) in &openapi.paths.paths {
+            if path.contains("{id}") {
+                let ops = [&item.get, &item.post, &item.put, &item.patch, &item.delete];
+                by_id.extend(ops.into_iter().flatten().filter_map(|op| op.operation_id.clone()));
+            }
+        }
         for item in openapi.paths.paths.values_mut() {
             let ops = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
             for op in ops.into_iter().flatten() {
                 let has_body = op.request_body.is_some();
+                // What a creation returns leads to the operations on it: `id` from the body.
+                if let Some(resource) = op.operation_id.as_deref().and_then(|id| id.strip_prefix("create_"))
+                    && let Some(RefOr::T(created)) = op.responses.responses.get_mut("201")
+                {
+                    for target in by_id.iter().filter(|t| t.ends_with(&format!("_{resource}"))) {
+                        let link = utoipa::openapi::link::LinkBuilder::new()
+                            .operation_id(target.clone())
+                            .parameter("id", "$response.body#/id")
+                            .build();
+                        created.links.insert(target.clone(), RefOr::T(link));
+                    }
+                }
                 let responses = &mut op.responses.responses;
                 let make = error();
                 responses
