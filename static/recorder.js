@@ -88,28 +88,63 @@
 
   // ---- device check ----
 
+  /// The meter's audio context, made (or resumed) in the click that starts the device check: browsers start an
+  /// AudioContext suspended unless a user gesture allowed it, and a suspended one reads silence. One still
+  /// suspended is resumed on the candidate's next click or key.
+  function audioContextFromGesture() {
+    const Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) return null;
+    audioContext = audioContext || new Ctx();
+    if (audioContext.state === 'suspended') {
+      audioContext.resume().catch(() => {});
+      const again = () => {
+        if (audioContext.state !== 'suspended') return;
+        audioContext.resume().catch(() => {});
+      };
+      document.addEventListener('pointerdown', again, { capture: true });
+      document.addEventListener('keydown', again, { capture: true });
+    }
+    return audioContext;
+  }
+
+  /// How long the microphone may give nothing but silence before the candidate is told.
+  const SILENCE_MS = 4000;
+
   function startMeter(s) {
     const track = s.getAudioTracks()[0];
-    if (!track) return;
-    const Ctx = window.AudioContext || window.webkitAudioContext;
-    if (!Ctx) return;
-    audioContext = audioContext || new Ctx();
+    if (!track || !audioContext) return;
     const source = audioContext.createMediaStreamSource(s);
     const analyser = audioContext.createAnalyser();
     analyser.fftSize = 512;
     source.connect(analyser);
     const data = new Uint8Array(analyser.fftSize);
+    let heardAt = performance.now();
+    let warned = false;
     const tick = () => {
       analyser.getByteTimeDomainData(data);
       let sum = 0;
       for (const v of data) sum += ((v - 128) / 128) ** 2;
-      $('level').value = Math.min(1, Math.sqrt(sum / data.length) * 4);
+      const level = Math.min(1, Math.sqrt(sum / data.length) * 4);
+      $('level').value = level;
+      const now = performance.now();
+      if (level > 0.01 || audioContext.state !== 'running') {
+        if (level > 0.01) heardAt = now;
+        if (warned && level > 0.01) {
+          warned = false;
+          $('mic-silent').hidden = true;
+        }
+      } else if (!warned && now - heardAt > SILENCE_MS && !$('device').hidden) {
+        warned = true;
+        $('mic-silent').hidden = false;
+      }
       if (stream === s) requestAnimationFrame(tick);
     };
     tick();
   }
 
   async function askForDevices() {
+    // Still inside the click: the meter's audio may start.
+    audioContextFromGesture();
     problem('');
     const env = environmentProblem();
     if (env) {

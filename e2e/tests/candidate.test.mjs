@@ -2,6 +2,9 @@
 // device check, practice, think time, recording, a retake and a network cut, to Answered and the Notify-me email.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Server, launch, sha256, signIn, waitFor } from './helpers.mjs';
 
 let server;
@@ -51,6 +54,9 @@ async function consentAndCheckDevices(page, link) {
   await page.click('#allow');
   await page.waitForSelector('#device-ok:not([hidden])');
   assert.equal(await page.locator('#preview').evaluate((v) => v.srcObject !== null), true, 'the camera preview shows');
+  // The level meter moves with the fake microphone's tone (its audio started in the click, as browsers require).
+  await page.waitForFunction(() => document.getElementById('level').value > 0, null, { timeout: 5000 });
+  assert.equal(await page.locator('#mic-silent').isHidden(), true, 'no silence warning while the microphone sounds');
   await page.click('#device-ok');
 }
 
@@ -218,6 +224,32 @@ test('denied camera permission shows the guidance', async () => {
     );
   } finally {
     await denying.close();
+  }
+});
+
+test('a microphone that gives only silence: the device check says so, in the candidate language', async () => {
+  const { link } = await invite('silent@example.fi', 'fi');
+  // Five seconds of silence, 16-bit mono 48 kHz.
+  const samples = 48000 * 5;
+  const wav = Buffer.alloc(44 + samples * 2);
+  wav.write('RIFF', 0); wav.writeUInt32LE(36 + samples * 2, 4); wav.write('WAVE', 8); wav.write('fmt ', 12);
+  wav.writeUInt32LE(16, 16); wav.writeUInt16LE(1, 20); wav.writeUInt16LE(1, 22); wav.writeUInt32LE(48000, 24);
+  wav.writeUInt32LE(96000, 28); wav.writeUInt16LE(2, 32); wav.writeUInt16LE(16, 34); wav.write('data', 36);
+  wav.writeUInt32LE(samples * 2, 40);
+  const dir = mkdtempSync(join(tmpdir(), 'candor-silence-'));
+  const file = join(dir, 'silence.wav');
+  writeFileSync(file, wav);
+  const silent = await launch({ microphoneFile: file });
+  try {
+    const page = await (await silent.newContext()).newPage();
+    await page.goto(link);
+    await page.check('input[name=consent]');
+    await page.click('form button.primary');
+    await page.click('#allow');
+    await page.waitForSelector('#mic-silent:not([hidden])', { timeout: 10000 });
+    assert.match(await page.textContent('#mic-silent'), /Emme kuule mikrofonistasi mitään/);
+  } finally {
+    await silent.close();
   }
 });
 

@@ -127,10 +127,14 @@ export function sha256(buf) {
   return createHash('sha256').update(buf).digest('hex');
 }
 
-export async function launch({ camera = true } = {}) {
+/// Chromium with a fake camera and microphone (`camera: false`: none, and permission refused); `microphoneFile`: a
+/// WAV file the fake microphone plays instead of its tone. No autoplay exemption: audio starts only from a user
+/// gesture, as in a real browser.
+export async function launch({ camera = true, microphoneFile = null } = {}) {
   const args = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run', '--disable-quic', '--autoplay-policy=no-user-gesture-required'];
+    '--disable-sync', '--no-first-run', '--disable-quic'];
   if (camera) args.push('--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream');
+  if (microphoneFile) args.push(`--use-file-for-fake-audio-capture=${microphoneFile}`);
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
 }
 
