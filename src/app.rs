@@ -60,7 +60,10 @@ impl Application {
         let links = crate::jobs::Links { base_url: base_url.clone(), link_key: link_key.clone() };
         let worker = Worker::new(store.clone(), mailer, config.mail_from.clone(), media.clone(), links);
         let disk = crate::disk::DiskSpace::new(&config.data_dir, config.disk_reserve, config.disk_warn_below);
+        let usecases =
+            crate::usecase::Context { store: store.clone(), link_key: link_key.clone(), base_url: base_url.clone() };
         let state = AppState(Arc::new(Inner {
+            usecases,
             link_key,
             disk,
             node_id,

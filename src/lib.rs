@@ -1,7 +1,7 @@
 //! Candor: self-hosted one-way video interviews.
 //!
 //! Layers, top to bottom (a module uses only the ones below it):
-//! `app` → `web` → `jobs` / `mail` → `store` → `domain`. See ARCHITECTURE.md.
+//! `app` → `web` → `usecase` → `jobs` / `mail` → `store` → `domain`. See ARCHITECTURE.md.
 
 pub mod app;
 pub mod cli;
@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod mail;
 pub mod media;
 pub mod store;
+pub mod usecase;
 pub mod web;
 
 pub use app::Application;

@@ -65,6 +65,11 @@ pub struct InterviewInput {
     pub questions: Vec<QuestionInput>,
 }
 
+/// Why the questions of an answered interview cannot change.
+pub const ANSWERED_QUESTIONS_FIXED: &str = "Candidates have already answered these questions, so their texts and limits \
+    cannot change (the answers would no longer match them). The name, title, intro and outro can; to change the \
+    questions, clone the interview and invite with the copy.";
+
 /// An interview's name alone (as a copy's is given): 1–100 characters on one line, something visible.
 pub fn interview_name(field: &str, raw: &str) -> Result<String, FieldError> {
     let s = raw.trim();

@@ -47,6 +47,20 @@ impl From<StoreError> for PageError {
     }
 }
 
+impl From<crate::usecase::UseCaseError> for PageError {
+    fn from(e: crate::usecase::UseCaseError) -> Self {
+        use crate::usecase::UseCaseError;
+        match e {
+            UseCaseError::NotFound => PageError::NotFound,
+            UseCaseError::Refused(why) => PageError::BadRequest(why),
+            UseCaseError::Invalid(errors) => {
+                PageError::BadRequest(errors.0.iter().map(|f| f.message.clone()).collect::<Vec<_>>().join(" "))
+            }
+            UseCaseError::Internal(e) => PageError::Internal(e),
+        }
+    }
+}
+
 impl From<askama::Error> for PageError {
     fn from(e: askama::Error) -> Self {
         PageError::Internal(e.into())
@@ -145,6 +159,21 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(what) => ApiError::conflict(format!("Conflict: {what}.")),
             StoreError::Other(_) | StoreError::Aborted(_) => {
                 tracing::error!(request_id = %current_request_id(), error = %e, "API request failed");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error; nothing was changed.")
+            }
+        }
+    }
+}
+
+impl From<crate::usecase::UseCaseError> for ApiError {
+    fn from(e: crate::usecase::UseCaseError) -> Self {
+        use crate::usecase::UseCaseError;
+        match e {
+            UseCaseError::NotFound => ApiError::not_found(),
+            UseCaseError::Refused(why) => ApiError::conflict(why),
+            UseCaseError::Invalid(errors) => ApiError::validation(&errors),
+            UseCaseError::Internal(e) => {
+                tracing::error!(request_id = %current_request_id(), error = %format!("{e:#}"), "API request failed");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error; nothing was changed.")
             }
         }

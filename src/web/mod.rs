@@ -25,6 +25,8 @@ use tracing::Instrument;
 
 pub struct Inner {
     pub store: Store,
+    /// What the use cases need (the same store, link key and public address).
+    pub usecases: crate::usecase::Context,
     /// Where recordings are stored.
     pub media: crate::media::MediaStore,
     pub config: Config,

@@ -177,7 +177,7 @@ pub async fn update(
     match interviews::update(&state.store, &actor.org.id, &id, &spec).await {
         Ok(saved) => Ok(Json(saved)),
         Err(StoreError::Conflict("interview_has_answers")) => {
-            Err(ApiError::conflict(crate::web::pages::ANSWERED_QUESTIONS_FIXED))
+            Err(ApiError::conflict(crate::domain::ANSWERED_QUESTIONS_FIXED))
         }
         Err(e) => Err(e.into()),
     }

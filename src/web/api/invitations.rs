@@ -3,10 +3,11 @@ use crate::domain::{Deadline, EmailAddress, FieldErrors, Language, today_in};
 use crate::store::StoreError;
 use crate::store::candidates::{self, NewCandidate};
 use crate::store::invitations::{self, InvitationRow, Invitee, ListFilter, NewInvitation, Sort};
+use crate::usecase::invitations::{decode_cursor, encode_cursor, statuses_of};
+use crate::usecase::{self, UseCaseError};
 use crate::web::AppState;
 use crate::web::auth::ApiActor;
-use crate::web::error::{ApiError, ApiResult, PageError};
-use crate::web::pages::invitations::{decode_after, encode_after, invitation_job, resend_invitation, statuses_of};
+use crate::web::error::{ApiError, ApiResult};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -64,17 +65,6 @@ pub struct ListParams {
     limit: Option<i64>,
 }
 
-fn page_error(e: PageError) -> ApiError {
-    match e {
-        PageError::NotFound => ApiError::not_found(),
-        PageError::BadRequest(m) => ApiError::conflict(m),
-        other => {
-            tracing::error!(error = %other, "API request failed");
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error; nothing was changed.")
-        }
-    }
-}
-
 /// Invitations of the organization, filtered and in pages.
 #[utoipa::path(get, operation_id = "list_invitations", path = "/api/v1/invitations", params(ListParams), tag = "invitations",
     responses((status = 200, body = InvitationPage), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -93,7 +83,7 @@ pub async fn list(
     }
     let after = match p.cursor.as_deref() {
         None => None,
-        Some(c) => Some(decode_after(c).ok_or_else(|| invalid("cursor", "This cursor is not valid."))?),
+        Some(c) => Some(decode_cursor(c).ok_or_else(|| invalid("cursor", "This cursor is not valid."))?),
     };
     let filter = ListFilter {
         statuses,
@@ -105,7 +95,7 @@ pub async fn list(
         limit,
     };
     let page = invitations::list(&state.store, &actor.org.id, &filter).await?;
-    let next_cursor = page.next.map(|(k, id)| encode_after(k, &id));
+    let next_cursor = page.next.map(|(k, id)| encode_cursor(k, &id));
     Ok(Json(InvitationPage { items: page.items, next_cursor }))
 }
 
@@ -169,7 +159,8 @@ pub async fn create(
         idempotency_key,
     };
     let created = invitations::create(&state.store, &actor, &new, &state.link_key, |ctx| {
-        invitation_job(&state, &actor, email.as_str(), language, body.bcc_me, deadline, ctx).map_err(|e| e.to_string())
+        let to = usecase::invitations::EmailTo { to: email.as_str(), language, bcc_me: body.bcc_me, deadline };
+        usecase::invitations::invitation_job(&state.usecases, &actor, &to, ctx, false).map_err(|e| e.to_string())
     })
     .await;
     let created = match created {
@@ -215,7 +206,7 @@ pub async fn resend(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<Json<InvitationRow>> {
-    resend_invitation(&state, &actor, &id).await.map_err(page_error)?;
+    usecase::invitations::resend(&state.usecases, &actor, &id).await?;
     Ok(Json(invitations::get(&state.store, &actor.org.id, &id).await?))
 }
 
@@ -259,20 +250,15 @@ pub async fn update(
     ApiJson(patch): ApiJson<InvitationPatch>,
 ) -> ApiResult<Json<InvitationRow>> {
     let current = invitations::get(&state.store, &actor.org.id, &id).await?;
-    let result = crate::web::pages::invitations::apply_edit(
-        &state,
-        &actor,
-        &id,
-        patch.email.as_deref().unwrap_or(&current.email),
-        patch.language.as_deref().unwrap_or(&current.language),
-        patch.deadline.as_deref().unwrap_or(&current.deadline),
-        patch.notify_me.unwrap_or(current.notify_me),
-    )
-    .await;
-    match result {
-        Ok(Ok(updated)) => Ok(Json(updated.invitation)),
-        Ok(Err(errors)) => Err(ApiError::validation(&errors)),
-        Err(StoreError::Conflict(_)) => Err(ApiError::conflict("This invitation can no longer be edited.")),
+    let edit = usecase::invitations::Edit {
+        email: patch.email.as_deref().unwrap_or(&current.email),
+        language: patch.language.as_deref().unwrap_or(&current.language),
+        deadline: patch.deadline.as_deref().unwrap_or(&current.deadline),
+        notify_me: patch.notify_me.unwrap_or(current.notify_me),
+    };
+    match usecase::invitations::edit(&state.usecases, &actor, &id, &edit).await {
+        Ok(updated) => Ok(Json(updated.invitation)),
+        Err(UseCaseError::Refused(_)) => Err(ApiError::conflict("This invitation can no longer be edited.")),
         Err(e) => Err(e.into()),
     }
 }

@@ -351,7 +351,7 @@ pub async fn update(
             }
             Err(StoreError::Conflict("interview_has_answers")) => {
                 let mut errors = FieldErrors::new();
-                errors.push("questions", ANSWERED_QUESTIONS_FIXED);
+                errors.push("questions", crate::domain::ANSWERED_QUESTIONS_FIXED);
                 let page = form_page(layout, format!("/interviews/{id}"), form, errors, true);
                 render_invalid(&page, &page.layout)
             }
@@ -363,11 +363,6 @@ pub async fn update(
         }
     }
 }
-
-/// Why the questions of an answered interview cannot change.
-pub const ANSWERED_QUESTIONS_FIXED: &str = "Candidates have already answered these questions, so their texts and limits \
-    cannot change (the answers would no longer match them). The name, title, intro and outro can; to change the \
-    questions, clone the interview and invite with the copy.";
 
 #[derive(Template)]
 #[template(path = "interviews/clone.html")]

@@ -3,11 +3,10 @@
 
 use super::{CsrfOnly, Layout, local_time, redirect_with, render, render_invalid};
 use crate::domain::{Deadline, EmailAddress, FieldErrors, InvitationStatus, Language, today_in};
-use crate::mail::templates::{self as emails, InvitationEmail};
 use crate::store::candidates::{self, NewCandidate};
 use crate::store::invitations::{self, Invitee, ListFilter, NewInvitation, Sort, invitation_token};
-use crate::store::sessions::Actor;
 use crate::store::{StoreError, interviews};
+use crate::usecase::{self, UseCaseError};
 use crate::web::AppState;
 use crate::web::auth::{CsrfToken, CurrentUser};
 use crate::web::error::{PageError, PageResult};
@@ -15,7 +14,6 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use base64::Engine;
 
 struct Row {
     id: String,
@@ -56,27 +54,6 @@ pub struct ListQuery {
     after: Option<String>,
 }
 
-/// `status` of the list's filter: `open` (Pending or In progress, the default), `any`, or one status.
-pub fn statuses_of(filter: &str) -> Option<Vec<InvitationStatus>> {
-    match filter {
-        "" | "open" => Some(vec![InvitationStatus::Pending, InvitationStatus::InProgress]),
-        "any" => Some(vec![]),
-        s => InvitationStatus::parse(s).map(|st| vec![st]),
-    }
-}
-
-/// A list position as an opaque cursor (the page's `after=` and the API's `cursor`).
-pub(crate) fn encode_after(k: i64, id: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{k}.{id}"))
-}
-
-pub(crate) fn decode_after(s: &str) -> Option<(i64, String)> {
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).ok()?;
-    let text = String::from_utf8(bytes).ok()?;
-    let (k, id) = text.split_once('.')?;
-    Some((k.parse().ok()?, id.to_owned()))
-}
-
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -85,10 +62,14 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> PageResult {
     let org = &user.actor.org;
-    let statuses = statuses_of(&q.status).ok_or_else(|| PageError::BadRequest("Unknown status filter.".into()))?;
+    let statuses = usecase::invitations::statuses_of(&q.status)
+        .ok_or_else(|| PageError::BadRequest("Unknown status filter.".into()))?;
     let sort = Sort::parse(&q.sort).ok_or_else(|| PageError::BadRequest("Unknown sort order.".into()))?;
     let after = match q.after.as_deref() {
-        Some(a) => Some(decode_after(a).ok_or_else(|| PageError::BadRequest("This page link is not valid.".into()))?),
+        Some(a) => Some(
+            usecase::invitations::decode_cursor(a)
+                .ok_or_else(|| PageError::BadRequest("This page link is not valid.".into()))?,
+        ),
         None => None,
     };
     let filter = ListFilter {
@@ -131,7 +112,7 @@ pub async fn list(
         status: if q.status.is_empty() { "open".into() } else { q.status },
         q: q.q,
         sort: sort.as_str(),
-        next: page.next.map(|(k, id)| encode_after(k, &id)),
+        next: page.next.map(|(k, id)| usecase::invitations::encode_cursor(k, &id)),
         statuses,
         sorts: vec![
             ("created", "Recently created"),
@@ -240,49 +221,6 @@ pub async fn new_form(
     render(&page, &page.layout)
 }
 
-/// Builds the invitation email for the invitation being created or resent (or, with `moved`, the new-deadline one).
-pub fn invitation_job(
-    state: &AppState,
-    actor: &Actor,
-    to: &str,
-    language: Language,
-    bcc_me: bool,
-    deadline: Deadline,
-    ctx: &invitations::EmailContext,
-) -> Result<crate::store::jobs::NewJob, askama::Error> {
-    invitation_or_deadline_job(state, actor, to, language, bcc_me, deadline, ctx, false)
-}
-
-#[allow(clippy::too_many_arguments)]
-pub fn invitation_or_deadline_job(
-    state: &AppState,
-    actor: &Actor,
-    to: &str,
-    language: Language,
-    bcc_me: bool,
-    deadline: Deadline,
-    ctx: &invitations::EmailContext,
-    moved: bool,
-) -> Result<crate::store::jobs::NewJob, askama::Error> {
-    let link = state.link(&format!("/i/{}", ctx.token));
-    let build = if moved { emails::deadline_moved } else { emails::invitation };
-    let email = build(&InvitationEmail {
-        to,
-        bcc: bcc_me.then_some(actor.user.email.as_str()),
-        reply_to: &actor.user.email,
-        language,
-        org: &actor.org.name,
-        candidate_first_name: ctx.candidate_first_name,
-        interview_title: ctx.interview_title,
-        deadline: deadline.date(),
-        timezone: &actor.org.timezone,
-        question_count: ctx.question_count,
-        minutes: ctx.typical_minutes,
-        link: &link,
-    })?;
-    Ok(email.job(Some(&actor.org.id)))
-}
-
 pub async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -340,7 +278,8 @@ pub async fn create(
         idempotency_key: Some(form.form_key.clone()).filter(|k| !k.is_empty() && k.len() <= 100),
     };
     let result = invitations::create(&state.store, actor, &new, &state.link_key, |ctx| {
-        invitation_job(&state, actor, email.as_str(), language, bcc_me, deadline, ctx).map_err(|e| e.to_string())
+        let to = usecase::invitations::EmailTo { to: email.as_str(), language, bcc_me, deadline };
+        usecase::invitations::invitation_job(&state.usecases, actor, &to, ctx, false).map_err(|e| e.to_string())
     });
     let created = match result.await {
         Ok(c) => c,
@@ -363,37 +302,6 @@ pub async fn create(
     Ok(redirect_with(&state, "/invitations", &message))
 }
 
-/// Sends an open invitation's email again, with the same link. `Conflict` when it is no longer open.
-pub(crate) async fn resend_invitation(
-    state: &AppState,
-    actor: &Actor,
-    id: &str,
-) -> Result<invitations::InvitationRow, PageError> {
-    let inv = invitations::get(&state.store, &actor.org.id, id).await?;
-    let interview = interviews::get(&state.store, &actor.org.id, &inv.interview_id).await?;
-    let candidate = candidates::get(&state.store, &actor.org.id, &inv.candidate_id).await?;
-    let deadline = Deadline::from_stored(&inv.deadline)
-        .ok_or_else(|| PageError::Internal(anyhow::anyhow!("bad stored deadline")))?;
-    let language = Language::parse("language", &inv.language).unwrap_or(Language::En);
-    let token = invitation_token(&state.link_key, &inv.id);
-    let ctx = invitations::EmailContext {
-        token: &token,
-        candidate_first_name: &candidate.first_name,
-        interview_title: &interview.title,
-        question_count: interview.questions.len() as i64,
-        typical_minutes: interview.typical_minutes(),
-    };
-    let job = invitation_job(state, actor, &inv.email, language, inv.bcc_me, deadline, &ctx)?;
-    match invitations::resend(&state.store, actor, id, &job).await {
-        Ok(()) => Ok(inv),
-        Err(StoreError::Conflict(_)) => Err(PageError::BadRequest(format!(
-            "This invitation is {}; only a Pending or In progress invitation can be resent.",
-            InvitationStatus::parse(&inv.status).map(InvitationStatus::label).unwrap_or("closed")
-        ))),
-        Err(e) => Err(e.into()),
-    }
-}
-
 pub async fn resend(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -402,7 +310,7 @@ pub async fn resend(
     Form(form): Form<CsrfOnly>,
 ) -> PageResult {
     csrf.verify(&form.csrf)?;
-    let inv = resend_invitation(&state, &user.actor, &id).await?;
+    let inv = usecase::invitations::resend(&state.usecases, &user.actor, &id).await?;
     Ok(redirect_with(&state, "/invitations", &format!("The invitation is sent again to {}.", inv.email)))
 }
 
@@ -540,41 +448,6 @@ pub async fn edit_form(
     render(&page, &page.layout)
 }
 
-/// Parses an edit and applies it: the page and the API share this.
-pub(crate) async fn apply_edit(
-    state: &AppState,
-    actor: &Actor,
-    id: &str,
-    email: &str,
-    language: &str,
-    deadline: &str,
-    notify_me: bool,
-) -> Result<Result<invitations::Updated, FieldErrors>, StoreError> {
-    let tz = actor.org.tz();
-    let now = state.store.now();
-    let mut errors = FieldErrors::new();
-    let email = errors.check(EmailAddress::parse("email", email));
-    let language = errors.check(Language::parse("language", language));
-    let deadline = errors.check(Deadline::parse("deadline", deadline, today_in(&tz, now)));
-    let (Some(email), Some(language), Some(deadline)) = (email, language, deadline) else {
-        return Ok(Err(errors));
-    };
-    let current = invitations::get(&state.store, &actor.org.id, id).await?;
-    let changes = invitations::InvitationChanges {
-        email: email.clone(),
-        language,
-        deadline,
-        closes_at: deadline.closes_at(&tz).as_millisecond(),
-        notify_me,
-    };
-    let updated = invitations::update(&state.store, actor, id, &changes, &state.link_key, |ctx| {
-        invitation_or_deadline_job(state, actor, email.as_str(), language, current.bcc_me, deadline, ctx, true)
-            .map_err(|e| e.to_string())
-    })
-    .await?;
-    Ok(Ok(updated))
-}
-
 pub async fn edit(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -585,10 +458,14 @@ pub async fn edit(
 ) -> PageResult {
     csrf.verify(&form.csrf)?;
     let inv = invitations::get(&state.store, &user.actor.org.id, &id).await?;
-    match apply_edit(&state, &user.actor, &id, &form.email, &form.language, &form.deadline, form.notify_me.is_some())
-        .await
-    {
-        Ok(Ok(updated)) => {
+    let edit = usecase::invitations::Edit {
+        email: &form.email,
+        language: &form.language,
+        deadline: &form.deadline,
+        notify_me: form.notify_me.is_some(),
+    };
+    match usecase::invitations::edit(&state.usecases, &user.actor, &id, &edit).await {
+        Ok(updated) => {
             let mut message = "The invitation is saved.".to_owned();
             if updated.reopened {
                 message.push_str(" It is open again.");
@@ -598,14 +475,10 @@ pub async fn edit(
             }
             Ok(redirect_with(&state, "/invitations", &message))
         }
-        Ok(Err(errors)) => {
+        Err(UseCaseError::Invalid(errors)) => {
             let page = edit_page(&user, &csrf, &headers, inv, form, errors);
             render_invalid(&page, &page.layout)
         }
-        Err(StoreError::Conflict(_)) => Err(PageError::BadRequest(format!(
-            "This invitation is {} and can no longer be edited.",
-            InvitationStatus::parse(&inv.status).map(InvitationStatus::label).unwrap_or("closed")
-        ))),
         Err(e) => Err(e.into()),
     }
 }

@@ -6,9 +6,8 @@ mod admin;
 mod answers;
 mod candidates;
 mod interviews;
-mod shared;
-pub use interviews::ANSWERED_QUESTIONS_FIXED;
 pub(crate) mod invitations;
+mod shared;
 
 use super::AppState;
 use super::auth::{CsrfToken, CurrentUser, FLASH_COOKIE, cookie, flash_cookie, take_flash};
