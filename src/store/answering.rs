@@ -56,6 +56,16 @@ impl LinkState {
 }
 
 impl Link {
+    /// Whose a take recorded through this link is.
+    pub fn take_owner(&self) -> super::takes::TakeOwner<'_> {
+        super::takes::TakeOwner {
+            org_id: &self.org.id,
+            invitation_id: &self.invitation_id,
+            candidate_id: &self.candidate_id,
+            interview_name: &self.interview.name,
+        }
+    }
+
     pub fn state(&self) -> LinkState {
         LinkState { invitation_id: self.invitation_id.clone(), status: self.status, closes_at: self.closes_at }
     }

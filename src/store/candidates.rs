@@ -72,11 +72,6 @@ pub struct EventActor {
 }
 
 impl EventActor {
-    /// A signed-in user (or API token holder), as `Name <email>`.
-    pub fn of(actor: &super::sessions::Actor) -> Self {
-        Self { label: format!("{} <{}>", actor.user.name, actor.user.email) }
-    }
-
     /// Candor itself (upkeep: expiry, reminders, retention).
     pub fn system() -> Self {
         Self { label: "Candor".to_owned() }

@@ -16,6 +16,7 @@ pub mod orgs;
 pub mod reviews;
 pub mod sessions;
 pub mod takes;
+mod tokens;
 pub mod upkeep;
 pub mod users;
 

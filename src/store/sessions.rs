@@ -2,6 +2,7 @@
 //! Only SHA-256 hashes of secrets are stored.
 
 use super::orgs::{ORG_COLUMNS, Organization, org_from_row};
+pub(crate) use super::tokens::{delete_password_links, insert_one_time_token};
 use super::users::{USER_COLUMNS, User, user_from_row};
 use super::{Store, StoreResult, int, new_id, text};
 use base64::Engine;
@@ -84,28 +85,6 @@ pub async fn token_actor(store: &Store, token_hash: &str) -> StoreResult<Option<
     actor_where(store, "api_tokens x", "x.token_hash = $1 AND $2 > 0", token_hash).await
 }
 
-pub(crate) async fn insert_one_time_token(
-    conn: &mut sqlx::AnyConnection,
-    store: &Store,
-    purpose: &str,
-    user_id: Option<&str>,
-    token_hash: &str,
-    ttl_ms: i64,
-) -> StoreResult<()> {
-    let now = store.now_ms();
-    sqlx::query(
-        "INSERT INTO one_time_tokens (token_hash, purpose, user_id, expires_at, created_at) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(token_hash)
-    .bind(purpose)
-    .bind(user_id.map(str::to_owned))
-    .bind(now + ttl_ms)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
 /// Stores a one-time token and, in the same transaction, queues the email that carries it.
 pub async fn create_one_time_token(
     store: &Store,
@@ -170,19 +149,17 @@ pub async fn set_password_with_token(store: &Store, purpose: &str, token_hash: &
     Ok(true)
 }
 
-/// Ends every set-password and reset link of a user (after a password or email change).
-pub(crate) async fn delete_password_links(conn: &mut sqlx::AnyConnection, user_id: &str) -> StoreResult<()> {
-    sqlx::query("DELETE FROM one_time_tokens WHERE user_id = $1 AND purpose IN ('set_password', 'reset_password')")
-        .bind(user_id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
 /// The sign-in throttle's key of an account, from the email as typed.
 pub fn account_throttle_key(email: &str) -> String {
     let email: String = email.trim().chars().filter(|c| !c.is_control()).take(300).collect();
     format!("account:{}", email.to_lowercase())
+}
+
+impl super::candidates::EventActor {
+    /// A signed-in user (or API token holder), as `Name <email>`.
+    pub fn of(actor: &Actor) -> Self {
+        Self { label: format!("{} <{}>", actor.user.name, actor.user.email) }
+    }
 }
 
 /// Sign-in throttling: after `max_failures` failed attempts within `window_ms` the key is locked for `window_ms`.

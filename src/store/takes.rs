@@ -2,7 +2,6 @@
 //! recorded; its upload state (offset, length, lock, expiry) lives here, so any app node can accept any request of
 //! it. Each PATCH stores one object (a segment); a take's bytes are its segments in order.
 
-use super::answering::Link;
 use super::candidates::{EventActor, insert_event};
 use super::{Store, StoreError, StoreResult, conflict_as, int, new_id, opt_int, opt_text, text};
 use crate::domain::{InvitationEvent, InvitationStatus};
@@ -78,6 +77,15 @@ pub async fn get(store: &Store, invitation_id: &str, take_id: &str) -> StoreResu
     from_row(&row)
 }
 
+/// The invitation a take belongs to, as its link knows it (see `answering::Link::take_owner`).
+pub struct TakeOwner<'a> {
+    pub org_id: &'a str,
+    pub invitation_id: &'a str,
+    pub candidate_id: &'a str,
+    /// For the timeline.
+    pub interview_name: &'a str,
+}
+
 /// What a new take is allowed.
 pub struct NewTake<'a> {
     pub question_id: &'a str,
@@ -92,11 +100,11 @@ pub struct NewTake<'a> {
 /// In progress (a `started` timeline event); earlier takes of the answer that were not kept are discarded (an
 /// interrupted take still counts as used). Refusals: `Conflict("invitation_status")` (no longer open),
 /// `Conflict("answer_kept")`, `Conflict("takes_used_up")`.
-pub async fn create(store: &Store, link: &Link, new: &NewTake<'_>) -> StoreResult<Take> {
+pub async fn create(store: &Store, link: &TakeOwner<'_>, new: &NewTake<'_>) -> StoreResult<Take> {
     let now = store.now_ms();
     let mut tx = store.begin().await?;
     let inv = sqlx::query("SELECT status, closes_at FROM invitations WHERE id = $1")
-        .bind(&link.invitation_id)
+        .bind(link.invitation_id)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(StoreError::NotFound)?;
@@ -113,15 +121,15 @@ pub async fn create(store: &Store, link: &Link, new: &NewTake<'_>) -> StoreResul
         )
         .bind(to.as_str())
         .bind(now)
-        .bind(&link.invitation_id)
+        .bind(link.invitation_id)
         .execute(&mut *tx)
         .await?;
-        let detail = serde_json::json!({ "invitation_id": link.invitation_id, "interview": link.interview.name });
+        let detail = serde_json::json!({ "invitation_id": link.invitation_id, "interview": link.interview_name });
         insert_event(
             &mut tx,
             store,
-            &link.org.id,
-            &link.candidate_id,
+            link.org_id,
+            link.candidate_id,
             "started",
             &EventActor { label: "Candidate".to_owned() },
             detail,
@@ -130,7 +138,7 @@ pub async fn create(store: &Store, link: &Link, new: &NewTake<'_>) -> StoreResul
     }
     let answer =
         sqlx::query("SELECT id, takes_used, kept_take_id FROM answers WHERE invitation_id = $1 AND question_id = $2")
-            .bind(&link.invitation_id)
+            .bind(link.invitation_id)
             .bind(new.question_id)
             .fetch_optional(&mut *tx)
             .await?;
@@ -162,8 +170,8 @@ pub async fn create(store: &Store, link: &Link, new: &NewTake<'_>) -> StoreResul
                  VALUES ($1, $2, $3, $4, 1, $5)",
             )
             .bind(&id)
-            .bind(&link.org.id)
-            .bind(&link.invitation_id)
+            .bind(link.org_id)
+            .bind(link.invitation_id)
             .bind(new.question_id)
             .bind(now)
             .execute(&mut *tx)
@@ -179,8 +187,8 @@ pub async fn create(store: &Store, link: &Link, new: &NewTake<'_>) -> StoreResul
          max_bytes, expires_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $10, $10)",
     )
     .bind(&id)
-    .bind(&link.org.id)
-    .bind(&link.invitation_id)
+    .bind(link.org_id)
+    .bind(link.invitation_id)
     .bind(&answer_id)
     .bind(number)
     .bind(UPLOADING)
@@ -192,7 +200,7 @@ pub async fn create(store: &Store, link: &Link, new: &NewTake<'_>) -> StoreResul
     .await
     .map_err(conflict_as("takes_used_up"))?;
     tx.commit().await?;
-    get(store, &link.invitation_id, &id).await
+    get(store, link.invitation_id, &id).await
 }
 
 /// The job that deletes stored media objects, queued in the transaction that let go of them.

@@ -92,7 +92,7 @@ pub async fn create_invited(
 ) -> StoreResult<User> {
     let mut tx = store.begin().await?;
     let created = insert(&mut tx, store, org_id, user).await?;
-    super::sessions::insert_one_time_token(&mut tx, store, "set_password", Some(&created.id), token_hash, token_ttl_ms)
+    super::tokens::insert_one_time_token(&mut tx, store, "set_password", Some(&created.id), token_hash, token_ttl_ms)
         .await?;
     jobs::enqueue(&mut tx, store, &email).await?;
     tx.commit().await?;
@@ -165,7 +165,7 @@ pub async fn update_profile(store: &Store, id: &str, name: &PersonName, email: &
         .execute(&mut *tx)
         .await?;
     if changed.rows_affected() > 0 {
-        super::sessions::delete_password_links(&mut tx, id).await?;
+        super::tokens::delete_password_links(&mut tx, id).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -190,7 +190,7 @@ pub async fn set_password(store: &Store, id: &str, hash: &str, keep_session: Opt
         .execute(&mut *tx)
         .await?;
     // A reset link sent before the change must not undo it.
-    super::sessions::delete_password_links(&mut tx, id).await?;
+    super::tokens::delete_password_links(&mut tx, id).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -209,7 +209,7 @@ pub async fn create(State(state): State<AppState>, Path(token): Path<String>, he
         max_bytes,
         expires_at: now + UPLOAD_TTL_MS,
     };
-    match takes::create(&state.store, &link, &new).await {
+    match takes::create(&state.store, &link.take_owner(), &new).await {
         Ok(take) => {
             let location = format!("/i/{token}/uploads/{}", take.id);
             let mut h = vec![("location", location), ("upload-expires", http_date(take.expires_at))];
