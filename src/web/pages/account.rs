@@ -1,6 +1,6 @@
 //! Setup of the first organization, sign-in and sign-out, password reset and set-password links, own profile.
 
-use super::{CsrfOnly, Layout, redirect_with, render, render_invalid, safe_next};
+use super::layout::{CsrfOnly, Layout, redirect_with, render, render_invalid, safe_next};
 use crate::domain::{EmailAddress, FieldErrors, Language, OrgName, Password, PersonName, Role, TimeZoneName};
 use crate::mail::templates as emails;
 use crate::store::orgs::NewOrganization;

@@ -3,8 +3,8 @@
 //! candidate's timeline.
 
 use super::candidates::describe_event;
-use super::{CsrfOnly, redirect_with, render_invalid};
-use super::{Layout, local_time, render};
+use super::layout::{CsrfOnly, redirect_with, render_invalid};
+use super::layout::{Layout, local_time, render};
 use crate::domain::InvitationStatus;
 use crate::domain::Stars;
 use crate::media::{Container, MediaStore};

@@ -1,7 +1,7 @@
 //! The candidate base: list (keyset pages, sortable), the name search fragment, create, view with timeline, edit,
 //! delete, CSV import.
 
-use super::{CsrfOnly, Layout, UPLOAD_LIMIT_BYTES, local_time, redirect_with, render, render_invalid};
+use super::layout::{CsrfOnly, Layout, UPLOAD_LIMIT_BYTES, local_time, redirect_with, render, render_invalid};
 use crate::domain::FieldErrors;
 use crate::import::{self, ImportReport};
 use crate::store::StoreError;

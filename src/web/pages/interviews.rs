@@ -1,7 +1,7 @@
 //! Manage video interviews: list, create, edit (questions added, removed and reordered without JavaScript), clone,
 //! delete.
 
-use super::{Layout, local_time, redirect_with, render, render_invalid};
+use super::layout::{Layout, local_time, redirect_with, render, render_invalid};
 use crate::domain::{
     ANSWER_SECONDS_MAX, ANSWER_SECONDS_MIN, FieldErrors, InterviewInput, QuestionInput, RECORDING_CAP_SECONDS,
     TAKES_MAX,

@@ -1,7 +1,7 @@
 //! Manage video interview invitations: the list (filters, search, sorts, keyset pages), the invitation form for an
 //! internal or an external candidate, and the row actions (resend, disable, delete, copy the candidate's link).
 
-use super::{CsrfOnly, Layout, local_time, redirect_with, render, render_invalid};
+use super::layout::{CsrfOnly, Layout, local_time, redirect_with, render, render_invalid};
 use crate::domain::{Deadline, EmailAddress, FieldErrors, InvitationStatus, Language, today_in};
 use crate::store::candidates::{self, NewCandidate};
 use crate::store::invitations::{self, Invitee, ListFilter, NewInvitation, Sort, invitation_token};

@@ -3,7 +3,7 @@
 //! candidate's timeline. An unknown token is a plain 404; an expired or revoked one says so (410).
 
 use super::answers::{AnswerRow, STAR_CHOICES, answer_rows, serve_take};
-use super::local_time;
+use super::layout::local_time;
 use crate::domain::{FieldErrors, Stars};
 use crate::store::reviews::{self, Reviewer, ShareLink};
 use crate::store::{interviews, invitations, orgs};
