@@ -148,6 +148,21 @@ fn csrf_of(jar: &reqwest::cookie::Jar, url: &str) -> String {
         .unwrap()
 }
 
+/// A fresh browser that opens a personal link through nginx and agrees to the recording; with its CSRF token.
+async fn consenting_browser(nginx: &Nginx, link: &str) -> (reqwest::Client, String) {
+    let (browser, jar) = browser();
+    assert_eq!(browser.get(nginx.url(link)).send().await.unwrap().status(), StatusCode::OK);
+    let csrf = csrf_of(&jar, &nginx.url(""));
+    let res = browser
+        .post(nginx.url(&format!("{link}/start")))
+        .form(&[("csrf", csrf.as_str()), ("consent", "yes")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    (browser, csrf)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_nodes_behind_nginx() {
     candor::install_tls_provider();
@@ -232,16 +247,7 @@ async fn two_nodes_behind_nginx() {
     let invitation_id = res.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
     let key = candor::store::deployment::link_key(&store, None).await.unwrap();
     let link = format!("/i/{}", candor::store::invitations::invitation_token(&key, &invitation_id));
-    let (candidate, candidate_jar) = browser();
-    assert_eq!(candidate.get(nginx.url(&link)).send().await.unwrap().status(), StatusCode::OK);
-    let ccsrf = csrf_of(&candidate_jar, &base);
-    let res = candidate
-        .post(nginx.url(&format!("{link}/start")))
-        .form(&[("csrf", ccsrf.as_str()), ("consent", "yes")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (candidate, ccsrf) = consenting_browser(&nginx, &link).await;
 
     // Each take uploads in pieces through nginx (alternating nodes); the keeps race on both nodes at once.
     let tus = |method: Method, url: String| candidate.request(method, url).header("Tus-Resumable", "1.0.0");
@@ -316,16 +322,7 @@ async fn two_nodes_behind_nginx() {
     let res = invite("late@example.fi".into()).await.unwrap();
     let late_id = res.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
     let late_link = format!("/i/{}", candor::store::invitations::invitation_token(&key, &late_id));
-    let (late, late_jar) = browser();
-    late.get(nginx.url(&late_link)).send().await.unwrap();
-    let lcsrf = csrf_of(&late_jar, &base);
-    let res = late
-        .post(nginx.url(&format!("{late_link}/start")))
-        .form(&[("csrf", lcsrf.as_str()), ("consent", "yes")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (late, _) = consenting_browser(&nginx, &late_link).await;
     {
         use base64::Engine;
         let meta = format!("question {}", base64::engine::general_purpose::STANDARD.encode(&questions[0]));
