@@ -167,10 +167,8 @@ async fn edge_guard(State(state): State<AppState>, req: Request, next: Next) -> 
     if let (true, Some(len), Some(limit)) = (api, announced, body_limit_for(&path, &state))
         && len > limit as u64 + FAR_OVER
     {
-        let mut res = too_large(api, limit);
-        // The body is not read: the connection is not reused for another request.
-        res.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
-        return res;
+        // The body is never read; hyper does not reuse such a connection for another request.
+        return too_large(api, limit);
     }
     let res = next.run(req).await;
     let plain = res
@@ -178,8 +176,9 @@ async fn edge_guard(State(state): State<AppState>, req: Request, next: Next) -> 
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/plain"));
-    let tus = path.starts_with("/i/") && path.contains("/uploads");
-    if !plain || tus || !(res.status().is_client_error() || res.status().is_server_error()) {
+    // tus answers and the operators' endpoints are plain text on purpose.
+    let own_text = (path.starts_with("/i/") && path.contains("/uploads")) || path == "/healthz" || path == "/metrics";
+    if !plain || own_text || !(res.status().is_client_error() || res.status().is_server_error()) {
         return res;
     }
     let status = res.status();
