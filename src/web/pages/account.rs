@@ -24,7 +24,6 @@ pub const ACCOUNT_THROTTLE: ThrottleRule = ThrottleRule { max_failures: 5, windo
 /// Per client address: 20 failed sign-ins within 15 minutes lock it for 15 minutes.
 pub const IP_THROTTLE: ThrottleRule = ThrottleRule { max_failures: 20, window_ms: 15 * 60 * 1000 };
 pub const RESET_TTL_MS: i64 = 3600 * 1000;
-pub const SET_PASSWORD_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
 pub const SETUP_TTL_MS: i64 = 24 * 3600 * 1000;
 
 /// Starts a session for `user_id`; a session this browser had before (another user's, say) ends.
@@ -78,9 +77,7 @@ pub struct SetupForm {
     password: String,
 }
 
-pub fn languages() -> Vec<(&'static str, &'static str)> {
-    Language::ALL.iter().map(|l| (l.code(), l.native_name())).collect()
-}
+use super::layout::languages;
 
 async fn setup_token_valid(state: &AppState, token: &str) -> PageResult<bool> {
     Ok(sessions::check_one_time_token(&state.store, "setup", &sessions::hash_secret(token)).await?.is_some())

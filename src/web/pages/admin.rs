@@ -1,7 +1,8 @@
 //! Administration of an organization: settings and logo, users, the mail outbox, background jobs.
 
-use super::account::{SET_PASSWORD_TTL_MS, languages};
-use super::layout::{CsrfOnly, Layout, local_time, redirect_with, render, render_invalid};
+use super::layout::{
+    CsrfOnly, Layout, SET_PASSWORD_TTL_MS, languages, local_time, redirect_with, render, render_invalid,
+};
 use crate::domain::{EmailAddress, FieldErrors, Language, OrgName, PersonName, Role, TimeZoneName};
 use crate::mail::templates as emails;
 use crate::store::orgs::{LOGO_MAX_BYTES, NewOrganization};

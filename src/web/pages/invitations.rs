@@ -183,7 +183,7 @@ async fn form_page(
         form,
         external,
         errors,
-        languages: super::account::languages(),
+        languages: super::layout::languages(),
         interviews,
         user_email: user.actor.user.email.clone(),
         today: today_in(&tz, state.store.now()).to_string(),
@@ -423,7 +423,7 @@ fn edit_page(
         inv,
         form,
         errors,
-        languages: super::account::languages(),
+        languages: super::layout::languages(),
         user_email: user.actor.user.email.clone(),
         timezone: user.actor.org.timezone.clone(),
     }

@@ -9,6 +9,14 @@ use askama::Template;
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
+/// How long the link in a new user's set-password email works: a week.
+pub const SET_PASSWORD_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// The languages people choose from, as (code, native name).
+pub fn languages() -> Vec<(&'static str, &'static str)> {
+    crate::domain::Language::ALL.iter().map(|l| (l.code(), l.native_name())).collect()
+}
+
 /// Largest upload a page accepts (CSV import, logo): 20 MiB. Larger CSV files go through `candor import`.
 pub const UPLOAD_LIMIT_BYTES: usize = 20 * 1024 * 1024;
 

@@ -2,6 +2,8 @@
 
 mod account;
 mod layout;
+mod playback;
+mod timeline;
 pub use account::SETUP_TTL_MS;
 mod admin;
 mod answers;

@@ -2,8 +2,8 @@
 //! expires or is revoked, and may rate with their name when the sharer allowed it. Every opening is on the
 //! candidate's timeline. An unknown token is a plain 404; an expired or revoked one says so (410).
 
-use super::answers::{AnswerRow, STAR_CHOICES, answer_rows, serve_take};
 use super::layout::local_time;
+use super::playback::{AnswerRow, STAR_CHOICES, answer_rows, serve_take};
 use crate::domain::{FieldErrors, Stars};
 use crate::store::reviews::{self, Reviewer, ShareLink};
 use crate::store::{interviews, invitations, orgs};
