@@ -5,6 +5,7 @@ use crate::mail::{self, Mailer, OutgoingEmail};
 use crate::media::MediaStore;
 use crate::store::jobs::{Job, Lane};
 use crate::store::{self, Store};
+use futures_util::StreamExt;
 use std::time::Duration;
 use tokio::sync::watch;
 use tracing::Instrument;
@@ -151,14 +152,29 @@ impl Worker {
             tokio::task::spawn_blocking(move || media.remove_abandoned_partial_files(Duration::from_secs(15 * 60)))
                 .await?;
         let cutoff = self.store.now_ms() - 3_600_000;
-        let old: Vec<String> =
-            self.media.list_takes().await?.into_iter().filter(|(_, at)| *at < cutoff).map(|(k, _)| k).collect();
+        let awaiting_deletion = store::takes::keys_awaiting_deletion(&self.store).await?;
+        let mut listed = self.media.list_takes();
         let mut removed = 0;
-        for chunk in old.chunks(1000) {
-            let in_use = store::takes::keys_in_use(&self.store, chunk).await?;
-            for key in chunk.iter().filter(|k| !in_use.contains(*k)) {
-                self.media.delete(key).await?;
+        let mut batch: Vec<String> = Vec::new();
+        loop {
+            let next = listed.next().await.transpose()?;
+            let done = next.is_none();
+            if let Some((key, at)) = next {
+                if at < cutoff && !awaiting_deletion.contains(&key) {
+                    batch.push(key);
+                }
+                if batch.len() < 1000 {
+                    continue;
+                }
+            }
+            // A batch at a time: the listing of a large bucket is never held whole.
+            let in_use = store::takes::segment_keys_among(&self.store, &batch).await?;
+            for key in batch.drain(..).filter(|k| !in_use.contains(k)) {
+                self.media.delete(&key).await?;
                 removed += 1;
+            }
+            if done {
+                break;
             }
         }
         if partial + removed > 0 {
@@ -226,6 +242,7 @@ impl Worker {
                         eml_path: delivered.eml_path,
                     },
                     &job.id,
+                    job.invitation_id.as_deref(),
                 )
                 .await?;
                 Ok(true)

@@ -285,16 +285,18 @@ impl MediaStore {
         Ok(())
     }
 
-    /// Every stored piece of a take (`takes/…`), with when it was written (Unix ms).
-    pub async fn list_takes(&self) -> anyhow::Result<Vec<(String, i64)>> {
-        use futures_util::TryStreamExt;
-        let listed: Vec<object_store::ObjectMeta> =
-            self.inner.list(Some(&ObjectPath::from("takes"))).try_collect().await?;
-        Ok(listed
-            .into_iter()
-            .map(|m| (m.location.to_string(), m.last_modified.timestamp_millis()))
-            .filter(|(key, _)| !key.ends_with(".part"))
-            .collect())
+    /// Every stored piece of a take (`takes/…`), with when it was written (Unix ms), as the store lists them.
+    pub fn list_takes(&self) -> futures_util::stream::BoxStream<'static, anyhow::Result<(String, i64)>> {
+        self.inner
+            .list(Some(&ObjectPath::from("takes")))
+            .filter_map(|m| async move {
+                match m {
+                    Ok(m) if m.location.as_ref().ends_with(".part") => None,
+                    Ok(m) => Some(Ok((m.location.to_string(), m.last_modified.timestamp_millis()))),
+                    Err(e) => Some(Err(e.into())),
+                }
+            })
+            .boxed()
     }
 
     /// On the local directory: removes temporary files of writes that never finished (a process killed mid-write)

@@ -255,19 +255,7 @@ pub async fn settle_last_takes(store: &Store, link: &Link) -> StoreResult<Vec<La
                 out.push(LastTake { question_id, take_id, interrupted: true });
             }
         } else {
-            let mut tx = store.begin().await?;
-            let gone = sqlx::query("DELETE FROM takes WHERE id = $1 AND status = 'uploading' AND upload_offset = 0")
-                .bind(&take_id)
-                .execute(&mut *tx)
-                .await?;
-            if gone.rows_affected() == 1 {
-                sqlx::query("UPDATE answers SET takes_used = takes_used - 1 WHERE id = $1 AND takes_used = $2")
-                    .bind(text(r, "answer_id")?)
-                    .bind(used)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-            }
+            super::takes::give_back_by_id(store, &take_id, &text(r, "answer_id")?, used).await?;
         }
     }
     Ok(out)

@@ -63,9 +63,11 @@ pub struct Job {
     pub last_error: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The invitation an email is about.
+    pub invitation_id: Option<String>,
 }
 
-const COLUMNS: &str = "id, org_id, kind, payload, status, attempts, max_attempts, run_at, lease_until, last_error, created_at, updated_at";
+const COLUMNS: &str = "id, org_id, kind, payload, status, attempts, max_attempts, run_at, lease_until, last_error, created_at, updated_at, invitation_id";
 
 fn from_row(row: &AnyRow) -> StoreResult<Job> {
     Ok(Job {
@@ -80,6 +82,7 @@ fn from_row(row: &AnyRow) -> StoreResult<Job> {
         last_error: opt_text(row, "last_error")?,
         created_at: int(row, "created_at")?,
         updated_at: int(row, "updated_at")?,
+        invitation_id: opt_text(row, "invitation_id")?,
     })
 }
 
@@ -170,19 +173,11 @@ pub async fn complete(store: &Store, id: &str) -> StoreResult<()> {
     complete_on(&mut conn, store, id).await
 }
 
-/// Marks a job done; an email about an invitation that had been undelivered is delivered now.
 pub(crate) async fn complete_on(conn: &mut sqlx::AnyConnection, store: &Store, id: &str) -> StoreResult<()> {
     sqlx::query(
         "UPDATE jobs SET status = 'done', lease_until = NULL, last_error = NULL, updated_at = $1 WHERE id = $2",
     )
     .bind(store.now_ms())
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
-        "UPDATE invitations SET email_undelivered_at = NULL WHERE email_undelivered_at IS NOT NULL \
-         AND id = (SELECT invitation_id FROM jobs WHERE id = $1 AND kind = 'send_email')",
-    )
     .bind(id)
     .execute(&mut *conn)
     .await?;
@@ -207,15 +202,12 @@ pub async fn fail(store: &Store, job: &Job, error: &str, retry_in_ms: i64) -> St
     .bind(&job.id)
     .execute(&mut *tx)
     .await?;
-    if dead {
-        sqlx::query(
-            "UPDATE invitations SET email_undelivered_at = $1 \
-             WHERE id = (SELECT invitation_id FROM jobs WHERE id = $2 AND kind = 'send_email')",
-        )
-        .bind(now)
-        .bind(&job.id)
-        .execute(&mut *tx)
-        .await?;
+    if dead && let Some(invitation_id) = &job.invitation_id {
+        sqlx::query("UPDATE invitations SET email_undelivered_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(invitation_id)
+            .execute(&mut *tx)
+            .await?;
     }
     tx.commit().await?;
     Ok(())
@@ -223,13 +215,17 @@ pub async fn fail(store: &Store, job: &Job, error: &str, retry_in_ms: i64) -> St
 
 /// Extends the leases of jobs this worker is still running, so a long job is never taken over while it runs.
 pub async fn renew_leases(store: &Store, ids: &[String], lease_ms: i64) -> StoreResult<()> {
-    for id in ids {
-        sqlx::query("UPDATE jobs SET lease_until = $1 WHERE id = $2 AND status = 'running'")
-            .bind(store.now_ms() + lease_ms)
-            .bind(id)
-            .execute(store.write())
-            .await?;
+    if ids.is_empty() {
+        return Ok(());
     }
+    let placeholders: Vec<String> = (2..ids.len() + 2).map(|i| format!("${i}")).collect();
+    let sql =
+        format!("UPDATE jobs SET lease_until = $1 WHERE status = 'running' AND id IN ({})", placeholders.join(", "));
+    let mut q = sqlx::query(&sql).bind(store.now_ms() + lease_ms);
+    for id in ids {
+        q = q.bind(id);
+    }
+    q.execute(store.write()).await?;
     Ok(())
 }
 
@@ -255,20 +251,24 @@ pub async fn list(store: &Store, org_id: &str, status: Option<&str>, limit: i64)
 
 /// Puts a dead job of the organization back in the queue with fresh attempts.
 pub async fn retry_dead(store: &Store, org_id: &str, id: &str) -> StoreResult<()> {
-    let now = store.now_ms();
-    let done = sqlx::query(
+    match requeue_dead(store, org_id, "id", id).await? {
+        0 => Err(StoreError::NotFound),
+        _ => Ok(()),
+    }
+}
+
+/// Queues the organization's dead jobs whose `column` is `value` again, with fresh attempts; returns how many.
+async fn requeue_dead(store: &Store, org_id: &str, column: &'static str, value: &str) -> StoreResult<u64> {
+    let done = sqlx::query(&format!(
         "UPDATE jobs SET status = 'queued', attempts = 0, run_at = $1, updated_at = $1 \
-         WHERE org_id = $2 AND id = $3 AND status = 'dead'",
-    )
-    .bind(now)
+         WHERE org_id = $2 AND {column} = $3 AND status = 'dead'"
+    ))
+    .bind(store.now_ms())
     .bind(org_id)
-    .bind(id)
+    .bind(value)
     .execute(store.write())
     .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    Ok(done.rows_affected())
 }
 
 /// How many of the organization's jobs are dead, per kind.
@@ -284,17 +284,7 @@ pub async fn dead_by_kind(store: &Store, org_id: &str) -> StoreResult<Vec<(Strin
 
 /// Puts every dead job of one kind of the organization back in the queue with fresh attempts; returns how many.
 pub async fn retry_dead_of_kind(store: &Store, org_id: &str, kind: &str) -> StoreResult<u64> {
-    let now = store.now_ms();
-    let done = sqlx::query(
-        "UPDATE jobs SET status = 'queued', attempts = 0, run_at = $1, updated_at = $1 \
-         WHERE org_id = $2 AND kind = $3 AND status = 'dead'",
-    )
-    .bind(now)
-    .bind(org_id)
-    .bind(kind)
-    .execute(store.write())
-    .await?;
-    Ok(done.rows_affected())
+    requeue_dead(store, org_id, "kind", kind).await
 }
 
 /// Deletes finished jobs older than `age_ms`.

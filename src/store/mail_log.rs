@@ -45,11 +45,25 @@ fn from_row(row: &AnyRow) -> StoreResult<SentMail> {
     })
 }
 
-/// Logs a delivered email and marks its job done, in one transaction.
-pub async fn record_and_complete(store: &Store, mail: NewSentMail<'_>, job_id: &str) -> StoreResult<()> {
+/// Logs a delivered email and marks its job done, in one transaction; an invitation whose email had been given up
+/// (`invitation_id`, the job's) is delivered now.
+pub async fn record_and_complete(
+    store: &Store,
+    mail: NewSentMail<'_>,
+    job_id: &str,
+    invitation_id: Option<&str>,
+) -> StoreResult<()> {
     let mut tx = store.begin().await?;
     insert(&mut tx, store, mail).await?;
     super::jobs::complete_on(&mut tx, store, job_id).await?;
+    if let Some(id) = invitation_id {
+        sqlx::query(
+            "UPDATE invitations SET email_undelivered_at = NULL WHERE id = $1 AND email_undelivered_at IS NOT NULL",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    }
     tx.commit().await?;
     Ok(())
 }

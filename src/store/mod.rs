@@ -238,8 +238,12 @@ impl Store {
 /// acknowledged writes that never reach the disk. Such a connection is closed; the pool opens a fresh one.
 async fn outside_transaction(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<bool, sqlx::Error> {
     use sqlx::Connection;
+    // Almost every connection comes back outside a transaction: that costs nothing to see.
+    if !conn.is_in_transaction() {
+        return Ok(true);
+    }
     if backend == Backend::Sqlite {
-        // SQLite runs a dropped transaction's ROLLBACK on its worker thread: wait until it has.
+        // SQLite runs a dropped transaction's ROLLBACK on its worker thread: wait until it has, then look again.
         conn.ping().await?;
     }
     if conn.is_in_transaction() {

@@ -278,8 +278,8 @@ async fn discard_where(
 pub enum LockRefused {
     /// The offset is not where the upload stands.
     Offset,
-    /// Another request is writing this upload.
-    Locked,
+    /// Another request is writing this upload, until then (Unix ms).
+    Locked { until: i64 },
     /// The upload is finished, discarded or expired.
     Closed,
 }
@@ -317,33 +317,37 @@ pub async fn lock(
     } else if int(&row, "upload_offset")? != offset {
         LockRefused::Offset
     } else {
-        LockRefused::Locked
+        LockRefused::Locked { until: opt_int(&row, "lock_until")?.unwrap_or(now) }
     }))
 }
 
 /// Gives a take back that never received a byte (its first bytes were refused as not a recording): the take is
 /// removed and does not count against the question's takes. `false` when it had moved on meanwhile.
 pub async fn give_back(store: &Store, take: &Take) -> StoreResult<bool> {
+    give_back_by_id(store, &take.id, &take.answer_id, take.number).await
+}
+
+/// [`give_back`] by ids: the take `take_id`, number `number` of the answer `answer_id`.
+pub(crate) async fn give_back_by_id(store: &Store, take_id: &str, answer_id: &str, number: i64) -> StoreResult<bool> {
     let mut tx = store.begin().await?;
     let gone = sqlx::query("DELETE FROM takes WHERE id = $1 AND status = 'uploading' AND upload_offset = 0")
-        .bind(&take.id)
+        .bind(take_id)
         .execute(&mut *tx)
         .await?;
     if gone.rows_affected() != 1 {
         return Ok(false);
     }
     sqlx::query("UPDATE answers SET takes_used = takes_used - 1 WHERE id = $1 AND takes_used = $2")
-        .bind(&take.answer_id)
-        .bind(take.number)
+        .bind(answer_id)
+        .bind(number)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
     Ok(true)
 }
 
-/// Of `keys` (`takes/<invitation>/<take>/<name>`), those that a take's segments name or a queued deletion will
-/// delete: the ones a sweep of unreferenced media must leave alone.
-pub async fn keys_in_use(store: &Store, keys: &[String]) -> StoreResult<std::collections::HashSet<String>> {
+/// Of `keys` (`takes/<invitation>/<take>/<name>`), those that their takes' segments name.
+pub async fn segment_keys_among(store: &Store, keys: &[String]) -> StoreResult<std::collections::HashSet<String>> {
     let mut in_use = std::collections::HashSet::new();
     let take_ids: std::collections::BTreeSet<&str> = keys.iter().filter_map(|k| k.split('/').nth(2)).collect();
     let take_ids: Vec<&str> = take_ids.into_iter().collect();
@@ -356,29 +360,25 @@ pub async fn keys_in_use(store: &Store, keys: &[String]) -> StoreResult<std::col
         }
         in_use.extend(q.fetch_all(store.read()).await?);
     }
-    // Pieces a queued deletion will remove (a replaced recording a player may still stream) are left to it.
+    Ok(in_use)
+}
+
+/// The keys queued deletions will remove (a replaced recording a player may still stream): a sweep leaves them to it.
+pub async fn keys_awaiting_deletion(store: &Store) -> StoreResult<std::collections::HashSet<String>> {
     let payloads: Vec<String> =
         sqlx::query_scalar("SELECT payload FROM jobs WHERE kind = $1 AND status IN ('queued', 'running')")
             .bind(DELETE_MEDIA)
             .fetch_all(store.read())
             .await?;
+    let mut keys = std::collections::HashSet::new();
     for p in payloads {
         if let Ok(v) = serde_json::from_str::<serde_json::Value>(&p)
             && let Some(listed) = v["keys"].as_array()
         {
-            in_use.extend(listed.iter().filter_map(|k| k.as_str().map(str::to_owned)));
+            keys.extend(listed.iter().filter_map(|k| k.as_str().map(str::to_owned)));
         }
     }
-    Ok(in_use)
-}
-
-/// When a held lock runs out (Unix ms), for `Retry-After`.
-pub async fn lock_until(store: &Store, take_id: &str) -> StoreResult<Option<i64>> {
-    Ok(sqlx::query_scalar("SELECT lock_until FROM takes WHERE id = $1")
-        .bind(take_id)
-        .fetch_optional(store.read())
-        .await?
-        .flatten())
+    Ok(keys)
 }
 
 /// Extends a held lock while a long PATCH streams.

@@ -151,20 +151,17 @@ pub async fn set_active(store: &Store, org_id: &str, id: &str, active: bool) -> 
 /// Changes a user's name and email. A new email ends the reset and set-password links sent to the old one.
 pub async fn update_profile(store: &Store, id: &str, name: &PersonName, email: &EmailAddress) -> StoreResult<()> {
     let mut tx = store.begin().await?;
-    let changed = sqlx::query("UPDATE users SET email = $1, email_key = $2 WHERE id = $3 AND email_key <> $2")
+    let before: Option<String> =
+        sqlx::query_scalar("SELECT email_key FROM users WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
+    sqlx::query("UPDATE users SET name = $1, email = $2, email_key = $3 WHERE id = $4")
+        .bind(name.as_str())
         .bind(email.as_str())
         .bind(email.key())
         .bind(id)
         .execute(&mut *tx)
         .await
         .map_err(conflict_as("user_email"))?;
-    sqlx::query("UPDATE users SET name = $1, email = $2 WHERE id = $3")
-        .bind(name.as_str())
-        .bind(email.as_str())
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    if changed.rows_affected() > 0 {
+    if before.is_some_and(|k| k != email.key()) {
         super::tokens::delete_password_links(&mut tx, id).await?;
     }
     tx.commit().await?;

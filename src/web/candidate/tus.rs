@@ -329,8 +329,7 @@ async fn patch_body(state: &AppState, token: &str, id: &str, headers: &HeaderMap
     match takes::lock(&state.store, &take, offset, &owner, LOCK_LEASE_MS).await {
         Ok(Ok(())) => {}
         Ok(Err(LockRefused::Offset)) => return error(StatusCode::CONFLICT, "Upload-Offset does not match the upload."),
-        Ok(Err(LockRefused::Locked)) => {
-            let until = takes::lock_until(&state.store, &take.id).await.ok().flatten().unwrap_or(0);
+        Ok(Err(LockRefused::Locked { until })) => {
             let seconds = ((until - state.store.now_ms()).max(0) + 999) / 1000;
             return reply(
                 StatusCode::LOCKED,
