@@ -283,11 +283,8 @@ impl Worker {
             store::takes::record_remux(&self.store, take_id, None, None).await?;
             return Ok(());
         }
-        let total: i64 = segments.iter().map(|s| s.length).sum();
-        let mut bytes = Vec::with_capacity(total as usize);
-        for s in &segments {
-            bytes.extend_from_slice(&self.media.read_range(&s.object_key, 0, s.length as u64).await?);
-        }
+        let parts: Vec<(&str, u64)> = segments.iter().map(|s| (s.object_key.as_str(), s.length as u64)).collect();
+        let bytes = self.media.read_concatenated(&parts).await?;
         let started = std::time::Instant::now();
         let result = tokio::task::spawn_blocking(move || crate::media::webm::remux(&bytes)).await?;
         let remuxed = match result {

@@ -285,6 +285,15 @@ impl MediaStore {
         Ok(())
     }
 
+    /// The objects `parts` (key, length) one after the other, in memory: a take's segments.
+    pub async fn read_concatenated(&self, parts: &[(&str, u64)]) -> anyhow::Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(parts.iter().map(|(_, len)| *len as usize).sum());
+        for (key, len) in parts {
+            out.extend_from_slice(&self.read_range(key, 0, *len).await?);
+        }
+        Ok(out)
+    }
+
     /// Every stored piece of a take (`takes/…`), with when it was written (Unix ms), as the store lists them.
     pub fn list_takes(&self) -> futures_util::stream::BoxStream<'static, anyhow::Result<(String, i64)>> {
         self.inner

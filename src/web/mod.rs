@@ -102,42 +102,8 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The largest body a path takes, or `None` for uploads of takes (tus checks each take against its own limit).
-fn body_limit_for(path: &str, state: &AppState) -> Option<usize> {
-    if path.starts_with("/i/") && path.contains("/uploads") {
-        None
-    } else if path == "/candidates/import" {
-        Some(pages::UPLOAD_LIMIT_BYTES + 4 * 1024 * 1024)
-    } else if path == "/settings/logo" {
-        Some(pages::UPLOAD_LIMIT_BYTES)
-    } else {
-        Some(state.config.body_limit)
-    }
-}
-
 /// How far over its limit an announced API body is refused without reading any of it.
 const FAR_OVER: u64 = 8 * 1024 * 1024;
-
-/// A path's bytes with `%XX` escapes decoded.
-fn percent_decoded(path: &str) -> Vec<u8> {
-    let bytes = path.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
-        {
-            out.push((h * 16 + l) as u8);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    out
-}
 
 /// Refusals every route shares, before any handler runs, and the same shape for the refusals the framework makes:
 /// - a path that decodes to control characters or to bytes that are not UTF-8 names nothing here: 404;
@@ -150,7 +116,7 @@ fn percent_decoded(path: &str) -> Vec<u8> {
 async fn edge_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     let api = path.starts_with("/api/");
-    let decoded = percent_decoded(&path);
+    let decoded: Vec<u8> = percent_encoding::percent_decode_str(&path).collect();
     let odd = match std::str::from_utf8(&decoded) {
         Ok(text) => text.chars().any(char::is_control),
         Err(_) => true,
@@ -164,11 +130,10 @@ async fn edge_guard(State(state): State<AppState>, req: Request, next: Next) -> 
     }
     let announced =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    if let (true, Some(len), Some(limit)) = (api, announced, body_limit_for(&path, &state))
-        && len > limit as u64 + FAR_OVER
-    {
+    let api_limit = state.config.body_limit;
+    if api && announced.is_some_and(|len| len > api_limit as u64 + FAR_OVER) {
         // The body is never read; hyper does not reuse such a connection for another request.
-        return too_large(api, limit);
+        return too_large(api, Some(api_limit));
     }
     let res = next.run(req).await;
     let plain = res
@@ -187,7 +152,8 @@ async fn edge_guard(State(state): State<AppState>, req: Request, next: Next) -> 
         Err(_) => String::new(),
     };
     match (status, api) {
-        (StatusCode::PAYLOAD_TOO_LARGE, _) => too_large(api, body_limit_for(&path, &state).unwrap_or(0)),
+        // Pages with uploads have limits of their own; the API has one.
+        (StatusCode::PAYLOAD_TOO_LARGE, _) => too_large(api, api.then_some(api_limit)),
         (_, true) => {
             let code = if status.is_server_error() { "internal" } else { "bad_request" };
             error::ApiError::new(status, code, message).into_response()
@@ -196,8 +162,13 @@ async fn edge_guard(State(state): State<AppState>, req: Request, next: Next) -> 
     }
 }
 
-fn too_large(api: bool, limit: usize) -> Response {
-    let message = format!("The request is larger than the {} this accepts.", crate::disk::human_bytes(limit as u64));
+fn too_large(api: bool, limit: Option<usize>) -> Response {
+    let message = match limit {
+        Some(limit) => {
+            format!("The request is larger than the {} this accepts.", crate::disk::human_bytes(limit as u64))
+        }
+        None => "The request is larger than this page accepts.".to_owned(),
+    };
     if api {
         error::ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message).into_response()
     } else {

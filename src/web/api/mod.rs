@@ -69,12 +69,10 @@ struct StandardResponses;
 
 impl utoipa::Modify for StandardResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::{RefOr, Response, ResponseBuilder, content::Content, schema::Ref};
-        let error = || {
+        use utoipa::openapi::{RefOr, ResponseBuilder, content::Content, schema::Ref};
+        let error = |status: &str| {
             let body = Content::new(Some(Ref::from_schema_name("ErrorBody")));
-            move |description: &str| -> RefOr<Response> {
-                ResponseBuilder::new().description(description).content("application/json", body.clone()).build().into()
-            }
+            ResponseBuilder::new().description(describe(status)).content("application/json", body).build().into()
         };
         // The operations on one resource by id (`get_candidate`, `resend_invitation` …), for links from its creation.
         let mut by_id: Vec<String> = Vec::new();
@@ -101,16 +99,9 @@ impl utoipa::Modify for StandardResponses {
                     }
                 }
                 let responses = &mut op.responses.responses;
-                let make = error();
-                responses
-                    .entry("400".into())
-                    .or_insert_with(|| make("Malformed request: a query or JSON body that does not parse."));
-                responses.entry("401".into()).or_insert_with(|| make("No valid API token."));
-                if has_body {
-                    responses.entry("413".into()).or_insert_with(|| make("The body is larger than the API accepts."));
-                    responses
-                        .entry("415".into())
-                        .or_insert_with(|| make("The body is not sent as `Content-Type: application/json`."));
+                let standard: &[&str] = if has_body { &["400", "401", "413", "415"] } else { &["400", "401"] };
+                for status in standard {
+                    responses.entry((*status).to_owned()).or_insert_with(|| error(status));
                 }
                 for (status, response) in responses.iter_mut() {
                     if let RefOr::T(r) = response
@@ -129,12 +120,12 @@ fn describe(status: &str) -> &'static str {
         "200" => "OK.",
         "201" => "Created.",
         "204" => "Done; no content.",
-        "400" => "Malformed request.",
+        "400" => "Malformed request: a query or JSON body that does not parse.",
         "401" => "No valid API token.",
         "404" => "No such resource in your organization.",
         "409" => "Conflicts with the current state (a unique value taken, a status that does not allow it).",
         "413" => "The body is larger than the API accepts.",
-        "415" => "The body is not JSON.",
+        "415" => "The body is not sent as `Content-Type: application/json`.",
         "422" => "Some fields are not valid; `error.fields` names them.",
         _ => "See the error body.",
     }

@@ -451,11 +451,9 @@ pub fn apply_method_override<B>(req: &mut axum::http::Request<B>) {
 
 /// The bytes of a take stored so far (only ever a few, while its container is not yet known).
 async fn stored_bytes(state: &AppState, take: &Take) -> anyhow::Result<Vec<u8>> {
-    let mut out = Vec::new();
-    for s in takes::segments(&state.store, &take.id).await? {
-        out.extend_from_slice(&state.media.read_range(&s.object_key, 0, s.length as u64).await?);
-    }
-    Ok(out)
+    let segments = takes::segments(&state.store, &take.id).await?;
+    let parts: Vec<(&str, u64)> = segments.iter().map(|s| (s.object_key.as_str(), s.length as u64)).collect();
+    state.media.read_concatenated(&parts).await
 }
 
 /// The body, ending in an error when nothing arrives for `idle` (a client that stalls mid-body).
