@@ -32,16 +32,16 @@ after(async () => {
   if (server) server.stop();
 });
 
-async function invite(email, language = 'en') {
-  const inv = await server.api('POST', '/invitations', {
+async function invite(email, language = 'en', on = server, interview = interviewId) {
+  const inv = await on.api('POST', '/invitations', {
     candidate: { first_name: 'Aino', last_name: 'Järvinen', email },
     email,
     language,
-    interview_id: interviewId,
+    interview_id: interview,
     deadline: '2099-12-31',
     notify_me: true,
   });
-  const mail = await server.waitForMail((m) => m.to.includes(email), `the invitation email to ${email}`);
+  const mail = await on.waitForMail((m) => m.to.includes(email), `the invitation email to ${email}`);
   const link = mail.text.match(/https?:\/\/\S+\/i\/[A-Za-z0-9_-]+/)[0];
   return { id: inv.id, link };
 }
@@ -250,6 +250,27 @@ test('a microphone that gives only silence: the device check says so, in the can
     assert.match(await page.textContent('#mic-silent'), /Emme kuule mikrofonistasi mitään/);
   } finally {
     await silent.close();
+  }
+});
+
+test('a server short of storage: the take does not start and the candidate is told to come back', async () => {
+  const full = await Server.start({ env: { CANDOR_DISK_RESERVE: String(2 ** 60) } });
+  try {
+    const interviews = await full.api('GET', '/interviews');
+    const { link } = await invite('full@example.fi', 'en', full, interviews.items[0].id);
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(link);
+    await page.check('input[name=consent]');
+    await page.click('form button.primary');
+    await page.click('#allow');
+    await page.click('#device-ok');
+    await page.click('#to-questions');
+    await page.click('#record');
+    await page.waitForSelector('#problem:not([hidden])', { timeout: 15000 });
+    assert.match(await page.textContent('#problem'), /cannot store new recordings right now/);
+    assert.equal(await page.locator('#stop').isHidden(), true, 'recording stopped');
+  } finally {
+    full.stop();
   }
 });
 

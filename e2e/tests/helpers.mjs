@@ -35,12 +35,13 @@ async function waitFor(check, what, ms = 20000) {
 
 export class Server {
   /// `worker: false` leaves background jobs queued (until a restart with the worker on).
-  static async start({ worker = true } = {}) {
+  /// A server on a fresh data folder; `env`: more settings for it (e.g. `CANDOR_DISK_RESERVE`).
+  static async start({ worker = true, env = {} } = {}) {
     const s = new Server();
     s.dir = mkdtempSync(join(tmpdir(), 'candor-e2e-'));
     s.port = await freePort();
     s.base = `http://127.0.0.1:${s.port}`;
-    s.env = { ...process.env, CANDOR_DATA_DIR: s.dir, CANDOR_LOG: process.env.CANDOR_E2E_LOG || 'warn', DATABASE_URL: '' };
+    s.env = { ...process.env, CANDOR_DATA_DIR: s.dir, CANDOR_LOG: process.env.CANDOR_E2E_LOG || 'warn', DATABASE_URL: '', ...env };
     delete s.env.DATABASE_URL;
     delete s.env.CANDOR_SMTP_URL;
     s.cli(['admin', 'create-user', '--org-name', 'Acme', '--timezone', 'Europe/Helsinki', '--email', 'ada@acme.example',

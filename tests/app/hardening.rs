@@ -217,6 +217,12 @@ async fn an_undelivered_invitation_email_shows_and_is_retried(db: Db) {
     let jobs_page = app.get_html("/jobs").await;
     assert!(jobs_page.contains("Retry all 1 dead “send_email” jobs"), "{jobs_page}");
 
+    // Another organization's dead email, which this one's retry must leave alone.
+    let other = app.create_org_admin("Globex", "gil@globex.example").await;
+    let theirs = enqueue(&app, email_job(&other.org_id, "x@example.fi").attempts(1)).await;
+    assert_eq!(app.run_pending_jobs().await, 1);
+    assert_eq!(job_status(&app, &other.org_id, &theirs).await.status, "dead");
+
     let smtp = crate::helpers::SmtpServer::start_on(port).await;
     let res = app.post_form("/jobs/retry-dead", &[("kind", "send_email")]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -224,6 +230,7 @@ async fn an_undelivered_invitation_email_shows_and_is_retried(db: Db) {
     assert_eq!(smtp.messages().len(), 1);
     let list = app.get_html("/invitations?status=any").await;
     assert!(crate::helpers::texts(&list, ".undelivered").is_empty(), "delivered now");
+    assert_eq!(job_status(&app, &other.org_id, &theirs).await.status, "dead", "not another organization's");
 }
 
 both!(

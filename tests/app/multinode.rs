@@ -163,6 +163,41 @@ async fn consenting_browser(nginx: &Nginx, link: &str) -> (reqwest::Client, Stri
     (browser, csrf)
 }
 
+/// Uploads `video` as a take of `question` through nginx in pieces of `piece` bytes (the length given with the last),
+/// each piece answered 204 whichever node takes it; gives the take's id.
+async fn upload_through(
+    client: &reqwest::Client,
+    nginx: &Nginx,
+    link: &str,
+    question: &str,
+    video: &[u8],
+    piece: usize,
+) -> String {
+    use base64::Engine;
+    let tus = |method: Method, url: String| client.request(method, url).header("Tus-Resumable", "1.0.0");
+    let meta = format!("question {}", base64::engine::general_purpose::STANDARD.encode(question));
+    let res = tus(Method::POST, nginx.url(&format!("{link}/uploads")))
+        .header("Upload-Defer-Length", "1")
+        .header("Upload-Metadata", meta)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let upload = res.headers()["location"].to_str().unwrap().to_owned();
+    let pieces = video.chunks(piece).count();
+    for (n, bytes) in video.chunks(piece).enumerate() {
+        let mut req = tus(Method::PATCH, nginx.url(&upload))
+            .header("Content-Type", "application/offset+octet-stream")
+            .header("Upload-Offset", (n * piece).to_string());
+        if n + 1 == pieces {
+            req = req.header("Upload-Length", video.len().to_string());
+        }
+        let status = req.body(bytes.to_vec()).send().await.unwrap().status();
+        assert_eq!(status, StatusCode::NO_CONTENT, "piece {n} of {link}");
+    }
+    upload.rsplit('/').next().unwrap().to_owned()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_nodes_behind_nginx() {
     candor::install_tls_provider();
@@ -250,31 +285,10 @@ async fn two_nodes_behind_nginx() {
     let (candidate, ccsrf) = consenting_browser(&nginx, &link).await;
 
     // Each take uploads in pieces through nginx (alternating nodes); the keeps race on both nodes at once.
-    let tus = |method: Method, url: String| candidate.request(method, url).header("Tus-Resumable", "1.0.0");
     let mut takes = Vec::new();
     for (i, q) in questions.iter().enumerate() {
-        use base64::Engine;
-        let meta = format!("question {}", base64::engine::general_purpose::STANDARD.encode(q));
-        let res = tus(Method::POST, nginx.url(&format!("{link}/uploads")))
-            .header("Upload-Defer-Length", "1")
-            .header("Upload-Metadata", meta)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::CREATED);
-        let upload = res.headers()["location"].to_str().unwrap().to_owned();
         let video = crate::uploads::webm(30_000, i as u8);
-        for (n, piece) in video.chunks(7_500).enumerate() {
-            let last = n == 3;
-            let mut req = tus(Method::PATCH, nginx.url(&upload))
-                .header("Content-Type", "application/offset+octet-stream")
-                .header("Upload-Offset", (n * 7_500).to_string());
-            if last {
-                req = req.header("Upload-Length", "30000");
-            }
-            assert_eq!(req.body(piece.to_vec()).send().await.unwrap().status(), StatusCode::NO_CONTENT);
-        }
-        takes.push(upload.rsplit('/').next().unwrap().to_owned());
+        takes.push(upload_through(&candidate, &nginx, &link, q, &video, 7_500).await);
     }
     let keep_on = |node: &Node, q: &str, take: &str| {
         candidate.post(node.url(&format!("{link}/answers/{q}"))).json(&json!({"take_id": take, "csrf": ccsrf})).send()
@@ -323,33 +337,7 @@ async fn two_nodes_behind_nginx() {
     let late_id = res.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
     let late_link = format!("/i/{}", candor::store::invitations::invitation_token(&key, &late_id));
     let (late, _) = consenting_browser(&nginx, &late_link).await;
-    {
-        use base64::Engine;
-        let meta = format!("question {}", base64::engine::general_purpose::STANDARD.encode(&questions[0]));
-        let res = late
-            .post(nginx.url(&format!("{late_link}/uploads")))
-            .header("Tus-Resumable", "1.0.0")
-            .header("Upload-Length", "20000")
-            .header("Upload-Metadata", meta)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::CREATED);
-        let upload = res.headers()["location"].to_str().unwrap().to_owned();
-        let video = crate::uploads::webm(20_000, 42);
-        for (n, piece) in video.chunks(5_000).enumerate() {
-            let res = late
-                .patch(nginx.url(&upload))
-                .header("Tus-Resumable", "1.0.0")
-                .header("Content-Type", "application/offset+octet-stream")
-                .header("Upload-Offset", (n * 5_000).to_string())
-                .body(piece.to_vec())
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(res.status(), StatusCode::NO_CONTENT, "piece {n} with one node down");
-        }
-    }
+    upload_through(&late, &nginx, &late_link, &questions[0], &crate::uploads::webm(20_000, 42), 5_000).await;
 
     // Every invitation email arrives once; the dead node's claimed jobs are taken over once their lease runs out.
     let started = Instant::now();
