@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Server, launch, sha256, signIn, waitFor } from './helpers.mjs';
+import { Server, launch, openFirstQuestion, sha256, signIn, waitFor } from './helpers.mjs';
 
 let server;
 let browser;
@@ -259,12 +259,7 @@ test('a server short of storage: the take does not start and the candidate is to
     const interviews = await full.api('GET', '/interviews');
     const { link } = await invite('full@example.fi', 'en', full, interviews.items[0].id);
     const page = await (await browser.newContext()).newPage();
-    await page.goto(link);
-    await page.check('input[name=consent]');
-    await page.click('form button.primary');
-    await page.click('#allow');
-    await page.click('#device-ok');
-    await page.click('#to-questions');
+    await openFirstQuestion(page, link);
     await page.click('#record');
     await page.waitForSelector('#problem:not([hidden])', { timeout: 15000 });
     assert.match(await page.textContent('#problem'), /cannot store new recordings right now/);

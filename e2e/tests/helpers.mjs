@@ -148,14 +148,19 @@ export async function signIn(page, url, back) {
   await page.waitForURL(back);
 }
 
-/// From the personal link to recording the first question: consent, devices, no practice, Record.
-export async function startRecording(page, link) {
+/// From the personal link to the first question, ready to record: consent, devices, no practice.
+export async function openFirstQuestion(page, link) {
   await page.goto(link);
   await page.check('input[name=consent]');
   await page.click('form button.primary');
   await page.click('#allow');
   await page.click('#device-ok');
   await page.click('#to-questions');
+}
+
+/// From the personal link to recording the first question: consent, devices, no practice, Record.
+export async function startRecording(page, link) {
+  await openFirstQuestion(page, link);
   await page.click('#record');
   await page.waitForSelector('#stop:not([hidden])');
 }

@@ -218,9 +218,10 @@ pub async fn renew_leases(store: &Store, ids: &[String], lease_ms: i64) -> Store
     if ids.is_empty() {
         return Ok(());
     }
-    let placeholders: Vec<String> = (2..ids.len() + 2).map(|i| format!("${i}")).collect();
-    let sql =
-        format!("UPDATE jobs SET lease_until = $1 WHERE status = 'running' AND id IN ({})", placeholders.join(", "));
+    let sql = format!(
+        "UPDATE jobs SET lease_until = $1 WHERE status = 'running' AND id IN ({})",
+        super::placeholders(2, ids.len())
+    );
     let mut q = sqlx::query(&sql).bind(store.now_ms() + lease_ms);
     for id in ids {
         q = q.bind(id);

@@ -279,6 +279,11 @@ pub(crate) fn opt_int(row: &AnyRow, col: &str) -> StoreResult<Option<i64>> {
     Ok(row.try_get::<Option<i64>, _>(col)?)
 }
 
+/// `$first, $first+1, …` for `n` values: the list of an `IN (…)`.
+pub(crate) fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
 pub(crate) fn like_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

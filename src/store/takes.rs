@@ -352,8 +352,8 @@ pub async fn segment_keys_among(store: &Store, keys: &[String]) -> StoreResult<s
     let take_ids: std::collections::BTreeSet<&str> = keys.iter().filter_map(|k| k.split('/').nth(2)).collect();
     let take_ids: Vec<&str> = take_ids.into_iter().collect();
     for chunk in take_ids.chunks(200) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!("SELECT object_key FROM take_segments WHERE take_id IN ({})", placeholders.join(", "));
+        let sql =
+            format!("SELECT object_key FROM take_segments WHERE take_id IN ({})", super::placeholders(1, chunk.len()));
         let mut q = sqlx::query_scalar::<_, String>(&sql);
         for id in chunk {
             q = q.bind(*id);
