@@ -177,7 +177,7 @@ pub async fn create_user(config: &Config, cmd: AdminCommand) -> anyhow::Result<(
     let default_name = email.as_str().split('@').next().unwrap_or("Admin").to_owned();
     let name = field(PersonName::parse("name", name.as_deref().unwrap_or(&default_name)))?;
     let store = open_store(config).await?;
-    let hash = crate::web::auth::hash_password(password.expose().to_owned()).await?;
+    let hash = crate::usecase::accounts::hash_password(password.expose().to_owned()).await?;
     let user = NewUser { email, name, role, password_hash: Some(hash) };
     let result = match orgs::find_by_name(&store, &org_name).await {
         Ok(org) => users::create(&store, &org.id, &user).await.map(|u| (org, u)),

@@ -127,6 +127,25 @@ pub(crate) async fn insert_event(
     Ok(())
 }
 
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds a new candidate's columns in `candidates` order, from `id` to `full_key`.
+fn bind_candidate<'q>(query: AnyQuery<'q>, id: &str, org_id: &'q str, c: &'q NewCandidate) -> AnyQuery<'q> {
+    let (first_key, last_key, full_key) = c.keys();
+    query
+        .bind(id.to_owned())
+        .bind(org_id)
+        .bind(c.first_name.as_str())
+        .bind(c.last_name.as_str())
+        .bind(c.email.as_str())
+        .bind(c.email.key())
+        .bind(c.phone.as_ref().map(|p| p.as_str().to_owned()))
+        .bind(c.notes.clone())
+        .bind(first_key)
+        .bind(last_key)
+        .bind(full_key)
+}
+
 /// Inserts a candidate and its `created` timeline event on an open transaction; gives the new id.
 pub(crate) async fn insert(
     conn: &mut sqlx::AnyConnection,
@@ -137,26 +156,15 @@ pub(crate) async fn insert(
 ) -> StoreResult<String> {
     let id = new_id();
     let now = store.now_ms();
-    let (first_key, last_key, full_key) = new.keys();
-    sqlx::query(
+    let query = sqlx::query(
         "INSERT INTO candidates (id, org_id, first_name, last_name, email, email_key, phone, notes, first_key, last_key, \
          full_key, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
-    )
-    .bind(&id)
-    .bind(org_id)
-    .bind(new.first_name.as_str())
-    .bind(new.last_name.as_str())
-    .bind(new.email.as_str())
-    .bind(new.email.key())
-    .bind(new.phone.as_ref().map(|p| p.as_str().to_owned()))
-    .bind(new.notes.clone())
-    .bind(first_key)
-    .bind(last_key)
-    .bind(full_key)
-    .bind(now)
-    .execute(&mut *conn)
-    .await
-    .map_err(conflict_as("candidate_email"))?;
+    );
+    bind_candidate(query, &id, org_id, new)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map_err(conflict_as("candidate_email"))?;
     insert_event(conn, store, org_id, &id, "created", actor, serde_json::json!({})).await?;
     Ok(id)
 }
@@ -498,22 +506,7 @@ pub async fn import_batch(
         let ids: Vec<String> = chunk.iter().map(|_| new_id()).collect();
         let mut query = sqlx::query(&sql);
         for (c, id) in chunk.iter().zip(&ids) {
-            let (first_key, last_key, full_key) = c.keys();
-            query = query
-                .bind(id.clone())
-                .bind(org_id)
-                .bind(c.first_name.as_str())
-                .bind(c.last_name.as_str())
-                .bind(c.email.as_str())
-                .bind(c.email.key())
-                .bind(c.phone.as_ref().map(|p| p.as_str().to_owned()))
-                .bind(c.notes.clone())
-                .bind(first_key)
-                .bind(last_key)
-                .bind(full_key)
-                .bind(now)
-                .bind(now)
-                .bind(&actor.label);
+            query = bind_candidate(query, id, org_id, c).bind(now).bind(now).bind(&actor.label);
         }
         let done = query.execute(&mut *tx).await?;
         if done.rows_affected() as usize == chunk.len() {

@@ -460,19 +460,21 @@ pub async fn disable(store: &Store, actor: &Actor, id: &str) -> StoreResult<()> 
     if done.rows_affected() == 0 {
         return Err(StoreError::Conflict("invitation_status"));
     }
-    let detail = serde_json::json!({ "invitation_id": id, "interview": inv.interview_name });
-    insert_event(
-        &mut tx,
-        store,
-        &actor.org.id,
-        &inv.candidate_id,
-        "invitation_disabled",
-        &EventActor::of(actor),
-        detail,
-    )
-    .await?;
+    on_timeline(&mut tx, store, &inv, "invitation_disabled", &EventActor::of(actor)).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Puts `kind` about `inv` (its id and interview) on its candidate's timeline, on an open transaction.
+pub(crate) async fn on_timeline(
+    conn: &mut sqlx::AnyConnection,
+    store: &Store,
+    inv: &InvitationRow,
+    kind: &str,
+    actor: &EventActor,
+) -> StoreResult<()> {
+    let detail = serde_json::json!({ "invitation_id": inv.id, "interview": inv.interview_name });
+    insert_event(conn, store, &inv.org_id, &inv.candidate_id, kind, actor, detail).await
 }
 
 /// Deletes an invitation with its answers and takes; a job deletes their stored media.
@@ -485,17 +487,7 @@ pub async fn delete(store: &Store, actor: &Actor, id: &str) -> StoreResult<()> {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    let detail = serde_json::json!({ "invitation_id": id, "interview": inv.interview_name });
-    insert_event(
-        &mut tx,
-        store,
-        &actor.org.id,
-        &inv.candidate_id,
-        "invitation_deleted",
-        &EventActor::of(actor),
-        detail,
-    )
-    .await?;
+    on_timeline(&mut tx, store, &inv, "invitation_deleted", &EventActor::of(actor)).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -3,7 +3,7 @@
 //! event of the candidate, in the change's transaction.
 
 use super::candidates::{EventActor, insert_event};
-use super::invitations::InvitationRow;
+use super::invitations::{InvitationRow, on_timeline};
 use super::sessions::hash_secret;
 use super::{Store, StoreError, StoreResult, int, new_id, opt_int, text};
 use crate::domain::Stars;
@@ -199,8 +199,7 @@ pub async fn change_comment(
         return Err(StoreError::NotFound);
     }
     let kind = if body.is_some() { "comment_edited" } else { "comment_deleted" };
-    let detail = serde_json::json!({ "invitation_id": inv.id, "interview": inv.interview_name });
-    insert_event(&mut tx, store, &inv.org_id, &inv.candidate_id, kind, &reviewer.actor(), detail).await?;
+    on_timeline(&mut tx, store, inv, kind, &reviewer.actor()).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -360,9 +359,7 @@ pub async fn revoke_share(
     if done.rows_affected() != 1 {
         return Err(StoreError::NotFound);
     }
-    let detail = serde_json::json!({ "invitation_id": inv.id, "interview": inv.interview_name });
-    insert_event(&mut tx, store, &inv.org_id, &inv.candidate_id, "share_revoked", &EventActor::of(actor), detail)
-        .await?;
+    on_timeline(&mut tx, store, inv, "share_revoked", &EventActor::of(actor)).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -386,8 +383,7 @@ pub async fn share_by_token(store: &Store, token: &str) -> StoreResult<Option<Sh
 pub async fn record_share_opened(store: &Store, link: &ShareLink, inv: &InvitationRow) -> StoreResult<()> {
     let mut tx = store.begin().await?;
     let actor = EventActor { label: format!("a colleague on {}'s share link", link.created_by_name) };
-    let detail = serde_json::json!({ "invitation_id": inv.id, "interview": inv.interview_name });
-    insert_event(&mut tx, store, &inv.org_id, &inv.candidate_id, "share_opened", &actor, detail).await?;
+    on_timeline(&mut tx, store, inv, "share_opened", &actor).await?;
     tx.commit().await?;
     Ok(())
 }

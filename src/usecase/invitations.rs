@@ -4,7 +4,7 @@
 use super::{Context, UseCaseError};
 use crate::domain::{Deadline, EmailAddress, FieldErrors, InvitationStatus, Language, today_in};
 use crate::mail::templates::{self as emails, InvitationEmail};
-use crate::store::invitations::{self, invitation_token};
+use crate::store::invitations::{self, NewInvitation, invitation_token};
 use crate::store::jobs::NewJob;
 use crate::store::sessions::Actor;
 use crate::store::{StoreError, candidates, interviews};
@@ -65,6 +65,18 @@ pub fn invitation_job(
         link: &link,
     })?;
     Ok(message.job(Some(&actor.org.id)))
+}
+
+/// Sends a new invitation: the invitation, its candidate (a new one for an external invitee whose email is not
+/// already one of the organization's) and its email, in one transaction. Sent again with the same idempotency key it
+/// gives the first one (`repeated`); while the first is still being sent it is `Conflict("invitation_idempotency")`.
+pub async fn send(cx: &Context, actor: &Actor, new: &NewInvitation) -> Result<invitations::Created, UseCaseError> {
+    let to = EmailTo { to: new.email.as_str(), language: new.language, bcc_me: new.bcc_me, deadline: new.deadline };
+    let created = invitations::create(&cx.store, actor, new, &cx.link_key, |mail| {
+        invitation_job(cx, actor, &to, mail, false).map_err(|e| e.to_string())
+    })
+    .await?;
+    Ok(created)
 }
 
 /// Sends an open invitation's email again, with the same link; `Refused` when it is no longer open.
@@ -141,4 +153,20 @@ pub async fn edit(
         ))),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Disables an invitation's link (the candidate's page then says so); `Refused` once it is answered, withdrawn or
+/// already disabled.
+pub async fn disable(cx: &Context, actor: &Actor, id: &str) -> Result<(), UseCaseError> {
+    match invitations::disable(&cx.store, actor, id).await {
+        Err(StoreError::Conflict(_)) => {
+            Err(UseCaseError::Refused("This invitation cannot be disabled any more.".into()))
+        }
+        other => Ok(other?),
+    }
+}
+
+/// Deletes an invitation with its answers and takes; a job deletes their stored media.
+pub async fn delete(cx: &Context, actor: &Actor, id: &str) -> Result<(), UseCaseError> {
+    Ok(invitations::delete(&cx.store, actor, id).await?)
 }

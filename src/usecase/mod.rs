@@ -3,9 +3,15 @@
 //! a [`UseCaseError`]. The web pages, the JSON API, the command line and the worker call these; use cases never see
 //! HTTP types, templates or page helpers.
 
+pub mod accounts;
+pub mod admin;
+pub mod answering;
+pub mod candidates;
+pub mod interviews;
 pub mod invitations;
+pub mod reviews;
 
-use crate::domain::FieldErrors;
+use crate::domain::{FieldError, FieldErrors};
 use crate::store::{Store, StoreError};
 
 /// What a use case needs beyond its input: the database, the key links are derived from, and the address people
@@ -37,6 +43,9 @@ pub enum UseCaseError {
     /// The thing is in a state that does not allow it; the message says why, in the product's words.
     #[error("{0}")]
     Refused(String),
+    /// It clashes with what is stored (the store's name for the clash, e.g. `candidate_email`); each edge words it.
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -45,6 +54,7 @@ impl From<StoreError> for UseCaseError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => UseCaseError::NotFound,
+            StoreError::Conflict(what) => UseCaseError::Conflict(what),
             other => UseCaseError::Internal(other.into()),
         }
     }
@@ -53,5 +63,11 @@ impl From<StoreError> for UseCaseError {
 impl From<askama::Error> for UseCaseError {
     fn from(e: askama::Error) -> Self {
         UseCaseError::Internal(e.into())
+    }
+}
+
+impl From<FieldError> for UseCaseError {
+    fn from(e: FieldError) -> Self {
+        UseCaseError::Invalid(FieldErrors(vec![e]))
     }
 }

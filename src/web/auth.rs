@@ -1,11 +1,9 @@
 //! Sessions (cookie → hashed id in the database), CSRF (double-submit token checked on every form), API bearer
 //! tokens, password hashing off the async threads, and the extractors that make a handler require a signed-in user.
 
-use super::AppState;
 use super::error::{ApiError, PageError};
 use crate::store::sessions::{self, Actor};
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use crate::web::state::AppState;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header, request::Parts};
 use axum::middleware::Next;
@@ -179,32 +177,6 @@ impl FromRequestParts<AppState> for ApiActor {
             None => Err(ApiError::unauthorized()),
         }
     }
-}
-
-/// Hashes a password with argon2id on a blocking thread.
-pub async fn hash_password(password: String) -> anyhow::Result<String> {
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| anyhow::anyhow!("cannot hash password: {e}"))
-    })
-    .await?
-}
-
-/// Checks a password on a blocking thread. A missing hash still costs one verification, so that the answer time does
-/// not tell whether an account exists.
-pub async fn verify_password(password: String, hash: Option<String>) -> anyhow::Result<bool> {
-    tokio::task::spawn_blocking(move || {
-        const DUMMY: &str =
-            "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3bCcCP2h3Bqh1Bb6+TdoiX9WhcaSHGPeMJfnjkTiCgs";
-        let stored = hash.as_deref().unwrap_or(DUMMY);
-        let parsed = PasswordHash::new(stored).map_err(|e| anyhow::anyhow!("stored hash unreadable: {e}"))?;
-        let ok = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
-        Ok(ok && hash.is_some())
-    })
-    .await?
 }
 
 /// The client's address. Without a trusted proxy: the socket peer. Behind one (`CANDOR_TRUST_PROXY` or

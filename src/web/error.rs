@@ -53,6 +53,7 @@ impl From<crate::usecase::UseCaseError> for PageError {
         match e {
             UseCaseError::NotFound => PageError::NotFound,
             UseCaseError::Refused(why) => PageError::BadRequest(why),
+            UseCaseError::Conflict(what) => PageError::Internal(StoreError::Conflict(what).into()),
             UseCaseError::Invalid(errors) => {
                 PageError::BadRequest(errors.0.iter().map(|f| f.message.clone()).collect::<Vec<_>>().join(" "))
             }
@@ -171,6 +172,7 @@ impl From<crate::usecase::UseCaseError> for ApiError {
         match e {
             UseCaseError::NotFound => ApiError::not_found(),
             UseCaseError::Refused(why) => ApiError::conflict(why),
+            UseCaseError::Conflict(what) => StoreError::Conflict(what).into(),
             UseCaseError::Invalid(errors) => ApiError::validation(&errors),
             UseCaseError::Internal(e) => {
                 tracing::error!(request_id = %current_request_id(), error = %format!("{e:#}"), "API request failed");

@@ -1,70 +1,25 @@
-//! The HTTP edge: parses requests into domain types, calls one store function, renders a page or JSON.
+//! The HTTP edge: parses requests into domain types, calls one use case (or, to show something, store queries),
+//! renders a page or JSON. This module holds the router and the middleware every request passes.
 
 pub mod api;
 pub mod auth;
 pub mod candidate;
 pub mod error;
 pub mod pages;
+pub mod state;
 
-use crate::config::Config;
-use crate::jobs::Worker;
-use crate::store::Store;
+pub use state::{AppState, Inner};
+
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use metrics_exporter_prometheus::PrometheusHandle;
-use std::ops::Deref;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 use tracing::Instrument;
-
-pub struct Inner {
-    pub store: Store,
-    /// What the use cases need (the same store, link key and public address).
-    pub usecases: crate::usecase::Context,
-    /// Where recordings are stored.
-    pub media: crate::media::MediaStore,
-    pub config: Config,
-    /// The address people reach Candor at, without a trailing slash.
-    pub base_url: String,
-    pub secure_cookies: bool,
-    pub metrics: PrometheusHandle,
-    pub worker: Worker,
-    /// The key personal links are derived from.
-    pub link_key: Vec<u8>,
-    /// Free space where DATA_DIR is.
-    pub disk: crate::disk::DiskSpace,
-    /// This process, in health checks.
-    pub node_id: String,
-    /// When the media storage last passed the health check (Unix ms): checked at most every 30 s.
-    pub media_checked_at: std::sync::atomic::AtomicI64,
-}
-
-#[derive(Clone)]
-pub struct AppState(pub Arc<Inner>);
-
-impl Deref for AppState {
-    type Target = Inner;
-    fn deref(&self) -> &Inner {
-        &self.0
-    }
-}
-
-impl AppState {
-    pub fn link(&self, path: &str) -> String {
-        format!("{}{path}", self.base_url)
-    }
-}
-
-/// Whether a link token could be one of ours at all (base64url, bounded); anything else is a 404 without a query.
-pub(crate) fn token_shape_ok(token: &str) -> bool {
-    token.len() <= 64 && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
 
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config.body_limit;

@@ -369,7 +369,7 @@ impl TestApp {
         use candor::domain::*;
         use candor::store::users::NewUser;
         let password = "correct horse battery".to_owned();
-        let hash = candor::web::auth::hash_password(password.clone()).await.unwrap();
+        let hash = candor::usecase::accounts::hash_password(password.clone()).await.unwrap();
         let user = NewUser {
             email: EmailAddress::parse("email", email).unwrap(),
             name: PersonName::parse("name", &format!("User {}", email.split('@').next().unwrap())).unwrap(),

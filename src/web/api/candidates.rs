@@ -1,9 +1,10 @@
 use super::{ApiJson, ApiQuery, ErrorBody, invalid};
 use crate::store::StoreError;
-use crate::store::candidates::{self, Candidate, Cursor, EventActor, NewCandidate, Sort};
-use crate::web::AppState;
+use crate::store::candidates::{self, Candidate, Cursor, NewCandidate, Sort};
+use crate::usecase::{self, UseCaseError};
 use crate::web::auth::ApiActor;
 use crate::web::error::{ApiError, ApiResult};
+use crate::web::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -119,11 +120,11 @@ pub async fn create(
         input.notes.as_deref(),
     )
     .map_err(|e| ApiError::validation(&e))?;
-    match candidates::create(&state.store, &actor.org.id, &EventActor::of(&actor), &new).await {
+    match usecase::candidates::create(&state.usecases, &actor, &new).await {
         Ok(c) => {
             Ok((StatusCode::CREATED, [("location", format!("/api/v1/candidates/{}", c.id))], Json(c)).into_response())
         }
-        Err(StoreError::Conflict(_)) => Err(email_taken()),
+        Err(UseCaseError::Conflict(_)) => Err(email_taken()),
         Err(e) => Err(e.into()),
     }
 }
@@ -160,9 +161,9 @@ pub async fn update(
         notes.as_deref(),
     )
     .map_err(|e| ApiError::validation(&e))?;
-    match candidates::update(&state.store, &actor.org.id, &id, &EventActor::of(&actor), &new).await {
+    match usecase::candidates::update(&state.usecases, &actor, &id, &new).await {
         Ok(c) => Ok(Json(c)),
-        Err(StoreError::Conflict(_)) => Err(email_taken()),
+        Err(UseCaseError::Conflict(_)) => Err(email_taken()),
         Err(e) => Err(e.into()),
     }
 }
@@ -175,6 +176,6 @@ pub async fn delete(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    candidates::delete(&state.store, &actor.org.id, &id).await?;
+    usecase::candidates::delete(&state.usecases, &actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,10 +1,10 @@
 use super::{ApiJson, ApiQuery, ErrorBody};
 use crate::domain::{InterviewInput, QuestionInput};
-use crate::store::StoreError;
 use crate::store::interviews::{self, Interview};
-use crate::web::AppState;
+use crate::usecase::{self, UseCaseError};
 use crate::web::auth::ApiActor;
 use crate::web::error::{ApiError, ApiResult};
+use crate::web::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -136,7 +136,7 @@ pub async fn create(
         questions: questions_input(&body.questions),
     };
     let spec = input.parse().map_err(|e| ApiError::validation(&e))?;
-    let created = interviews::create(&state.store, &actor.org.id, &spec).await?;
+    let created = usecase::interviews::create(&state.usecases, &actor, &spec).await?;
     Ok((StatusCode::CREATED, [("location", format!("/api/v1/interviews/{}", created.id))], Json(created))
         .into_response())
 }
@@ -174,9 +174,9 @@ pub async fn update(
         questions: questions_input(&questions),
     };
     let spec = input.parse().map_err(|e| ApiError::validation(&e))?;
-    match interviews::update(&state.store, &actor.org.id, &id, &spec).await {
+    match usecase::interviews::update(&state.usecases, &actor, &id, &spec).await {
         Ok(saved) => Ok(Json(saved)),
-        Err(StoreError::Conflict("interview_has_answers")) => {
+        Err(UseCaseError::Conflict("interview_has_answers")) => {
             Err(ApiError::conflict(crate::domain::ANSWERED_QUESTIONS_FIXED))
         }
         Err(e) => Err(e.into()),
@@ -202,10 +202,9 @@ pub async fn delete(
     Path(id): Path<String>,
     ApiQuery(params): ApiQuery<DeleteParams>,
 ) -> ApiResult<StatusCode> {
-    let delete_answers = params.delete_answers && actor.user.is_admin();
-    match interviews::delete(&state.store, &actor.org.id, &id, delete_answers).await {
+    match usecase::interviews::delete(&state.usecases, &actor, &id, params.delete_answers).await {
         Ok(_) => Ok(StatusCode::NO_CONTENT),
-        Err(StoreError::Conflict("interview_has_answers")) => Err(ApiError::conflict(if actor.user.is_admin() {
+        Err(UseCaseError::Conflict("interview_has_answers")) => Err(ApiError::conflict(if actor.user.is_admin() {
             "Candidates have answered this interview; pass delete_answers=true to delete their answers too."
         } else {
             "Candidates have answered this interview; only an admin can delete it."

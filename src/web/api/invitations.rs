@@ -1,13 +1,12 @@
 use super::{ApiJson, ApiQuery, ErrorBody, invalid};
 use crate::domain::{Deadline, EmailAddress, FieldErrors, Language, today_in};
-use crate::store::StoreError;
 use crate::store::candidates::{self, NewCandidate};
 use crate::store::invitations::{self, InvitationRow, Invitee, ListFilter, NewInvitation, Sort};
 use crate::usecase::invitations::{decode_cursor, encode_cursor, statuses_of};
 use crate::usecase::{self, UseCaseError};
-use crate::web::AppState;
 use crate::web::auth::ApiActor;
 use crate::web::error::{ApiError, ApiResult};
+use crate::web::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -158,14 +157,9 @@ pub async fn create(
         notify_me: body.notify_me,
         idempotency_key,
     };
-    let created = invitations::create(&state.store, &actor, &new, &state.link_key, |ctx| {
-        let to = usecase::invitations::EmailTo { to: email.as_str(), language, bcc_me: body.bcc_me, deadline };
-        usecase::invitations::invitation_job(&state.usecases, &actor, &to, ctx, false).map_err(|e| e.to_string())
-    })
-    .await;
-    let created = match created {
+    let created = match usecase::invitations::send(&state.usecases, &actor, &new).await {
         Ok(c) => c.invitation,
-        Err(StoreError::Conflict(_)) => {
+        Err(UseCaseError::Conflict(_)) => {
             return Err(ApiError::conflict("A request with this Idempotency-Key is in progress; retry it."));
         }
         Err(e) => return Err(e.into()),
@@ -193,7 +187,7 @@ pub async fn delete(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    invitations::delete(&state.store, &actor, &id).await?;
+    usecase::invitations::delete(&state.usecases, &actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -219,11 +213,8 @@ pub async fn disable(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<Json<InvitationRow>> {
-    match invitations::disable(&state.store, &actor, &id).await {
-        Ok(()) => Ok(Json(invitations::get(&state.store, &actor.org.id, &id).await?)),
-        Err(StoreError::Conflict(_)) => Err(ApiError::conflict("This invitation cannot be disabled any more.")),
-        Err(e) => Err(e.into()),
-    }
+    usecase::invitations::disable(&state.usecases, &actor, &id).await?;
+    Ok(Json(invitations::get(&state.store, &actor.org.id, &id).await?))
 }
 
 /// Only the fields present change.

@@ -5,8 +5,8 @@ mod candidates;
 mod interviews;
 mod invitations;
 
-use super::AppState;
 use super::error::ApiError;
+use crate::web::state::AppState;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::routing::get;

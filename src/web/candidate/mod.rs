@@ -6,13 +6,12 @@ pub mod tus;
 
 use super::auth::CsrfToken;
 use super::error::{PageError, PageResult};
-use super::{AppState, token_shape_ok};
 use crate::domain::InvitationStatus;
 use crate::i18n::{self, CandidateTexts, candidate_texts, fill};
-use crate::mail::templates::CandidateUpdate;
-use crate::store::StoreError;
 use crate::store::answering::{self, Link};
 use crate::store::orgs;
+use crate::usecase::{self, UseCaseError};
+use crate::web::state::{AppState, token_shape_ok};
 use askama::Template;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Form, Path, State};
@@ -204,7 +203,7 @@ async fn start(
     if link.consented_at.is_none() && form.consent.is_none() {
         return landing_page(&link, &token, &csrf, true);
     }
-    answering::consent(&state.store, &link).await?;
+    usecase::answering::consent(&state.usecases, &link).await?;
     Ok(Redirect::to(&format!("/i/{token}/interview")).into_response())
 }
 
@@ -269,22 +268,11 @@ async fn interview(State(state): State<AppState>, Path(token): Path<String>, csr
     }
     // The last allowed take of a question, left unkept when the page closed, is the answer (or, when nothing of it
     // arrived, is given back): with no take left, that is the only way on.
-    let settled = answering::settle_last_takes(&state.store, &link).await?;
-    let mut interrupted = Vec::new();
-    let title = &link.interview.title;
-    for last in &settled {
-        let kept =
-            answering::keep(&state.store, &link, &last.question_id, &last.take_id, None, tus::DEADLINE_GRACE_MS, |c| {
-                notify_job(&state.base_url, &link.org.id, title, c, CandidateUpdate::Completed)
-            })
-            .await;
-        match kept {
-            Ok(k) if k.completed => return Ok(Redirect::to(&format!("/i/{token}")).into_response()),
-            Ok(_) if last.interrupted => interrupted.push(last.question_id.as_str()),
-            Ok(_) | Err(StoreError::Conflict(_)) => {}
-            Err(e) => return Err(e.into()),
-        }
+    let resumed = usecase::answering::resume(&state.usecases, &link).await?;
+    if resumed.completed {
+        return Ok(Redirect::to(&format!("/i/{token}")).into_response());
     }
+    let interrupted: Vec<&str> = resumed.interrupted.iter().map(String::as_str).collect();
     let progress = answering::progress(&state.store, &link.invitation_id).await?;
     let questions = link
         .interview
@@ -356,9 +344,6 @@ struct KeepBody {
     csrf: String,
 }
 
-/// Notes a candidate may add to an answer, at most this many characters.
-pub const NOTES_MAX_CHARS: usize = 5000;
-
 fn json_error(status: StatusCode, message: &str) -> Response {
     (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
 }
@@ -380,34 +365,22 @@ async fn keep_answer(
     let Ok(link) = link_of(&state, &token).await else {
         return json_error(StatusCode::NOT_FOUND, "Not found.");
     };
-    let notes = body.notes.as_deref().map(str::trim).filter(|n| !n.is_empty());
-    let allowed = link.interview.questions.iter().find(|q| q.id == question_id).is_some_and(|q| q.notes_allowed);
-    if notes.is_some() && !allowed {
-        return json_error(StatusCode::UNPROCESSABLE_ENTITY, "This question takes no notes.");
-    }
-    if notes.is_some_and(|n| n.chars().count() > NOTES_MAX_CHARS) {
-        return json_error(StatusCode::UNPROCESSABLE_ENTITY, "Notes can be at most 5000 characters.");
-    }
-    if notes.is_some_and(|n| !crate::domain::multiline_ok(n)) {
-        return json_error(StatusCode::UNPROCESSABLE_ENTITY, "Notes cannot contain control characters.");
-    }
-    let title = link.interview.title.clone();
-    let base = state.base_url.clone();
     let result =
-        answering::keep(&state.store, &link, &question_id, &body.take_id, notes, tus::DEADLINE_GRACE_MS, |c| {
-            notify_job(&base, &link.org.id, &title, c, CandidateUpdate::Completed)
-        })
-        .await;
+        usecase::answering::keep(&state.usecases, &link, &question_id, &body.take_id, body.notes.as_deref()).await;
     match result {
         Ok(kept) => axum::Json(serde_json::json!({ "completed": kept.completed })).into_response(),
-        Err(StoreError::NotFound) => json_error(StatusCode::NOT_FOUND, "Not found."),
-        Err(StoreError::Conflict("take_incomplete")) => {
+        Err(UseCaseError::Invalid(errors)) => {
+            let message = errors.0.first().map(|f| f.message.as_str()).unwrap_or("These notes cannot be saved.");
+            json_error(StatusCode::UNPROCESSABLE_ENTITY, message)
+        }
+        Err(UseCaseError::NotFound) => json_error(StatusCode::NOT_FOUND, "Not found."),
+        Err(UseCaseError::Conflict("take_incomplete")) => {
             json_error(StatusCode::CONFLICT, "This take has not finished uploading yet.")
         }
-        Err(StoreError::Conflict("answer_kept")) => {
+        Err(UseCaseError::Conflict("answer_kept")) => {
             json_error(StatusCode::CONFLICT, "This question is already answered.")
         }
-        Err(StoreError::Conflict(_)) => {
+        Err(UseCaseError::Conflict(_)) => {
             // The link no longer takes answers: say why, as it stands now.
             let t = candidate_texts(link.language);
             match answering::state_by_token(&state.store, &token).await {
@@ -433,19 +406,6 @@ async fn keep_answer(
     }
 }
 
-fn notify_job(
-    base_url: &str,
-    org_id: &str,
-    title: &str,
-    c: &answering::CompletedContext,
-    what: CandidateUpdate,
-) -> Result<crate::store::jobs::NewJob, String> {
-    let link = format!("{base_url}/invitations/{}/answers", c.invitation_id);
-    crate::mail::templates::candidate_update(c.user_email, c.user_name, c.candidate_name, title, what, &link)
-        .map(|m| m.job(Some(org_id)))
-        .map_err(|e| e.to_string())
-}
-
 #[derive(serde::Deserialize)]
 struct CsrfForm {
     #[serde(default)]
@@ -461,14 +421,8 @@ async fn withdraw(
 ) -> PageResult {
     csrf.verify(&form.csrf)?;
     let link = link_of(&state, &token).await?;
-    let title = link.interview.title.clone();
-    let base = state.base_url.clone();
-    match answering::withdraw(&state.store, &link, |c| {
-        notify_job(&base, &link.org.id, &title, c, CandidateUpdate::Withdrew)
-    })
-    .await
-    {
-        Ok(()) | Err(StoreError::Conflict(_)) => Ok(Redirect::to(&format!("/i/{token}")).into_response()),
+    match usecase::answering::withdraw(&state.usecases, &link).await {
+        Ok(()) | Err(UseCaseError::Conflict(_)) => Ok(Redirect::to(&format!("/i/{token}")).into_response()),
         Err(e) => Err(e.into()),
     }
 }

@@ -8,8 +8,9 @@ use crate::media::{WriteEnd, WriteError};
 use crate::store::answering::{self, LinkState};
 use crate::store::takes::{self, Appended, LockRefused, NewTake, Take};
 use crate::store::{StoreError, new_id};
-use crate::web::AppState;
+use crate::usecase::{self, UseCaseError};
 use crate::web::error::current_request_id;
+use crate::web::state::AppState;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -24,8 +25,7 @@ pub const MAX_BYTES_PER_SECOND: i64 = 2_000_000;
 pub const MAX_BYTES_SLACK: i64 = 8 * 1024 * 1024;
 /// How long an unfinished upload can be resumed.
 pub const UPLOAD_TTL_MS: i64 = 24 * 3600 * 1000;
-/// After the end of the deadline an upload that had already started may still finish for this long.
-pub const DEADLINE_GRACE_MS: i64 = 10 * 60 * 1000;
+pub use crate::usecase::answering::DEADLINE_GRACE_MS;
 /// A PATCH's lock lasts this long and is renewed while the body streams; a crashed node's lock runs out after it,
 /// well within the retries of common tus clients (tus-js-client gives up after about 10 s).
 pub const LOCK_LEASE_MS: i64 = 5_000;
@@ -126,6 +126,12 @@ async fn open_link(state: &AppState, token: &str, grace_ms: i64) -> Result<LinkS
     }
 }
 
+/// The take an upload's URL names, when its link is open and the take may still take bytes or be asked about.
+async fn upload_of(state: &AppState, token: &str, id: &str) -> Result<Take, Refused> {
+    let link = open_link(state, token, DEADLINE_GRACE_MS).await?;
+    take_of(state, &link, id).await
+}
+
 /// The take of this link, when it may still take bytes or be asked about.
 async fn take_of(state: &AppState, link: &LinkState, id: &str) -> Result<Take, Refused> {
     match takes::get(&state.store, &link.invitation_id, id).await {
@@ -209,18 +215,18 @@ pub async fn create(State(state): State<AppState>, Path(token): Path<String>, he
         max_bytes,
         expires_at: now + UPLOAD_TTL_MS,
     };
-    match takes::create(&state.store, &link.take_owner(), &new).await {
+    match usecase::answering::start_take(&state.usecases, &link, &new).await {
         Ok(take) => {
             let location = format!("/i/{token}/uploads/{}", take.id);
             let mut h = vec![("location", location), ("upload-expires", http_date(take.expires_at))];
             h.push(("x-take-number", take.number.to_string()));
             reply(StatusCode::CREATED, &h, "")
         }
-        Err(StoreError::Conflict("takes_used_up")) => {
+        Err(UseCaseError::Conflict("takes_used_up")) => {
             error(StatusCode::CONFLICT, "Every take of this question has been used.")
         }
-        Err(StoreError::Conflict("answer_kept")) => error(StatusCode::CONFLICT, "This question is already answered."),
-        Err(StoreError::Conflict(_)) | Err(StoreError::NotFound) => error(StatusCode::NOT_FOUND, "No such upload."),
+        Err(UseCaseError::Conflict("answer_kept")) => error(StatusCode::CONFLICT, "This question is already answered."),
+        Err(UseCaseError::Conflict(_)) | Err(UseCaseError::NotFound) => error(StatusCode::NOT_FOUND, "No such upload."),
         Err(e) => internal(e),
     }
 }
@@ -234,11 +240,7 @@ pub async fn head(
     if let Err(r) = check_version(&headers) {
         return *r;
     }
-    let link = match open_link(&state, &token, DEADLINE_GRACE_MS).await {
-        Ok(l) => l,
-        Err(r) => return *r,
-    };
-    match take_of(&state, &link, &id).await {
+    match upload_of(&state, &token, &id).await {
         Ok(take) => reply(StatusCode::OK, &offset_headers(&take), ""),
         Err(r) => *r,
     }
@@ -285,11 +287,7 @@ async fn patch_body(state: &AppState, token: &str, id: &str, headers: &HeaderMap
     if header_str(headers, "content-type") != Some("application/offset+octet-stream") {
         return error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/offset+octet-stream.");
     }
-    let link = match open_link(state, token, DEADLINE_GRACE_MS).await {
-        Ok(l) => l,
-        Err(r) => return *r,
-    };
-    let take = match take_of(state, &link, id).await {
+    let take = match upload_of(state, token, id).await {
         Ok(t) => t,
         Err(r) => return *r,
     };
@@ -487,17 +485,13 @@ pub async fn terminate(
     if let Err(r) = check_version(&headers) {
         return *r;
     }
-    let link = match open_link(&state, &token, DEADLINE_GRACE_MS).await {
-        Ok(l) => l,
-        Err(r) => return *r,
-    };
-    let take = match take_of(&state, &link, &id).await {
+    let take = match upload_of(&state, &token, &id).await {
         Ok(t) => t,
         Err(r) => return *r,
     };
-    match takes::terminate(&state.store, &take).await {
+    match usecase::answering::discard_take(&state.usecases, &take).await {
         Ok(()) => reply(StatusCode::NO_CONTENT, &[], ""),
-        Err(StoreError::NotFound) => error(StatusCode::NOT_FOUND, "No such upload."),
+        Err(UseCaseError::NotFound) => error(StatusCode::NOT_FOUND, "No such upload."),
         Err(e) => internal(e),
     }
 }

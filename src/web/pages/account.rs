@@ -1,17 +1,15 @@
 //! Setup of the first organization, sign-in and sign-out, password reset and set-password links, own profile.
 
-use super::layout::{CsrfOnly, Layout, redirect_with, render, render_invalid, safe_next};
-use crate::domain::{EmailAddress, FieldErrors, Language, OrgName, Password, PersonName, Role, TimeZoneName};
-use crate::mail::templates as emails;
+use super::layout::{CsrfOnly, Guest, Layout, Page, redirect_with, render, render_invalid, safe_next};
+use crate::domain::{EmailAddress, FieldErrors, Language, OrgName, Password, PersonName, TimeZoneName};
 use crate::store::orgs::NewOrganization;
 use crate::store::sessions::{self, ThrottleRule};
-use crate::store::users::NewUser;
-use crate::store::{StoreError, orgs, users};
-use crate::web::AppState;
-use crate::web::auth::{
-    CSRF_COOKIE, CsrfToken, CurrentUser, SESSION_COOKIE, client_ip, cookie, get_cookie, hash_password, verify_password,
-};
+use crate::store::users;
+use crate::usecase::accounts::verify_password;
+use crate::usecase::{self, UseCaseError};
+use crate::web::auth::{CSRF_COOKIE, CsrfToken, CurrentUser, SESSION_COOKIE, client_ip, cookie, get_cookie};
 use crate::web::error::{PageError, PageResult};
+use crate::web::state::AppState;
 use askama::Template;
 use axum::Form;
 use axum::extract::{ConnectInfo, Path, Query, State};
@@ -23,7 +21,6 @@ use std::net::SocketAddr;
 pub const ACCOUNT_THROTTLE: ThrottleRule = ThrottleRule { max_failures: 5, window_ms: 15 * 60 * 1000 };
 /// Per client address: 20 failed sign-ins within 15 minutes lock it for 15 minutes.
 pub const IP_THROTTLE: ThrottleRule = ThrottleRule { max_failures: 20, window_ms: 15 * 60 * 1000 };
-pub const RESET_TTL_MS: i64 = 3600 * 1000;
 pub const SETUP_TTL_MS: i64 = 24 * 3600 * 1000;
 
 /// Starts a session for `user_id`; a session this browser had before (another user's, say) ends.
@@ -83,17 +80,12 @@ async fn setup_token_valid(state: &AppState, token: &str) -> PageResult<bool> {
     Ok(sessions::check_one_time_token(&state.store, "setup", &sessions::hash_secret(token)).await?.is_some())
 }
 
-pub async fn setup_form(
-    State(state): State<AppState>,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Path(token): Path<String>,
-) -> PageResult {
-    if !setup_token_valid(&state, &token).await? {
+pub async fn setup_form(ctx: Guest, Path(token): Path<String>) -> PageResult {
+    if !setup_token_valid(&ctx.state, &token).await? {
         return Err(PageError::NotFound);
     }
     let form = SetupForm { timezone: "UTC".into(), language: "en".into(), ..Default::default() };
-    let layout = Layout::anonymous(&csrf, &headers, "Set up Candor");
+    let layout = ctx.layout("Set up Candor");
     let page = SetupPage {
         layout,
         token,
@@ -105,15 +97,9 @@ pub async fn setup_form(
     render(&page, &page.layout)
 }
 
-pub async fn setup_submit(
-    State(state): State<AppState>,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Path(token): Path<String>,
-    Form(form): Form<SetupForm>,
-) -> PageResult {
-    csrf.verify(&form.csrf)?;
-    if !setup_token_valid(&state, &token).await? {
+pub async fn setup_submit(ctx: Guest, Path(token): Path<String>, Form(form): Form<SetupForm>) -> PageResult {
+    ctx.verify(&form.csrf)?;
+    if !setup_token_valid(&ctx.state, &token).await? {
         return Err(PageError::NotFound);
     }
     let mut errors = FieldErrors::new();
@@ -124,7 +110,7 @@ pub async fn setup_submit(
     let email = errors.check(EmailAddress::parse("email", &form.email));
     let password = errors.check(Password::parse("password", &form.password));
     let invalid = |errors: FieldErrors, form: SetupForm| {
-        let layout = Layout::anonymous(&csrf, &headers, "Set up Candor");
+        let layout = ctx.layout("Set up Candor");
         let page = SetupPage {
             layout,
             token: token.clone(),
@@ -140,23 +126,21 @@ pub async fn setup_submit(
     else {
         return invalid(errors, form);
     };
-    let password_hash = hash_password(password.expose().to_owned()).await?;
     let org = NewOrganization { name: org_name, timezone, language };
-    let admin = NewUser { email, name, role: Role::Admin, password_hash: Some(password_hash) };
-    match orgs::create_with_first_user(&state.store, &org, &admin).await {
-        Ok((_, user)) => {
-            let session = start_session(&state, &headers, &user.id).await?;
+    match usecase::accounts::set_up(&ctx.state.usecases, &org, name, email, &password).await {
+        Ok(user) => {
+            let session = start_session(&ctx.state, &ctx.headers, &user.id).await?;
             with_session(
-                redirect_with(&state, "/candidates", "Welcome to Candor. Your organization is ready."),
-                &state,
+                ctx.redirect("/candidates", "Welcome to Candor. Your organization is ready."),
+                &ctx.state,
                 &session,
             )
         }
-        Err(StoreError::Conflict("user_email")) => {
+        Err(UseCaseError::Conflict("user_email")) => {
             errors.push("email", "This email already has a Candor account.");
             invalid(errors, form)
         }
-        Err(StoreError::Conflict(_)) => {
+        Err(UseCaseError::Conflict(_)) => {
             errors.push("org_name", "An organization with this name already exists.");
             invalid(errors, form)
         }
@@ -211,31 +195,29 @@ fn minutes_until(state: &AppState, until_ms: i64) -> i64 {
 }
 
 pub async fn login_submit(
-    State(state): State<AppState>,
-    csrf: CsrfToken,
-    headers: HeaderMap,
+    ctx: Guest,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Form(form): Form<LoginForm>,
 ) -> PageResult {
-    csrf.verify(&form.csrf)?;
+    ctx.verify(&form.csrf)?;
     let next = safe_next(form.next.as_deref());
     let fail = |message: String| {
-        let layout = Layout::anonymous(&csrf, &headers, "Sign in");
+        let layout = ctx.layout("Sign in");
         let page = LoginPage { layout, email: form.email.clone(), next: next.clone(), error: Some(message) };
         render_invalid(&page, &page.layout)
     };
-    let ip_key = format!("ip:{}", client_ip(&headers, Some(peer), &state.config));
+    let ip_key = format!("ip:{}", client_ip(&ctx.headers, Some(peer), &ctx.state.config));
     let account_key = sessions::account_throttle_key(&form.email);
     // Each attempt is counted before its password is checked, so attempts made at once cannot get past the limit.
-    if let Err(until) = sessions::throttle_take_attempt(&state.store, &ip_key, IP_THROTTLE).await? {
-        return fail(too_many(&state, until));
+    if let Err(until) = sessions::throttle_take_attempt(&ctx.state.store, &ip_key, IP_THROTTLE).await? {
+        return fail(too_many(&ctx.state, until));
     }
-    if let Err(until) = sessions::throttle_take_attempt(&state.store, &account_key, ACCOUNT_THROTTLE).await? {
-        sessions::throttle_give_back(&state.store, &ip_key).await?;
-        return fail(too_many(&state, until));
+    if let Err(until) = sessions::throttle_take_attempt(&ctx.state.store, &account_key, ACCOUNT_THROTTLE).await? {
+        sessions::throttle_give_back(&ctx.state.store, &ip_key).await?;
+        return fail(too_many(&ctx.state, until));
     }
     let found = match EmailAddress::parse("email", &form.email) {
-        Ok(email) => users::for_login(&state.store, &email).await?,
+        Ok(email) => users::for_login(&ctx.state.store, &email).await?,
         Err(_) => None,
     };
     let (user, hash) = match found {
@@ -245,21 +227,21 @@ pub async fn login_submit(
     let ok = verify_password(form.password.clone(), hash).await?;
     match user {
         Some(user) if ok && user.active => {
-            sessions::throttle_clear(&state.store, &account_key).await?;
-            sessions::throttle_give_back(&state.store, &ip_key).await?;
-            let session = start_session(&state, &headers, &user.id).await?;
+            sessions::throttle_clear(&ctx.state.store, &account_key).await?;
+            sessions::throttle_give_back(&ctx.state.store, &ip_key).await?;
+            let session = start_session(&ctx.state, &ctx.headers, &user.id).await?;
             tracing::info!(user_id = %user.id, org_id = %user.org_id, "signed in");
-            with_session(Redirect::to(&next).into_response(), &state, &session)
+            with_session(Redirect::to(&next).into_response(), &ctx.state, &session)
         }
         Some(user) if ok => {
-            sessions::throttle_give_back(&state.store, &account_key).await?;
-            sessions::throttle_give_back(&state.store, &ip_key).await?;
+            sessions::throttle_give_back(&ctx.state.store, &account_key).await?;
+            sessions::throttle_give_back(&ctx.state.store, &ip_key).await?;
             tracing::info!(user_id = %user.id, "sign-in refused: deactivated");
             fail("This account has been deactivated. Ask an administrator of your organization.".into())
         }
         _ => {
-            sessions::throttle_attempt_failed(&state.store, &account_key, ACCOUNT_THROTTLE).await?;
-            sessions::throttle_attempt_failed(&state.store, &ip_key, IP_THROTTLE).await?;
+            sessions::throttle_attempt_failed(&ctx.state.store, &account_key, ACCOUNT_THROTTLE).await?;
+            sessions::throttle_attempt_failed(&ctx.state.store, &ip_key, IP_THROTTLE).await?;
             fail("The email or password is not right.".into())
         }
     }
@@ -297,8 +279,8 @@ struct ForgotPage {
     errors: FieldErrors,
 }
 
-pub async fn forgot_form(csrf: CsrfToken, headers: HeaderMap) -> PageResult {
-    let layout = Layout::anonymous(&csrf, &headers, "Reset your password");
+pub async fn forgot_form(ctx: Guest) -> PageResult {
+    let layout = ctx.layout("Reset your password");
     let page = ForgotPage { layout, email: String::new(), errors: FieldErrors::new() };
     render(&page, &page.layout)
 }
@@ -311,41 +293,20 @@ pub struct ForgotForm {
     email: String,
 }
 
-pub async fn forgot_submit(
-    State(state): State<AppState>,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Form(form): Form<ForgotForm>,
-) -> PageResult {
-    csrf.verify(&form.csrf)?;
+pub async fn forgot_submit(ctx: Guest, Form(form): Form<ForgotForm>) -> PageResult {
+    ctx.verify(&form.csrf)?;
     let email = match EmailAddress::parse("email", &form.email) {
         Ok(e) => e,
         Err(e) => {
-            let layout = Layout::anonymous(&csrf, &headers, "Reset your password");
+            let layout = ctx.layout("Reset your password");
             let page = ForgotPage { layout, email: form.email, errors: FieldErrors(vec![e]) };
             return render_invalid(&page, &page.layout);
         }
     };
     // The answer is the same whether or not the account exists.
-    if let Some((user, _)) = users::for_login(&state.store, &email).await?
-        && user.active
-    {
-        let (token, hash) = sessions::new_secret().map_err(anyhow::Error::from)?;
-        let link = state.link(&format!("/password/reset/{token}"));
-        let message = emails::reset_password(&user.email, &user.name, &link)?;
-        sessions::create_one_time_token(
-            &state.store,
-            "reset_password",
-            Some(&user.id),
-            &hash,
-            RESET_TTL_MS,
-            Some(&message.job(Some(&user.org_id))),
-        )
-        .await?;
-        tracing::info!(user_id = %user.id, "password reset requested");
-    }
+    usecase::accounts::request_password_reset(&ctx.state.usecases, &email).await?;
     Ok(redirect_with(
-        &state,
+        &ctx.state,
         "/login",
         "If an account uses that address, we have emailed it a link to choose a new password.",
     ))
@@ -367,19 +328,14 @@ fn purpose_of(path: &str) -> Option<&'static str> {
     }
 }
 
-pub async fn choose_password_form(
-    State(state): State<AppState>,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Path((purpose, token)): Path<(String, String)>,
-) -> PageResult {
+pub async fn choose_password_form(ctx: Guest, Path((purpose, token)): Path<(String, String)>) -> PageResult {
     let purpose_key = purpose_of(&purpose).ok_or(PageError::NotFound)?;
-    if sessions::check_one_time_token(&state.store, purpose_key, &sessions::hash_secret(&token)).await?.is_none() {
+    if sessions::check_one_time_token(&ctx.state.store, purpose_key, &sessions::hash_secret(&token)).await?.is_none() {
         return Err(PageError::BadRequest(
             "This link has expired or was already used. Ask for a new one on the sign-in page (\"Forgot your password?\").".into(),
         ));
     }
-    let layout = Layout::anonymous(&csrf, &headers, "Choose a password");
+    let layout = ctx.layout("Choose a password");
     let page =
         ChoosePasswordPage { layout, action: format!("/password/{purpose}/{token}"), errors: FieldErrors::new() };
     render(&page, &page.layout)
@@ -396,13 +352,11 @@ pub struct ChoosePasswordForm {
 }
 
 pub async fn choose_password_submit(
-    State(state): State<AppState>,
-    csrf: CsrfToken,
-    headers: HeaderMap,
+    ctx: Guest,
     Path((purpose, token)): Path<(String, String)>,
     Form(form): Form<ChoosePasswordForm>,
 ) -> PageResult {
-    csrf.verify(&form.csrf)?;
+    ctx.verify(&form.csrf)?;
     let purpose_key = purpose_of(&purpose).ok_or(PageError::NotFound)?;
     let mut errors = FieldErrors::new();
     let password = errors.check(Password::parse("password", &form.password));
@@ -410,15 +364,12 @@ pub async fn choose_password_submit(
         errors.push("confirm", "The two passwords are not the same.");
     }
     let Some(password) = password.filter(|_| errors.is_empty()) else {
-        let layout = Layout::anonymous(&csrf, &headers, "Choose a password");
+        let layout = ctx.layout("Choose a password");
         let page = ChoosePasswordPage { layout, action: format!("/password/{purpose}/{token}"), errors };
         return render_invalid(&page, &page.layout);
     };
-    let hash = hash_password(password.expose().to_owned()).await?;
-    if !sessions::set_password_with_token(&state.store, purpose_key, &sessions::hash_secret(&token), &hash).await? {
-        return Err(PageError::BadRequest("This link has expired or was already used. Ask for a new one.".into()));
-    }
-    Ok(redirect_with(&state, "/login", "Your password is set. Sign in with it now."))
+    usecase::accounts::choose_password(&ctx.state.usecases, purpose_key, &token, &password).await?;
+    Ok(ctx.redirect("/login", "Your password is set. Sign in with it now."))
 }
 
 // ---- own profile ----
@@ -433,12 +384,12 @@ struct ProfilePage {
     password_errors: FieldErrors,
 }
 
-pub async fn profile_form(user: CurrentUser, csrf: CsrfToken, headers: HeaderMap) -> PageResult {
-    let layout = Layout::new(&user, &csrf, &headers, "Your profile", "profile");
+pub async fn profile_form(ctx: Page) -> PageResult {
+    let layout = ctx.layout("Your profile", "profile");
     let page = ProfilePage {
         layout,
-        name: user.actor.user.name.clone(),
-        email: user.actor.user.email.clone(),
+        name: ctx.user.actor.user.name.clone(),
+        email: ctx.user.actor.user.email.clone(),
         errors: FieldErrors::new(),
         password_errors: FieldErrors::new(),
     };
@@ -455,25 +406,19 @@ pub struct ProfileForm {
     email: String,
 }
 
-pub async fn profile_submit(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Form(form): Form<ProfileForm>,
-) -> PageResult {
-    csrf.verify(&form.csrf)?;
+pub async fn profile_submit(ctx: Page, Form(form): Form<ProfileForm>) -> PageResult {
+    ctx.verify(&form.csrf)?;
     let mut errors = FieldErrors::new();
     let name = errors.check(PersonName::parse("name", &form.name));
     let email = errors.check(EmailAddress::parse("email", &form.email));
     if let (Some(name), Some(email)) = (&name, &email) {
-        match users::update_profile(&state.store, &user.actor.user.id, name, email).await {
-            Ok(()) => return Ok(redirect_with(&state, "/profile", "Your profile is saved.")),
-            Err(StoreError::Conflict(_)) => errors.push("email", "Another account uses this email."),
+        match usecase::accounts::update_profile(&ctx.state.usecases, &ctx.user.actor, name, email).await {
+            Ok(()) => return Ok(ctx.redirect("/profile", "Your profile is saved.")),
+            Err(UseCaseError::Conflict(_)) => errors.push("email", "Another account uses this email."),
             Err(e) => return Err(e.into()),
         }
     }
-    let layout = Layout::new(&user, &csrf, &headers, "Your profile", "profile");
+    let layout = ctx.layout("Your profile", "profile");
     let page = ProfilePage { layout, name: form.name, email: form.email, errors, password_errors: FieldErrors::new() };
     render_invalid(&page, &page.layout)
 }
@@ -490,33 +435,29 @@ pub struct ChangePasswordForm {
     confirm: String,
 }
 
-pub async fn change_password(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Form(form): Form<ChangePasswordForm>,
-) -> PageResult {
-    csrf.verify(&form.csrf)?;
-    let mut errors = FieldErrors::new();
-    let stored = users::password_hash(&state.store, &user.actor.user.id).await?;
-    if !verify_password(form.current.clone(), stored).await? {
-        errors.push("current", "This is not your current password.");
-    }
-    let password = errors.check(Password::parse("password", &form.password));
-    if password.is_some() && form.password != form.confirm {
-        errors.push("confirm", "The two passwords are not the same.");
-    }
-    if let Some(password) = password.filter(|_| errors.is_empty()) {
-        let hash = hash_password(password.expose().to_owned()).await?;
-        users::set_password(&state.store, &user.actor.user.id, &hash, Some(&user.session_hash)).await?;
-        return Ok(redirect_with(&state, "/profile", "Your password is changed. Your other sessions were signed out."));
-    }
-    let layout = Layout::new(&user, &csrf, &headers, "Your profile", "profile");
+pub async fn change_password(ctx: Page, Form(form): Form<ChangePasswordForm>) -> PageResult {
+    ctx.verify(&form.csrf)?;
+    let changed = usecase::accounts::change_password(
+        &ctx.state.usecases,
+        &ctx.user.actor,
+        &ctx.user.session_hash,
+        &form.current,
+        &form.password,
+        &form.confirm,
+    )
+    .await;
+    let errors = match changed {
+        Ok(()) => {
+            return Ok(ctx.redirect("/profile", "Your password is changed. Your other sessions were signed out."));
+        }
+        Err(UseCaseError::Invalid(errors)) => errors,
+        Err(e) => return Err(e.into()),
+    };
+    let layout = ctx.layout("Your profile", "profile");
     let page = ProfilePage {
         layout,
-        name: user.actor.user.name.clone(),
-        email: user.actor.user.email.clone(),
+        name: ctx.user.actor.user.name.clone(),
+        email: ctx.user.actor.user.email.clone(),
         errors: FieldErrors::new(),
         password_errors: errors,
     };

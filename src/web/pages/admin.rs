@@ -1,20 +1,17 @@
 //! Administration of an organization: settings and logo, users, the mail outbox, background jobs.
 
-use super::layout::{
-    CsrfOnly, Layout, SET_PASSWORD_TTL_MS, languages, local_time, redirect_with, render, render_invalid,
-};
+use super::layout::{AdminPage, CsrfOnly, Layout, Page, languages, local_time, redirect_with, render, render_invalid};
 use crate::domain::{EmailAddress, FieldErrors, Language, OrgName, PersonName, Role, TimeZoneName};
-use crate::mail::templates as emails;
 use crate::store::orgs::{LOGO_MAX_BYTES, NewOrganization};
-use crate::store::users::NewUser;
-use crate::store::{StoreError, jobs, mail_log, orgs, sessions, users};
-use crate::web::AppState;
-use crate::web::auth::{AdminUser, CsrfToken, CurrentUser};
+use crate::store::{jobs, mail_log, orgs, users};
+use crate::usecase::{self, UseCaseError};
+use crate::web::auth::CurrentUser;
 use crate::web::error::{PageError, PageResult};
+use crate::web::state::AppState;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderMap, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 // ---- organization settings ----
@@ -46,9 +43,9 @@ pub struct SettingsForm {
     retention_months: String,
 }
 
-fn settings_page(admin: &CurrentUser, csrf: &CsrfToken, headers: &HeaderMap, form: SettingsForm) -> SettingsPage {
+fn settings_page(ctx: &Page, form: SettingsForm) -> SettingsPage {
     SettingsPage {
-        layout: Layout::new(admin, csrf, headers, "Organization settings", "settings"),
+        layout: ctx.layout("Organization settings", "settings"),
         form,
         errors: FieldErrors::new(),
         logo_error: None,
@@ -69,25 +66,19 @@ fn current_settings(admin: &CurrentUser) -> SettingsForm {
     }
 }
 
-pub async fn settings_form(AdminUser(admin): AdminUser, csrf: CsrfToken, headers: HeaderMap) -> PageResult {
-    let page = settings_page(&admin, &csrf, &headers, current_settings(&admin));
+pub async fn settings_form(ctx: AdminPage) -> PageResult {
+    let page = settings_page(&ctx, current_settings(&ctx.user));
     render(&page, &page.layout)
 }
 
-pub async fn settings_submit(
-    State(state): State<AppState>,
-    AdminUser(admin): AdminUser,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Form(form): Form<SettingsForm>,
-) -> PageResult {
-    csrf.verify(&form.csrf)?;
+pub async fn settings_submit(ctx: AdminPage, Form(form): Form<SettingsForm>) -> PageResult {
+    ctx.verify(&form.csrf)?;
     let mut errors = FieldErrors::new();
     let name = errors.check(OrgName::parse("name", &form.name));
     let timezone = errors.check(TimeZoneName::parse("timezone", &form.timezone));
     let language = errors.check(Language::parse("language", &form.language));
     // A field left out of the request keeps its value.
-    let org = &admin.actor.org;
+    let org = &ctx.user.actor.org;
     let or_current = |v: &str, current: i64| if v.trim().is_empty() { current.to_string() } else { v.to_owned() };
     let reminder_days = errors
         .check(crate::domain::reminder_days("reminder_days", &or_current(&form.reminder_days, org.reminder_days)));
@@ -100,39 +91,18 @@ pub async fn settings_submit(
     {
         let settings = NewOrganization { name, timezone, language };
         let policies = orgs::Policies { reminder_days, retention_months };
-        match orgs::update_settings(&state.store, &admin.actor.org.id, &settings, policies).await {
-            Ok(()) => return Ok(redirect_with(&state, "/settings", "Settings saved.")),
-            Err(StoreError::Conflict(_)) => errors.push("name", "Another organization has this name."),
+        match usecase::admin::update_settings(&ctx.state.usecases, &ctx.user.actor, &settings, policies).await {
+            Ok(()) => return Ok(ctx.redirect("/settings", "Settings saved.")),
+            Err(UseCaseError::Conflict(_)) => errors.push("name", "Another organization has this name."),
             Err(e) => return Err(e.into()),
         }
     }
-    let mut page = settings_page(&admin, &csrf, &headers, form);
+    let mut page = settings_page(&ctx, form);
     page.errors = errors;
     render_invalid(&page, &page.layout)
 }
 
-/// Sniffs an image type from its first bytes; only PNG, JPEG, GIF and WebP are served back as logos.
-fn image_type(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
-    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("image/jpeg")
-    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
-        Some("image/gif")
-    } else if bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
-        Some("image/webp")
-    } else {
-        None
-    }
-}
-
-pub async fn logo_submit(
-    State(state): State<AppState>,
-    AdminUser(admin): AdminUser,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    mut multipart: Multipart,
-) -> PageResult {
+pub async fn logo_submit(ctx: AdminPage, mut multipart: Multipart) -> PageResult {
     let mut token = String::new();
     let mut logo: Option<Vec<u8>> = None;
     let mut remove = false;
@@ -158,25 +128,23 @@ pub async fn logo_submit(
             _ => {}
         }
     }
-    csrf.verify(&token)?;
+    ctx.verify(&token)?;
     let error = if too_large {
         Some(format!("The logo is larger than {} KB. Use a smaller image.", LOGO_MAX_BYTES / 1024))
     } else if remove {
-        orgs::set_logo(&state.store, &admin.actor.org.id, None).await?;
-        return Ok(redirect_with(&state, "/settings", "The logo is removed."));
+        usecase::admin::set_logo(&ctx.state.usecases, &ctx.user.actor, None).await?;
+        return Ok(ctx.redirect("/settings", "The logo is removed."));
     } else {
         match logo.filter(|b| !b.is_empty()) {
             None => Some("Choose an image file.".to_owned()),
-            Some(bytes) => match image_type(&bytes) {
-                None => Some("The logo must be a PNG, JPEG, GIF or WebP image.".to_owned()),
-                Some(ctype) => {
-                    orgs::set_logo(&state.store, &admin.actor.org.id, Some((bytes, ctype))).await?;
-                    return Ok(redirect_with(&state, "/settings", "The logo is saved."));
-                }
+            Some(bytes) => match usecase::admin::set_logo(&ctx.state.usecases, &ctx.user.actor, Some(bytes)).await {
+                Ok(()) => return Ok(ctx.redirect("/settings", "The logo is saved.")),
+                Err(UseCaseError::Invalid(errors)) => errors.0.into_iter().next().map(|e| e.message),
+                Err(e) => return Err(e.into()),
             },
         }
     };
-    let mut page = settings_page(&admin, &csrf, &headers, current_settings(&admin));
+    let mut page = settings_page(&ctx, current_settings(&ctx.user));
     page.logo_error = error;
     render_invalid(&page, &page.layout)
 }
@@ -206,17 +174,12 @@ struct UsersPage {
     users: Vec<UserRow>,
 }
 
-pub async fn users_list(
-    State(state): State<AppState>,
-    AdminUser(admin): AdminUser,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-) -> PageResult {
-    let users = users::list(&state.store, &admin.actor.org.id)
+pub async fn users_list(ctx: AdminPage) -> PageResult {
+    let users = users::list(&ctx.state.store, ctx.org_id())
         .await?
         .into_iter()
         .map(|u| UserRow {
-            is_me: u.id == admin.actor.user.id,
+            is_me: u.id == ctx.user.actor.user.id,
             id: u.id,
             name: u.name,
             email: u.email,
@@ -225,7 +188,7 @@ pub async fn users_list(
             pending: !u.has_password,
         })
         .collect();
-    let page = UsersPage { layout: Layout::new(&admin, &csrf, &headers, "Users", "users"), users };
+    let page = UsersPage { layout: ctx.layout("Users", "users"), users };
     render(&page, &page.layout)
 }
 
@@ -249,50 +212,32 @@ pub struct NewUserForm {
     role: String,
 }
 
-pub async fn user_new(AdminUser(admin): AdminUser, csrf: CsrfToken, headers: HeaderMap) -> PageResult {
+pub async fn user_new(ctx: AdminPage) -> PageResult {
     let form = NewUserForm { role: "recruiter".into(), ..Default::default() };
-    let page = NewUserPage {
-        layout: Layout::new(&admin, &csrf, &headers, "New user", "users"),
-        form,
-        errors: FieldErrors::new(),
-    };
+    let page = NewUserPage { layout: ctx.layout("New user", "users"), form, errors: FieldErrors::new() };
     render(&page, &page.layout)
 }
 
-pub async fn user_create(
-    State(state): State<AppState>,
-    AdminUser(admin): AdminUser,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Form(form): Form<NewUserForm>,
-) -> PageResult {
-    csrf.verify(&form.csrf)?;
+pub async fn user_create(ctx: AdminPage, Form(form): Form<NewUserForm>) -> PageResult {
+    ctx.verify(&form.csrf)?;
     let mut errors = FieldErrors::new();
     let name = errors.check(PersonName::parse("name", &form.name));
     let email = errors.check(EmailAddress::parse("email", &form.email));
     let role = errors.check(Role::parse("role", &form.role));
     if let (Some(name), Some(email), Some(role)) = (name, email, role) {
-        let (token, hash) = sessions::new_secret().map_err(anyhow::Error::from)?;
-        let link = state.link(&format!("/password/set/{token}"));
-        let org = &admin.actor.org;
-        let message = emails::set_password(email.as_str(), name.as_str(), &org.name, &admin.actor.user.name, &link)?;
-        let new = NewUser { email, name, role, password_hash: None };
-        match users::create_invited(&state.store, &org.id, &new, &hash, SET_PASSWORD_TTL_MS, message.job(Some(&org.id)))
-            .await
-        {
+        match usecase::admin::add_user(&ctx.state.usecases, &ctx.user.actor, name, email, role).await {
             Ok(user) => {
-                tracing::info!(user_id = %user.id, org_id = %org.id, "user created");
                 return Ok(redirect_with(
-                    &state,
+                    &ctx.state,
                     "/users",
                     &format!("{} is added and was emailed a link to set a password.", user.name),
                 ));
             }
-            Err(StoreError::Conflict(_)) => errors.push("email", "This email already has a Candor account."),
+            Err(UseCaseError::Conflict(_)) => errors.push("email", "This email already has a Candor account."),
             Err(e) => return Err(e.into()),
         }
     }
-    let page = NewUserPage { layout: Layout::new(&admin, &csrf, &headers, "New user", "users"), form, errors };
+    let page = NewUserPage { layout: ctx.layout("New user", "users"), form, errors };
     render_invalid(&page, &page.layout)
 }
 
@@ -304,26 +249,16 @@ pub struct ActiveForm {
     active: String,
 }
 
-pub async fn user_set_active(
-    State(state): State<AppState>,
-    AdminUser(admin): AdminUser,
-    csrf: CsrfToken,
-    Path(id): Path<String>,
-    Form(form): Form<ActiveForm>,
-) -> PageResult {
-    csrf.verify(&form.csrf)?;
+pub async fn user_set_active(ctx: AdminPage, Path(id): Path<String>, Form(form): Form<ActiveForm>) -> PageResult {
+    ctx.verify(&form.csrf)?;
     let active = form.active == "1";
-    if id == admin.actor.user.id && !active {
-        return Err(PageError::BadRequest("You cannot deactivate your own account.".into()));
-    }
-    let user = users::get(&state.store, &admin.actor.org.id, &id).await?;
-    users::set_active(&state.store, &admin.actor.org.id, &id, active).await?;
+    let user = usecase::admin::set_active(&ctx.state.usecases, &ctx.user.actor, &id, active).await?;
     let message = if active {
         format!("{} can sign in again.", user.name)
     } else {
         format!("{} is deactivated and signed out.", user.name)
     };
-    Ok(redirect_with(&state, "/users", &message))
+    Ok(ctx.redirect("/users", &message))
 }
 
 // ---- outbox ----
@@ -346,14 +281,9 @@ struct OutboxPage {
     local_outbox: bool,
 }
 
-pub async fn outbox_list(
-    State(state): State<AppState>,
-    AdminUser(admin): AdminUser,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-) -> PageResult {
-    let tz = &admin.actor.org.tz();
-    let mails = mail_log::list(&state.store, &admin.actor.org.id, 500)
+pub async fn outbox_list(ctx: AdminPage) -> PageResult {
+    let tz = &ctx.user.actor.org.tz();
+    let mails = mail_log::list(&ctx.state.store, ctx.org_id(), 500)
         .await?
         .into_iter()
         .map(|m| MailRow {
@@ -366,11 +296,8 @@ pub async fn outbox_list(
             transport: m.transport,
         })
         .collect();
-    let page = OutboxPage {
-        layout: Layout::new(&admin, &csrf, &headers, "Outbox", "outbox"),
-        mails,
-        local_outbox: state.config.smtp_url.is_none(),
-    };
+    let page =
+        OutboxPage { layout: ctx.layout("Outbox", "outbox"), mails, local_outbox: ctx.state.config.smtp_url.is_none() };
     render(&page, &page.layout)
 }
 
@@ -386,18 +313,12 @@ struct OutboxMailPage {
     text_html: String,
 }
 
-pub async fn outbox_view(
-    State(state): State<AppState>,
-    AdminUser(admin): AdminUser,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> PageResult {
-    let mail = mail_log::get(&state.store, &admin.actor.org.id, &id).await?;
+pub async fn outbox_view(ctx: AdminPage, Path(id): Path<String>) -> PageResult {
+    let mail = mail_log::get(&ctx.state.store, ctx.org_id(), &id).await?;
     let srcdoc = format!("<base target=\"_blank\">{}", mail.html);
     let page = OutboxMailPage {
-        layout: Layout::new(&admin, &csrf, &headers, mail.subject.clone(), "outbox"),
-        sent_at: local_time(mail.sent_at, &admin.actor.org.tz()),
+        layout: ctx.layout(mail.subject.clone(), "outbox"),
+        sent_at: local_time(mail.sent_at, &ctx.user.actor.org.tz()),
         text_html: linkify(&mail.text),
         mail,
         srcdoc,
@@ -440,20 +361,15 @@ pub struct RetryDeadForm {
 }
 
 /// Puts every dead job of one kind back in the queue (after a mail server outage: every undelivered email).
-pub async fn jobs_retry_dead(
-    State(state): State<AppState>,
-    AdminUser(admin): AdminUser,
-    csrf: CsrfToken,
-    Form(form): Form<RetryDeadForm>,
-) -> PageResult<Response> {
-    csrf.verify(&form.csrf)?;
-    let n = jobs::retry_dead_of_kind(&state.store, &admin.actor.org.id, &form.kind).await?;
+pub async fn jobs_retry_dead(ctx: AdminPage, Form(form): Form<RetryDeadForm>) -> PageResult<Response> {
+    ctx.verify(&form.csrf)?;
+    let n = usecase::admin::retry_dead_of_kind(&ctx.state.usecases, &ctx.user.actor, &form.kind).await?;
     let message = match n {
         0 => "No dead job of that kind was left.".to_owned(),
         1 => "1 job is queued again.".to_owned(),
         n => format!("{n} jobs are queued again."),
     };
-    Ok(redirect_with(&state, "/jobs", &message))
+    Ok(ctx.redirect("/jobs", &message))
 }
 
 #[derive(serde::Deserialize)]
@@ -462,19 +378,13 @@ pub struct JobsQuery {
     status: String,
 }
 
-pub async fn jobs_list(
-    State(state): State<AppState>,
-    AdminUser(admin): AdminUser,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Query(q): Query<JobsQuery>,
-) -> PageResult {
+pub async fn jobs_list(ctx: AdminPage, Query(q): Query<JobsQuery>) -> PageResult {
     let status = match q.status.as_str() {
         "queued" | "running" | "done" | "dead" => Some(q.status.as_str()),
         _ => None,
     };
-    let tz = &admin.actor.org.tz();
-    let jobs = jobs::list(&state.store, &admin.actor.org.id, status, 200)
+    let tz = &ctx.user.actor.org.tz();
+    let jobs = jobs::list(&ctx.state.store, ctx.org_id(), status, 200)
         .await?
         .into_iter()
         .map(|j| JobRow {
@@ -488,25 +398,19 @@ pub async fn jobs_list(
         })
         .collect();
     let page = JobsPage {
-        layout: Layout::new(&admin, &csrf, &headers, "Background jobs", "jobs"),
+        layout: ctx.layout("Background jobs", "jobs"),
         jobs,
         status: status.unwrap_or("").to_owned(),
         statuses: ["queued", "running", "done", "dead"].into_iter().map(|s| (s, Some(s) == status)).collect(),
-        dead: jobs::dead_by_kind(&state.store, &admin.actor.org.id).await?,
+        dead: jobs::dead_by_kind(&ctx.state.store, ctx.org_id()).await?,
     };
     render(&page, &page.layout)
 }
 
-pub async fn job_retry(
-    State(state): State<AppState>,
-    AdminUser(admin): AdminUser,
-    csrf: CsrfToken,
-    Path(id): Path<String>,
-    Form(form): Form<CsrfOnly>,
-) -> PageResult<Response> {
-    csrf.verify(&form.csrf)?;
-    jobs::retry_dead(&state.store, &admin.actor.org.id, &id).await?;
-    Ok(redirect_with(&state, "/jobs", "The job is queued again."))
+pub async fn job_retry(ctx: AdminPage, Path(id): Path<String>, Form(form): Form<CsrfOnly>) -> PageResult<Response> {
+    ctx.verify(&form.csrf)?;
+    usecase::admin::retry_job(&ctx.state.usecases, &ctx.user.actor, &id).await?;
+    Ok(ctx.redirect("/jobs", "The job is queued again."))
 }
 
 /// Escapes text for HTML and makes its http(s) links clickable (opening in a new tab).

@@ -2,17 +2,19 @@
 //! `…/takes/{id}/media`, served with HTTP ranges behind the recruiter's session), the candidate's notes and the
 //! candidate's timeline.
 
-use super::layout::{CsrfOnly, redirect_with, render_invalid};
+use super::layout::{CsrfOnly, Page, redirect_with, render_invalid};
 use super::layout::{Layout, local_time, render};
 use super::playback::{AnswerRow, CommentRow, ReviewBlock, STAR_CHOICES, answer_rows, serve_take};
 use super::timeline::describe_event;
+use crate::domain::FieldErrors;
 use crate::domain::InvitationStatus;
-use crate::domain::Stars;
 use crate::store::reviews::{self, Reviewer};
-use crate::store::{answering, candidates, interviews, invitations};
-use crate::web::AppState;
-use crate::web::auth::{CsrfToken, CurrentUser};
+use crate::store::{candidates, interviews, invitations};
+use crate::usecase::reviews::Rated;
+use crate::usecase::{self, UseCaseError};
+use crate::web::auth::CurrentUser;
 use crate::web::error::{PageError, PageResult};
+use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::{Form, Path, State};
 use axum::http::HeaderMap;
@@ -96,32 +98,19 @@ fn review_block(
 }
 
 /// `GET /invitations/{id}/answers`.
-pub async fn view(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> PageResult {
-    let page = answers_page(&state, &user, &csrf, &headers, &id, Problem::default()).await?;
+pub async fn view(ctx: Page, Path(id): Path<String>) -> PageResult {
+    let page = answers_page(&ctx, &id, Problem::default()).await?;
     render(&page, &page.layout)
 }
 
-async fn answers_page(
-    state: &AppState,
-    user: &CurrentUser,
-    csrf: &CsrfToken,
-    headers: &HeaderMap,
-    id: &str,
-    problem: Problem,
-) -> Result<AnswersPage, PageError> {
-    let org = &user.actor.org;
-    let inv = invitations::get(&state.store, &org.id, id).await?;
-    let interview = interviews::get(&state.store, &org.id, &inv.interview_id).await?;
+async fn answers_page(ctx: &Page, id: &str, problem: Problem) -> Result<AnswersPage, PageError> {
+    let org = &ctx.user.actor.org;
+    let inv = invitations::get(&ctx.state.store, &org.id, id).await?;
+    let interview = interviews::get(&ctx.state.store, &org.id, &inv.interview_id).await?;
     let tz = org.tz();
-    let mut rows = answer_rows(state, org, &inv, &interview, &format!("/invitations/{id}")).await?;
-    let (ratings, comments) = reviews::of_invitation(&state.store, &inv.id).await?;
-    let me = Reviewer::of(&user.actor).key();
+    let mut rows = answer_rows(&ctx.state, org, &inv, &interview, &format!("/invitations/{id}")).await?;
+    let (ratings, comments) = reviews::of_invitation(&ctx.state.store, &inv.id).await?;
+    let me = Reviewer::of(&ctx.user.actor).key();
     let mut overall = review_block(reviews::OVERALL, &ratings, &comments, &me, &tz);
     for row in &mut rows {
         row.review = review_block(&row.question_id, &ratings, &comments, &me, &tz);
@@ -133,12 +122,12 @@ async fn answers_page(
             block.comment_draft = problem.draft.clone();
         }
     }
-    let now = state.store.now_ms();
-    let shares = reviews::shares_of(&state.store, &inv.id)
+    let now = ctx.state.store.now_ms();
+    let shares = reviews::shares_of(&ctx.state.store, &inv.id)
         .await?
         .into_iter()
         .map(|s| ShareRow {
-            url: state.link(&format!("/s/{}", reviews::share_token(&state.link_key, &s.id))),
+            url: ctx.state.link(&format!("/s/{}", reviews::share_token(&ctx.state.link_key, &s.id))),
             by: s.created_by_name.clone(),
             state: match s.revoked_at {
                 Some(t) => format!("revoked on {}", local_time(t, &tz)),
@@ -150,7 +139,7 @@ async fn answers_page(
             id: s.id,
         })
         .collect();
-    let events = candidates::timeline(&state.store, &org.id, &inv.candidate_id)
+    let events = candidates::timeline(&ctx.state.store, &org.id, &inv.candidate_id)
         .await?
         .into_iter()
         .map(|e| EventRow {
@@ -160,7 +149,7 @@ async fn answers_page(
         })
         .collect();
     Ok(AnswersPage {
-        layout: Layout::new(user, csrf, headers, format!("{} — {}", inv.candidate_name, interview.name), "invitations"),
+        layout: ctx.layout(format!("{} — {}", inv.candidate_name, interview.name), "invitations"),
         status: InvitationStatus::parse(&inv.status).map(InvitationStatus::label).unwrap_or("?"),
         title: interview.title.clone(),
         audio_only: interview.audio_only,
@@ -178,28 +167,6 @@ async fn answers_page(
     })
 }
 
-/// The subject of a review form: `overall`, or a question of the interview that has a kept answer.
-async fn checked_subject(
-    state: &AppState,
-    org_id: &str,
-    inv: &invitations::InvitationRow,
-    subject: &str,
-) -> Result<Option<usize>, PageError> {
-    if subject == reviews::OVERALL {
-        return Ok(None);
-    }
-    let interview = interviews::get(&state.store, org_id, &inv.interview_id).await?;
-    let rank = interview.questions.iter().position(|q| q.id == subject).ok_or(PageError::NotFound)? + 1;
-    let answered = answering::answers_of(&state.store, org_id, &inv.id)
-        .await?
-        .iter()
-        .any(|a| a.question_id == subject && a.kept_take_id.is_some());
-    if !answered {
-        return Err(PageError::BadRequest("This question has no answer to review yet.".into()));
-    }
-    Ok(Some(rank))
-}
-
 #[derive(serde::Deserialize)]
 pub struct RatingForm {
     #[serde(default)]
@@ -212,36 +179,28 @@ pub struct RatingForm {
 }
 
 /// `POST /invitations/{id}/ratings`: sets, changes or removes the user's rating of an answer or the interview.
-pub async fn rate(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Form(form): Form<RatingForm>,
-) -> PageResult {
-    csrf.verify(&form.csrf)?;
-    let inv = invitations::get(&state.store, &user.actor.org.id, &id).await?;
-    let rank = checked_subject(&state, &user.actor.org.id, &inv, &form.subject).await?;
-    let stars = if form.stars.trim().is_empty() {
-        None
-    } else {
-        match Stars::parse("stars", &form.stars) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                let problem = Problem { subject: form.subject, rating: Some(e.message), ..Default::default() };
-                let page = answers_page(&state, &user, &csrf, &headers, &id, problem).await?;
-                return render_invalid(&page, &page.layout);
-            }
+pub async fn rate(ctx: Page, Path(id): Path<String>, Form(form): Form<RatingForm>) -> PageResult {
+    ctx.verify(&form.csrf)?;
+    let rated = usecase::reviews::rate(&ctx.state.usecases, &ctx.user.actor, &id, &form.subject, &form.stars).await;
+    let Rated { rank, stars } = match rated {
+        Ok(r) => r,
+        Err(UseCaseError::Invalid(e)) => {
+            let problem = Problem { subject: form.subject, rating: first_message(e), ..Default::default() };
+            let page = answers_page(&ctx, &id, problem).await?;
+            return render_invalid(&page, &page.layout);
         }
+        Err(e) => return Err(e.into()),
     };
-    let subject = reviews::Subject { inv: &inv, id: &form.subject, rank };
-    reviews::rate(&state.store, &[(subject, stars)], &Reviewer::of(&user.actor)).await?;
     let message = match stars {
         Some(s) => format!("Rated {}.", s.label()),
         None => "Rating removed.".to_owned(),
     };
-    Ok(redirect_with(&state, &format!("/invitations/{id}/answers#{}", anchor(rank)), &message))
+    Ok(ctx.redirect(&format!("/invitations/{id}/answers#{}", anchor(rank)), &message))
+}
+
+/// The first field error's message, for the block that shows it.
+fn first_message(errors: FieldErrors) -> Option<String> {
+    errors.0.into_iter().next().map(|e| e.message)
 }
 
 /// The page anchor of a subject's block.
@@ -260,58 +219,43 @@ pub struct CommentForm {
 }
 
 /// `POST /invitations/{id}/comments`.
-pub async fn comment(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Form(form): Form<CommentForm>,
-) -> PageResult {
-    csrf.verify(&form.csrf)?;
-    let inv = invitations::get(&state.store, &user.actor.org.id, &id).await?;
-    let rank = checked_subject(&state, &user.actor.org.id, &inv, &form.subject).await?;
-    let body = match crate::domain::comment_text("body", &form.body) {
-        Ok(b) => b,
-        Err(e) => {
+pub async fn comment(ctx: Page, Path(id): Path<String>, Form(form): Form<CommentForm>) -> PageResult {
+    ctx.verify(&form.csrf)?;
+    let rank = match usecase::reviews::comment(&ctx.state.usecases, &ctx.user.actor, &id, &form.subject, &form.body)
+        .await
+    {
+        Ok(rank) => rank,
+        Err(UseCaseError::Invalid(e)) => {
             let problem =
-                Problem { subject: form.subject, comment: Some(e.message), draft: form.body, ..Default::default() };
-            let page = answers_page(&state, &user, &csrf, &headers, &id, problem).await?;
+                Problem { subject: form.subject, comment: first_message(e), draft: form.body, ..Default::default() };
+            let page = answers_page(&ctx, &id, problem).await?;
             return render_invalid(&page, &page.layout);
         }
+        Err(e) => return Err(e.into()),
     };
-    let subject = reviews::Subject { inv: &inv, id: &form.subject, rank };
-    reviews::add_comment(&state.store, &subject, &Reviewer::of(&user.actor), &body).await?;
-    Ok(redirect_with(&state, &format!("/invitations/{id}/answers#{}", anchor(rank)), "Comment added."))
+    Ok(ctx.redirect(&format!("/invitations/{id}/answers#{}", anchor(rank)), "Comment added."))
 }
 
 /// `POST /invitations/{id}/comments/{comment}`: the author changes their comment.
 pub async fn edit_comment(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    csrf: CsrfToken,
+    ctx: Page,
     Path((id, comment_id)): Path<(String, String)>,
     Form(form): Form<CommentForm>,
 ) -> PageResult {
-    csrf.verify(&form.csrf)?;
-    let inv = invitations::get(&state.store, &user.actor.org.id, &id).await?;
-    let body = crate::domain::comment_text("body", &form.body).map_err(|e| PageError::BadRequest(e.message))?;
-    reviews::change_comment(&state.store, &inv, &comment_id, &Reviewer::of(&user.actor), Some(&body)).await?;
-    Ok(redirect_with(&state, &format!("/invitations/{id}/answers"), "Comment changed."))
+    ctx.verify(&form.csrf)?;
+    usecase::reviews::change_comment(&ctx.state.usecases, &ctx.user.actor, &id, &comment_id, Some(&form.body)).await?;
+    Ok(ctx.redirect(&format!("/invitations/{id}/answers"), "Comment changed."))
 }
 
 /// `POST /invitations/{id}/comments/{comment}/delete`: the author deletes their comment.
 pub async fn delete_comment(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    csrf: CsrfToken,
+    ctx: Page,
     Path((id, comment_id)): Path<(String, String)>,
     Form(form): Form<CsrfOnly>,
 ) -> PageResult {
-    csrf.verify(&form.csrf)?;
-    let inv = invitations::get(&state.store, &user.actor.org.id, &id).await?;
-    reviews::change_comment(&state.store, &inv, &comment_id, &Reviewer::of(&user.actor), None).await?;
-    Ok(redirect_with(&state, &format!("/invitations/{id}/answers"), "Comment deleted."))
+    ctx.verify(&form.csrf)?;
+    usecase::reviews::change_comment(&ctx.state.usecases, &ctx.user.actor, &id, &comment_id, None).await?;
+    Ok(ctx.redirect(&format!("/invitations/{id}/answers"), "Comment deleted."))
 }
 
 #[derive(serde::Deserialize)]
@@ -325,22 +269,13 @@ pub struct ShareForm {
 }
 
 /// `POST /invitations/{id}/shares`: a new read-only link for colleagues.
-pub async fn share(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    Path(id): Path<String>,
-    Form(form): Form<ShareForm>,
-) -> PageResult {
-    csrf.verify(&form.csrf)?;
-    let inv = invitations::get(&state.store, &user.actor.org.id, &id).await?;
-    let days = crate::domain::share_days("days", &form.days).map_err(|e| PageError::BadRequest(e.message))?;
-    let link =
-        reviews::create_share(&state.store, &user.actor, &inv, &state.link_key, days, form.allow_rating.is_some())
-            .await?;
-    let until = local_time(link.expires_at, &user.actor.org.tz());
+pub async fn share(ctx: Page, Path(id): Path<String>, Form(form): Form<ShareForm>) -> PageResult {
+    ctx.verify(&form.csrf)?;
+    let allow_rating = form.allow_rating.is_some();
+    let link = usecase::reviews::share(&ctx.state.usecases, &ctx.user.actor, &id, &form.days, allow_rating).await?;
+    let until = local_time(link.expires_at, &ctx.user.actor.org.tz());
     Ok(redirect_with(
-        &state,
+        &ctx.state,
         &format!("/invitations/{id}/answers#share"),
         &format!("Share link created: it works until {until}. Copy it below."),
     ))
@@ -348,16 +283,13 @@ pub async fn share(
 
 /// `POST /invitations/{id}/shares/{share}/revoke`.
 pub async fn revoke_share(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    csrf: CsrfToken,
+    ctx: Page,
     Path((id, share_id)): Path<(String, String)>,
     Form(form): Form<CsrfOnly>,
 ) -> PageResult {
-    csrf.verify(&form.csrf)?;
-    let inv = invitations::get(&state.store, &user.actor.org.id, &id).await?;
-    reviews::revoke_share(&state.store, &user.actor, &inv, &share_id).await?;
-    Ok(redirect_with(&state, &format!("/invitations/{id}/answers#share"), "Share link revoked: it no longer works."))
+    ctx.verify(&form.csrf)?;
+    usecase::reviews::revoke_share(&ctx.state.usecases, &ctx.user.actor, &id, &share_id).await?;
+    Ok(ctx.redirect(&format!("/invitations/{id}/answers#share"), "Share link revoked: it no longer works."))
 }
 
 /// `GET /invitations/{id}/takes/{take}/media`: a kept take, behind the recruiter's session. Its URL is no

@@ -1,19 +1,19 @@
 //! The candidate base: list (keyset pages, sortable), the name search fragment, create, view with timeline, edit,
 //! delete, CSV import.
 
-use super::layout::{CsrfOnly, Layout, UPLOAD_LIMIT_BYTES, local_time, redirect_with, render, render_invalid};
+use super::layout::{CsrfOnly, Layout, Page, UPLOAD_LIMIT_BYTES, local_time, redirect_with, render, render_invalid};
 use super::timeline::describe_event;
 use crate::domain::FieldErrors;
 use crate::import::{self, ImportReport};
 use crate::store::StoreError;
 use crate::store::candidates::{self, Candidate, Cursor, EventActor, NewCandidate, Sort};
-use crate::web::AppState;
-use crate::web::auth::{CsrfToken, CurrentUser};
+use crate::usecase::{self, UseCaseError};
+use crate::web::auth::CurrentUser;
 use crate::web::error::{PageError, PageResult};
+use crate::web::state::AppState;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse};
 use std::io::Write;
 use std::sync::Arc;
@@ -57,14 +57,8 @@ pub struct ListQuery {
     after: Option<String>,
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Query(q): Query<ListQuery>,
-) -> PageResult {
-    let org = &user.actor.org;
+pub async fn list(ctx: Page, Query(q): Query<ListQuery>) -> PageResult {
+    let org = &ctx.user.actor.org;
     let sort = Sort::parse(&q.sort).unwrap_or(Sort::Name);
     let (rows, next) = if q.q.trim().is_empty() {
         let after = match q.after.as_deref() {
@@ -73,16 +67,16 @@ pub async fn list(
             }
             None => None,
         };
-        let page = match candidates::list(&state.store, &org.id, sort, after.as_ref(), 50).await {
+        let page = match candidates::list(&ctx.state.store, &org.id, sort, after.as_ref(), 50).await {
             Err(StoreError::Conflict(_)) => return Err(PageError::BadRequest("This page link is not valid.".into())),
             other => other?,
         };
         (page.items, page.next.map(|c| c.encode()))
     } else {
-        (candidates::search(&state.store, &org.id, &q.q, candidates::SEARCH_MAX).await?, None)
+        (candidates::search(&ctx.state.store, &org.id, &q.q, candidates::SEARCH_MAX).await?, None)
     };
     let page = ListPage {
-        layout: Layout::new(&user, &csrf, &headers, "Candidates", "candidates"),
+        layout: ctx.layout("Candidates", "candidates"),
         rows: {
             let tz = org.tz();
             rows.into_iter().map(|c| row(c, &tz)).collect()
@@ -151,9 +145,9 @@ impl CandidateForm {
     }
 }
 
-pub async fn new_form(user: CurrentUser, csrf: CsrfToken, headers: HeaderMap) -> PageResult {
+pub async fn new_form(ctx: Page) -> PageResult {
     let page = FormPage {
-        layout: Layout::new(&user, &csrf, &headers, "New candidate", "candidates"),
+        layout: ctx.layout("New candidate", "candidates"),
         action: "/candidates".into(),
         form: CandidateForm::default(),
         errors: FieldErrors::new(),
@@ -168,31 +162,24 @@ fn duplicate_email() -> FieldErrors {
     errors
 }
 
-pub async fn create(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Form(form): Form<CandidateForm>,
-) -> PageResult {
-    csrf.verify(&form.csrf)?;
+pub async fn create(ctx: Page, Form(form): Form<CandidateForm>) -> PageResult {
+    ctx.verify(&form.csrf)?;
     let errors = match form.parse() {
-        Ok(new) => match candidates::create(&state.store, &user.actor.org.id, &EventActor::of(&user.actor), &new).await
-        {
+        Ok(new) => match usecase::candidates::create(&ctx.state.usecases, &ctx.user.actor, &new).await {
             Ok(c) => {
                 return Ok(redirect_with(
-                    &state,
+                    &ctx.state,
                     &format!("/candidates/{}", c.id),
                     &format!("{} is added.", c.full_name()),
                 ));
             }
-            Err(StoreError::Conflict(_)) => duplicate_email(),
+            Err(UseCaseError::Conflict(_)) => duplicate_email(),
             Err(e) => return Err(e.into()),
         },
         Err(errors) => errors,
     };
     let page = FormPage {
-        layout: Layout::new(&user, &csrf, &headers, "New candidate", "candidates"),
+        layout: ctx.layout("New candidate", "candidates"),
         action: "/candidates".into(),
         form,
         errors,
@@ -228,17 +215,11 @@ struct InvitationLine {
     email_undelivered: bool,
 }
 
-pub async fn view(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> PageResult {
-    let org = &user.actor.org;
+pub async fn view(ctx: Page, Path(id): Path<String>) -> PageResult {
+    let org = &ctx.user.actor.org;
     let tz = org.tz();
-    let c = candidates::get(&state.store, &org.id, &id).await?;
-    let events = candidates::timeline(&state.store, &org.id, &id)
+    let c = candidates::get(&ctx.state.store, &org.id, &id).await?;
+    let events = candidates::timeline(&ctx.state.store, &org.id, &id)
         .await?
         .into_iter()
         .map(|e| EventRow {
@@ -247,7 +228,7 @@ pub async fn view(
             what: describe_event(&e.kind, &e.detail),
         })
         .collect();
-    let invitations = crate::store::invitations::of_candidate(&state.store, &org.id, &id)
+    let invitations = crate::store::invitations::of_candidate(&ctx.state.store, &org.id, &id)
         .await?
         .into_iter()
         .map(|i| InvitationLine {
@@ -263,7 +244,7 @@ pub async fn view(
         })
         .collect();
     let page = ViewPage {
-        layout: Layout::new(&user, &csrf, &headers, c.full_name(), "candidates"),
+        layout: ctx.layout(c.full_name(), "candidates"),
         created: local_time(c.created_at, &tz),
         c,
         events,
@@ -272,16 +253,10 @@ pub async fn view(
     render(&page, &page.layout)
 }
 
-pub async fn edit_form(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> PageResult {
-    let c = candidates::get(&state.store, &user.actor.org.id, &id).await?;
+pub async fn edit_form(ctx: Page, Path(id): Path<String>) -> PageResult {
+    let c = candidates::get(&ctx.state.store, ctx.org_id(), &id).await?;
     let page = FormPage {
-        layout: Layout::new(&user, &csrf, &headers, format!("Edit {}", c.full_name()), "candidates"),
+        layout: ctx.layout(format!("Edit {}", c.full_name()), "candidates"),
         action: format!("/candidates/{}", c.id),
         form: CandidateForm {
             csrf: String::new(),
@@ -297,28 +272,21 @@ pub async fn edit_form(
     render(&page, &page.layout)
 }
 
-pub async fn update(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Form(form): Form<CandidateForm>,
-) -> PageResult {
-    csrf.verify(&form.csrf)?;
-    let org_id = &user.actor.org.id;
+pub async fn update(ctx: Page, Path(id): Path<String>, Form(form): Form<CandidateForm>) -> PageResult {
+    ctx.verify(&form.csrf)?;
+    let org_id = ctx.org_id();
     // A foreign or deleted id is a 404 before anything else.
-    candidates::get(&state.store, org_id, &id).await?;
+    candidates::get(&ctx.state.store, org_id, &id).await?;
     let errors = match form.parse() {
-        Ok(new) => match candidates::update(&state.store, org_id, &id, &EventActor::of(&user.actor), &new).await {
-            Ok(c) => return Ok(redirect_with(&state, &format!("/candidates/{}", c.id), "Changes saved.")),
-            Err(StoreError::Conflict(_)) => duplicate_email(),
+        Ok(new) => match usecase::candidates::update(&ctx.state.usecases, &ctx.user.actor, &id, &new).await {
+            Ok(c) => return Ok(ctx.redirect(&format!("/candidates/{}", c.id), "Changes saved.")),
+            Err(UseCaseError::Conflict(_)) => duplicate_email(),
             Err(e) => return Err(e.into()),
         },
         Err(errors) => errors,
     };
     let page = FormPage {
-        layout: Layout::new(&user, &csrf, &headers, "Edit candidate", "candidates"),
+        layout: ctx.layout("Edit candidate", "candidates"),
         action: format!("/candidates/{id}"),
         form,
         errors,
@@ -334,33 +302,18 @@ struct DeletePage {
     c: Candidate,
 }
 
-pub async fn delete_confirm(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> PageResult {
-    let c = candidates::get(&state.store, &user.actor.org.id, &id).await?;
-    let page = DeletePage {
-        layout: Layout::new(&user, &csrf, &headers, format!("Delete {}", c.full_name()), "candidates"),
-        c,
-    };
+pub async fn delete_confirm(ctx: Page, Path(id): Path<String>) -> PageResult {
+    let c = candidates::get(&ctx.state.store, ctx.org_id(), &id).await?;
+    let page = DeletePage { layout: ctx.layout(format!("Delete {}", c.full_name()), "candidates"), c };
     render(&page, &page.layout)
 }
 
-pub async fn delete(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    Path(id): Path<String>,
-    Form(form): Form<CsrfOnly>,
-) -> PageResult {
-    csrf.verify(&form.csrf)?;
-    let c = candidates::get(&state.store, &user.actor.org.id, &id).await?;
-    candidates::delete(&state.store, &user.actor.org.id, &id).await?;
-    tracing::info!(candidate_id = %id, org_id = %user.actor.org.id, "candidate deleted");
-    Ok(redirect_with(&state, "/candidates", &format!("{} is deleted.", c.full_name())))
+pub async fn delete(ctx: Page, Path(id): Path<String>, Form(form): Form<CsrfOnly>) -> PageResult {
+    ctx.verify(&form.csrf)?;
+    let c = candidates::get(&ctx.state.store, ctx.org_id(), &id).await?;
+    usecase::candidates::delete(&ctx.state.usecases, &ctx.user.actor, &id).await?;
+    tracing::info!(candidate_id = %id, org_id = %ctx.user.actor.org.id, "candidate deleted");
+    Ok(ctx.redirect("/candidates", &format!("{} is deleted.", c.full_name())))
 }
 
 #[derive(Template)]
@@ -372,9 +325,9 @@ struct ImportPage {
     limit_mb: usize,
 }
 
-pub async fn import_form(user: CurrentUser, csrf: CsrfToken, headers: HeaderMap) -> PageResult {
+pub async fn import_form(ctx: Page) -> PageResult {
     let page = ImportPage {
-        layout: Layout::new(&user, &csrf, &headers, "Import candidates", "candidates"),
+        layout: ctx.layout("Import candidates", "candidates"),
         report: None,
         error: None,
         limit_mb: UPLOAD_LIMIT_BYTES / (1024 * 1024),
@@ -382,16 +335,10 @@ pub async fn import_form(user: CurrentUser, csrf: CsrfToken, headers: HeaderMap)
     render(&page, &page.layout)
 }
 
-pub async fn import_submit(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    mut multipart: Multipart,
-) -> PageResult {
+pub async fn import_submit(ctx: Page, mut multipart: Multipart) -> PageResult {
     let show = |report: Option<ImportReport>, error: Option<String>| {
         let page = ImportPage {
-            layout: Layout::new(&user, &csrf, &headers, "Import candidates", "candidates"),
+            layout: ctx.layout("Import candidates", "candidates"),
             report,
             error: error.clone(),
             limit_mb: UPLOAD_LIMIT_BYTES / (1024 * 1024),
@@ -415,7 +362,7 @@ pub async fn import_submit(
             "csrf" => token = field.text().await.map_err(bad)?,
             "file" => {
                 // The upload goes to a temporary file, so memory stays bounded whatever its size.
-                let tmp = tempfile_path::TempPath::new(&state.config.data_dir).map_err(anyhow::Error::from)?;
+                let tmp = tempfile_path::TempPath::new(&ctx.state.config.data_dir).map_err(anyhow::Error::from)?;
                 let mut out = std::fs::File::create(tmp.path()).map_err(anyhow::Error::from)?;
                 let mut size = 0u64;
                 while let Some(chunk) = field.chunk().await.map_err(bad)? {
@@ -437,20 +384,20 @@ pub async fn import_submit(
             _ => {}
         }
     }
-    csrf.verify(&token)?;
+    ctx.verify(&token)?;
     let Some((tmp, size)) = file.filter(|(_, size)| *size > 0) else {
         return show(None, Some("Choose a CSV file to import.".into()));
     };
     let reader = std::fs::File::open(tmp.path()).map_err(anyhow::Error::from)?;
     let report = import::import_csv(
-        &state.store,
-        &user.actor.org.id,
-        &EventActor::of(&user.actor),
+        &ctx.state.store,
+        ctx.org_id(),
+        &EventActor::of(&ctx.user.actor),
         std::io::BufReader::new(reader),
         Arc::new(AtomicU64::new(0)),
     )
     .await?;
-    tracing::info!(org_id = %user.actor.org.id, bytes = size, imported = report.imported, "CSV import");
+    tracing::info!(org_id = %ctx.user.actor.org.id, bytes = size, imported = report.imported, "CSV import");
     let error = report.fatal.clone();
     show(Some(report), error)
 }

@@ -1,21 +1,18 @@
 //! Manage video interviews: list, create, edit (questions added, removed and reordered without JavaScript), clone,
 //! delete.
 
-use super::layout::{Layout, local_time, redirect_with, render, render_invalid};
+use super::layout::{Layout, Page, local_time, render, render_invalid};
 use crate::domain::{
     ANSWER_SECONDS_MAX, ANSWER_SECONDS_MIN, FieldErrors, InterviewInput, QuestionInput, RECORDING_CAP_SECONDS,
     TAKES_MAX,
 };
-use crate::store::StoreError;
 use crate::store::interviews::{self, Interview};
-use crate::web::AppState;
-use crate::web::auth::{CsrfToken, CurrentUser};
+use crate::usecase::{self, UseCaseError};
 use crate::web::error::PageResult;
 use askama::Template;
 use axum::Form;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::extract::Path;
 
 struct Row {
     id: String,
@@ -32,9 +29,9 @@ struct ListPage {
     rows: Vec<Row>,
 }
 
-pub async fn list(State(state): State<AppState>, user: CurrentUser, csrf: CsrfToken, headers: HeaderMap) -> PageResult {
-    let tz = &user.actor.org.tz();
-    let rows = interviews::list(&state.store, &user.actor.org.id)
+pub async fn list(ctx: Page) -> PageResult {
+    let tz = &ctx.user.actor.org.tz();
+    let rows = interviews::list(&ctx.state.store, ctx.org_id())
         .await?
         .into_iter()
         .map(|i| Row {
@@ -45,7 +42,7 @@ pub async fn list(State(state): State<AppState>, user: CurrentUser, csrf: CsrfTo
             questions: i.questions,
         })
         .collect();
-    let page = ListPage { layout: Layout::new(&user, &csrf, &headers, "Manage video interviews", "interviews"), rows };
+    let page = ListPage { layout: ctx.layout("Manage video interviews", "interviews"), rows };
     render(&page, &page.layout)
 }
 
@@ -276,31 +273,25 @@ fn form_page(layout: Layout, action: String, form: InterviewForm, errors: FieldE
     }
 }
 
-pub async fn new_form(user: CurrentUser, csrf: CsrfToken, headers: HeaderMap) -> PageResult {
+pub async fn new_form(ctx: Page) -> PageResult {
     let form = InterviewForm { questions: vec![InterviewForm::blank_question()], ..Default::default() };
-    let layout = Layout::new(&user, &csrf, &headers, "New video interview", "interviews");
+    let layout = ctx.layout("New video interview", "interviews");
     let page = form_page(layout, "/interviews".into(), form, FieldErrors::new(), false);
     render(&page, &page.layout)
 }
 
-pub async fn create(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    body: Bytes,
-) -> PageResult {
+pub async fn create(ctx: Page, body: Bytes) -> PageResult {
     let mut form = InterviewForm::parse(&body);
-    csrf.verify(&form.csrf)?;
-    let layout = Layout::new(&user, &csrf, &headers, "New video interview", "interviews");
+    ctx.verify(&form.csrf)?;
+    let layout = ctx.layout("New video interview", "interviews");
     if form.rearrange() {
         let page = form_page(layout, "/interviews".into(), form, FieldErrors::new(), false);
         return render(&page, &page.layout);
     }
     match form.input().parse() {
         Ok(spec) => {
-            let created = interviews::create(&state.store, &user.actor.org.id, &spec).await?;
-            Ok(redirect_with(&state, "/interviews", &format!("The video interview “{}” is saved.", created.name)))
+            let created = usecase::interviews::create(&ctx.state.usecases, &ctx.user.actor, &spec).await?;
+            Ok(ctx.redirect("/interviews", &format!("The video interview “{}” is saved.", created.name)))
         }
         Err(errors) => {
             let page = form_page(layout, "/interviews".into(), form, errors, false);
@@ -309,15 +300,9 @@ pub async fn create(
     }
 }
 
-pub async fn edit_form(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> PageResult {
-    let interview = interviews::get(&state.store, &user.actor.org.id, &id).await?;
-    let layout = Layout::new(&user, &csrf, &headers, format!("Edit {}", interview.name), "interviews");
+pub async fn edit_form(ctx: Page, Path(id): Path<String>) -> PageResult {
+    let interview = interviews::get(&ctx.state.store, ctx.org_id(), &id).await?;
+    let layout = ctx.layout(format!("Edit {}", interview.name), "interviews");
     let page = form_page(
         layout,
         format!("/interviews/{id}"),
@@ -328,28 +313,19 @@ pub async fn edit_form(
     render(&page, &page.layout)
 }
 
-pub async fn update(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> PageResult {
+pub async fn update(ctx: Page, Path(id): Path<String>, body: Bytes) -> PageResult {
     let mut form = InterviewForm::parse(&body);
-    csrf.verify(&form.csrf)?;
-    interviews::get(&state.store, &user.actor.org.id, &id).await?;
-    let layout = Layout::new(&user, &csrf, &headers, "Edit video interview", "interviews");
+    ctx.verify(&form.csrf)?;
+    interviews::get(&ctx.state.store, ctx.org_id(), &id).await?;
+    let layout = ctx.layout("Edit video interview", "interviews");
     if form.rearrange() {
         let page = form_page(layout, format!("/interviews/{id}"), form, FieldErrors::new(), true);
         return render(&page, &page.layout);
     }
     match form.input().parse() {
-        Ok(spec) => match interviews::update(&state.store, &user.actor.org.id, &id, &spec).await {
-            Ok(saved) => {
-                Ok(redirect_with(&state, "/interviews", &format!("The video interview “{}” is saved.", saved.name)))
-            }
-            Err(StoreError::Conflict("interview_has_answers")) => {
+        Ok(spec) => match usecase::interviews::update(&ctx.state.usecases, &ctx.user.actor, &id, &spec).await {
+            Ok(saved) => Ok(ctx.redirect("/interviews", &format!("The video interview “{}” is saved.", saved.name))),
+            Err(UseCaseError::Conflict("interview_has_answers")) => {
                 let mut errors = FieldErrors::new();
                 errors.push("questions", crate::domain::ANSWERED_QUESTIONS_FIXED);
                 let page = form_page(layout, format!("/interviews/{id}"), form, errors, true);
@@ -373,21 +349,10 @@ struct ClonePage {
     error: Option<String>,
 }
 
-pub async fn clone_form(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> PageResult {
-    let interview = interviews::get(&state.store, &user.actor.org.id, &id).await?;
+pub async fn clone_form(ctx: Page, Path(id): Path<String>) -> PageResult {
+    let interview = interviews::get(&ctx.state.store, ctx.org_id(), &id).await?;
     let name = format!("Copy of {}", interview.name).chars().take(crate::domain::INTERVIEW_NAME_MAX).collect();
-    let page = ClonePage {
-        layout: Layout::new(&user, &csrf, &headers, "Clone video interview", "interviews"),
-        interview,
-        name,
-        error: None,
-    };
+    let page = ClonePage { layout: ctx.layout("Clone video interview", "interviews"), interview, name, error: None };
     render(&page, &page.layout)
 }
 
@@ -399,21 +364,14 @@ pub struct CloneForm {
     name: String,
 }
 
-pub async fn clone(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Form(form): Form<CloneForm>,
-) -> PageResult {
-    csrf.verify(&form.csrf)?;
-    let interview = interviews::get(&state.store, &user.actor.org.id, &id).await?;
+pub async fn clone(ctx: Page, Path(id): Path<String>, Form(form): Form<CloneForm>) -> PageResult {
+    ctx.verify(&form.csrf)?;
+    let interview = interviews::get(&ctx.state.store, ctx.org_id(), &id).await?;
     let name = match crate::domain::interview_name("name", &form.name) {
         Ok(name) => name,
         Err(e) => {
             let page = ClonePage {
-                layout: Layout::new(&user, &csrf, &headers, "Clone video interview", "interviews"),
+                layout: ctx.layout("Clone video interview", "interviews"),
                 interview,
                 name: form.name.clone(),
                 error: Some(e.message),
@@ -421,9 +379,8 @@ pub async fn clone(
             return render_invalid(&page, &page.layout);
         }
     };
-    let copy = interviews::clone(&state.store, &user.actor.org.id, &id, &name).await?;
-    Ok(redirect_with(
-        &state,
+    let copy = usecase::interviews::copy(&ctx.state.usecases, &ctx.user.actor, &id, &name).await?;
+    Ok(ctx.redirect(
         &format!("/interviews/{}/edit", copy.id),
         &format!("“{}” is a copy of “{}”.", copy.name, interview.name),
     ))
@@ -439,35 +396,22 @@ struct DeletePage {
     error: Option<&'static str>,
 }
 
-async fn delete_page(
-    state: &AppState,
-    user: &CurrentUser,
-    csrf: &CsrfToken,
-    headers: &HeaderMap,
-    id: &str,
-    error: Option<&'static str>,
-) -> PageResult {
-    let org_id = &user.actor.org.id;
-    let interview = interviews::get(&state.store, org_id, id).await?;
-    let usage = interviews::usage(&state.store, org_id, id).await?;
+async fn delete_page(ctx: &Page, id: &str, error: Option<&'static str>) -> PageResult {
+    let org_id = ctx.org_id();
+    let interview = interviews::get(&ctx.state.store, org_id, id).await?;
+    let usage = interviews::usage(&ctx.state.store, org_id, id).await?;
     let page = DeletePage {
-        layout: Layout::new(user, csrf, headers, "Delete video interview", "interviews"),
+        layout: ctx.layout("Delete video interview", "interviews"),
         interview,
         usage,
-        is_admin: user.actor.user.is_admin(),
+        is_admin: ctx.user.actor.user.is_admin(),
         error,
     };
     if error.is_some() { render_invalid(&page, &page.layout) } else { render(&page, &page.layout) }
 }
 
-pub async fn delete_confirm(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> PageResult {
-    delete_page(&state, &user, &csrf, &headers, &id, None).await
+pub async fn delete_confirm(ctx: Page, Path(id): Path<String>) -> PageResult {
+    delete_page(&ctx, &id, None).await
 }
 
 #[derive(serde::Deserialize)]
@@ -481,27 +425,19 @@ pub struct DeleteForm {
 
 /// Deletes an interview and its invitations. Once candidates have answered it, only an admin may, after ticking a
 /// second confirmation; the answers' media is then deleted by a job.
-pub async fn delete(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Form(form): Form<DeleteForm>,
-) -> PageResult {
-    csrf.verify(&form.csrf)?;
-    let org_id = &user.actor.org.id;
-    let interview = interviews::get(&state.store, org_id, &id).await?;
-    let delete_answers = user.actor.user.is_admin() && form.delete_answers.is_some();
-    match interviews::delete(&state.store, org_id, &id, delete_answers).await {
-        Ok(_) => Ok(redirect_with(&state, "/interviews", &format!("“{}” is deleted.", interview.name))),
-        Err(StoreError::Conflict("interview_has_answers")) => {
-            let message = if user.actor.user.is_admin() {
+pub async fn delete(ctx: Page, Path(id): Path<String>, Form(form): Form<DeleteForm>) -> PageResult {
+    ctx.verify(&form.csrf)?;
+    let org_id = ctx.org_id();
+    let interview = interviews::get(&ctx.state.store, org_id, &id).await?;
+    match usecase::interviews::delete(&ctx.state.usecases, &ctx.user.actor, &id, form.delete_answers.is_some()).await {
+        Ok(_) => Ok(ctx.redirect("/interviews", &format!("“{}” is deleted.", interview.name))),
+        Err(UseCaseError::Conflict("interview_has_answers")) => {
+            let message = if ctx.user.actor.user.is_admin() {
                 "Candidates have answered this interview. Tick the box to confirm that their answers are deleted too."
             } else {
                 "Candidates have answered this interview, so it cannot be deleted. Ask an admin if it must go."
             };
-            delete_page(&state, &user, &csrf, &headers, &id, Some(message)).await
+            delete_page(&ctx, &id, Some(message)).await
         }
         Err(e) => Err(e.into()),
     }

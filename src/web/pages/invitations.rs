@@ -1,19 +1,16 @@
 //! Manage video interview invitations: the list (filters, search, sorts, keyset pages), the invitation form for an
 //! internal or an external candidate, and the row actions (resend, disable, delete, copy the candidate's link).
 
-use super::layout::{CsrfOnly, Layout, local_time, redirect_with, render, render_invalid};
+use super::layout::{CsrfOnly, Layout, Page, local_time, render, render_invalid};
 use crate::domain::{Deadline, EmailAddress, FieldErrors, InvitationStatus, Language, today_in};
 use crate::store::candidates::{self, NewCandidate};
+use crate::store::interviews;
 use crate::store::invitations::{self, Invitee, ListFilter, NewInvitation, Sort, invitation_token};
-use crate::store::{StoreError, interviews};
 use crate::usecase::{self, UseCaseError};
-use crate::web::AppState;
-use crate::web::auth::{CsrfToken, CurrentUser};
 use crate::web::error::{PageError, PageResult};
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use axum::extract::{Path, Query};
 
 struct Row {
     id: String,
@@ -54,14 +51,8 @@ pub struct ListQuery {
     after: Option<String>,
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Query(q): Query<ListQuery>,
-) -> PageResult {
-    let org = &user.actor.org;
+pub async fn list(ctx: Page, Query(q): Query<ListQuery>) -> PageResult {
+    let org = &ctx.user.actor.org;
     let statuses = usecase::invitations::statuses_of(&q.status)
         .ok_or_else(|| PageError::BadRequest("Unknown status filter.".into()))?;
     let sort = Sort::parse(&q.sort).ok_or_else(|| PageError::BadRequest("Unknown sort order.".into()))?;
@@ -81,7 +72,7 @@ pub async fn list(
         after,
         limit: 50,
     };
-    let page = invitations::list(&state.store, &org.id, &filter).await?;
+    let page = invitations::list(&ctx.state.store, &org.id, &filter).await?;
     let tz = org.tz();
     let rows = page
         .items
@@ -107,7 +98,7 @@ pub async fn list(
     let mut statuses: Vec<(&'static str, &'static str)> = vec![("open", "Pending or In progress"), ("any", "Any")];
     statuses.extend(InvitationStatus::ALL.iter().map(|s| (s.as_str(), s.label())));
     let page = ListPage {
-        layout: Layout::new(&user, &csrf, &headers, "Manage video interview invitations", "invitations"),
+        layout: ctx.layout("Manage video interview invitations", "invitations"),
         rows,
         status: if q.status.is_empty() { "open".into() } else { q.status },
         q: q.q,
@@ -165,28 +156,21 @@ struct FormPage {
     timezone: String,
 }
 
-async fn form_page(
-    state: &AppState,
-    user: &CurrentUser,
-    csrf: &CsrfToken,
-    headers: &HeaderMap,
-    form: InvitationForm,
-    errors: FieldErrors,
-) -> PageResult<FormPage> {
-    let org = &user.actor.org;
+async fn form_page(ctx: &Page, form: InvitationForm, errors: FieldErrors) -> PageResult<FormPage> {
+    let org = &ctx.user.actor.org;
     let external = form.to == "external";
-    let interviews = interviews::list(&state.store, &org.id).await?.into_iter().map(|i| (i.id, i.name)).collect();
+    let interviews = interviews::list(&ctx.state.store, &org.id).await?.into_iter().map(|i| (i.id, i.name)).collect();
     let tz = org.tz();
     let title = if external { "Invite an external candidate" } else { "Invite a candidate" };
     Ok(FormPage {
-        layout: Layout::new(user, csrf, headers, title, "invitations"),
+        layout: ctx.layout(title, "invitations"),
         form,
         external,
         errors,
         languages: super::layout::languages(),
         interviews,
-        user_email: user.actor.user.email.clone(),
-        today: today_in(&tz, state.store.now()).to_string(),
+        user_email: ctx.user.actor.user.email.clone(),
+        today: today_in(&tz, ctx.state.store.now()).to_string(),
         timezone: org.timezone.clone(),
     })
 }
@@ -198,40 +182,28 @@ pub struct NewQuery {
     candidate_id: Option<String>,
 }
 
-pub async fn new_form(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Query(q): Query<NewQuery>,
-) -> PageResult {
+pub async fn new_form(ctx: Page, Query(q): Query<NewQuery>) -> PageResult {
     let mut form = InvitationForm {
         to: if q.to == "external" { "external".into() } else { "internal".into() },
-        language: user.actor.org.language.clone(),
+        language: ctx.user.actor.org.language.clone(),
         form_key: crate::store::new_id(),
         ..Default::default()
     };
     if let Some(id) = q.candidate_id.filter(|id| !id.is_empty()) {
-        let c = candidates::get(&state.store, &user.actor.org.id, &id).await?;
+        let c = candidates::get(&ctx.state.store, ctx.org_id(), &id).await?;
         form.candidate_id = c.id;
         form.full_name = format!("{} {}", c.first_name, c.last_name);
         form.email = c.email;
     }
-    let page = form_page(&state, &user, &csrf, &headers, form, FieldErrors::new()).await?;
+    let page = form_page(&ctx, form, FieldErrors::new()).await?;
     render(&page, &page.layout)
 }
 
-pub async fn create(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Form(form): Form<InvitationForm>,
-) -> PageResult {
-    csrf.verify(&form.csrf)?;
-    let actor = &user.actor;
+pub async fn create(ctx: Page, Form(form): Form<InvitationForm>) -> PageResult {
+    ctx.verify(&form.csrf)?;
+    let actor = &ctx.user.actor;
     let tz = actor.org.tz();
-    let now = state.store.now();
+    let now = ctx.state.store.now();
     let mut errors = FieldErrors::new();
     let invitee = if form.to == "external" {
         match NewCandidate::parse(&form.first_name, &form.last_name, &form.email, None, None) {
@@ -258,11 +230,11 @@ pub async fn create(
     }
     let deadline = errors.check(Deadline::parse("deadline", &form.deadline, today_in(&tz, now)));
     let (Some(invitee), Some(email), Some(language), Some(deadline)) = (invitee, email, language, deadline) else {
-        let page = form_page(&state, &user, &csrf, &headers, form, errors).await?;
+        let page = form_page(&ctx, form, errors).await?;
         return render_invalid(&page, &page.layout);
     };
     if !errors.is_empty() {
-        let page = form_page(&state, &user, &csrf, &headers, form, errors).await?;
+        let page = form_page(&ctx, form, errors).await?;
         return render_invalid(&page, &page.layout);
     }
     let bcc_me = form.bcc_me.is_some();
@@ -277,15 +249,11 @@ pub async fn create(
         notify_me: form.notify_me.is_some(),
         idempotency_key: Some(form.form_key.clone()).filter(|k| !k.is_empty() && k.len() <= 100),
     };
-    let result = invitations::create(&state.store, actor, &new, &state.link_key, |ctx| {
-        let to = usecase::invitations::EmailTo { to: email.as_str(), language, bcc_me, deadline };
-        usecase::invitations::invitation_job(&state.usecases, actor, &to, ctx, false).map_err(|e| e.to_string())
-    });
-    let created = match result.await {
+    let created = match usecase::invitations::send(&ctx.state.usecases, actor, &new).await {
         Ok(c) => c,
         // A double submit that raced past the first check: the first one won.
-        Err(StoreError::Conflict("invitation_idempotency")) => {
-            return Ok(redirect_with(&state, "/invitations", "This invitation was already sent."));
+        Err(UseCaseError::Conflict("invitation_idempotency")) => {
+            return Ok(ctx.redirect("/invitations", "This invitation was already sent."));
         }
         Err(e) => return Err(e.into()),
     };
@@ -299,36 +267,19 @@ pub async fn create(
         message
             .push_str(" That email already belonged to one of your candidates, so the invitation is on their record.");
     }
-    Ok(redirect_with(&state, "/invitations", &message))
+    Ok(ctx.redirect("/invitations", &message))
 }
 
-pub async fn resend(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    Path(id): Path<String>,
-    Form(form): Form<CsrfOnly>,
-) -> PageResult {
-    csrf.verify(&form.csrf)?;
-    let inv = usecase::invitations::resend(&state.usecases, &user.actor, &id).await?;
-    Ok(redirect_with(&state, "/invitations", &format!("The invitation is sent again to {}.", inv.email)))
+pub async fn resend(ctx: Page, Path(id): Path<String>, Form(form): Form<CsrfOnly>) -> PageResult {
+    ctx.verify(&form.csrf)?;
+    let inv = usecase::invitations::resend(&ctx.state.usecases, &ctx.user.actor, &id).await?;
+    Ok(ctx.redirect("/invitations", &format!("The invitation is sent again to {}.", inv.email)))
 }
 
-pub async fn disable(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    Path(id): Path<String>,
-    Form(form): Form<CsrfOnly>,
-) -> PageResult {
-    csrf.verify(&form.csrf)?;
-    match invitations::disable(&state.store, &user.actor, &id).await {
-        Ok(()) => Ok(redirect_with(&state, "/invitations", "The invitation is disabled: its link now says so.")),
-        Err(StoreError::Conflict(_)) => {
-            Err(PageError::BadRequest("This invitation cannot be disabled any more.".into()))
-        }
-        Err(e) => Err(e.into()),
-    }
+pub async fn disable(ctx: Page, Path(id): Path<String>, Form(form): Form<CsrfOnly>) -> PageResult {
+    ctx.verify(&form.csrf)?;
+    usecase::invitations::disable(&ctx.state.usecases, &ctx.user.actor, &id).await?;
+    Ok(ctx.redirect("/invitations", "The invitation is disabled: its link now says so."))
 }
 
 #[derive(Template)]
@@ -338,28 +289,16 @@ struct DeletePage {
     inv: invitations::InvitationRow,
 }
 
-pub async fn delete_confirm(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> PageResult {
-    let inv = invitations::get(&state.store, &user.actor.org.id, &id).await?;
-    let page = DeletePage { layout: Layout::new(&user, &csrf, &headers, "Delete invitation", "invitations"), inv };
+pub async fn delete_confirm(ctx: Page, Path(id): Path<String>) -> PageResult {
+    let inv = invitations::get(&ctx.state.store, ctx.org_id(), &id).await?;
+    let page = DeletePage { layout: ctx.layout("Delete invitation", "invitations"), inv };
     render(&page, &page.layout)
 }
 
-pub async fn delete(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    Path(id): Path<String>,
-    Form(form): Form<CsrfOnly>,
-) -> PageResult {
-    csrf.verify(&form.csrf)?;
-    invitations::delete(&state.store, &user.actor, &id).await?;
-    Ok(redirect_with(&state, "/invitations", "The invitation is deleted."))
+pub async fn delete(ctx: Page, Path(id): Path<String>, Form(form): Form<CsrfOnly>) -> PageResult {
+    ctx.verify(&form.csrf)?;
+    usecase::invitations::delete(&ctx.state.usecases, &ctx.user.actor, &id).await?;
+    Ok(ctx.redirect("/invitations", "The invitation is deleted."))
 }
 
 #[derive(Template)]
@@ -370,16 +309,10 @@ struct LinkPage {
     link: String,
 }
 
-pub async fn link(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> PageResult {
-    let inv = invitations::get(&state.store, &user.actor.org.id, &id).await?;
-    let link = state.link(&format!("/i/{}", invitation_token(&state.link_key, &inv.id)));
-    let page = LinkPage { layout: Layout::new(&user, &csrf, &headers, "Candidate link", "invitations"), inv, link };
+pub async fn link(ctx: Page, Path(id): Path<String>) -> PageResult {
+    let inv = invitations::get(&ctx.state.store, ctx.org_id(), &id).await?;
+    let link = ctx.state.link(&format!("/i/{}", invitation_token(&ctx.state.link_key, &inv.id)));
+    let page = LinkPage { layout: ctx.layout("Candidate link", "invitations"), inv, link };
     let mut res = render(&page, &page.layout)?;
     res.headers_mut().insert("cache-control", axum::http::HeaderValue::from_static("no-store"));
     Ok(res)
@@ -410,33 +343,20 @@ pub struct EditForm {
     notify_me: Option<String>,
 }
 
-fn edit_page(
-    user: &CurrentUser,
-    csrf: &CsrfToken,
-    headers: &HeaderMap,
-    inv: invitations::InvitationRow,
-    form: EditForm,
-    errors: FieldErrors,
-) -> EditPage {
+fn edit_page(ctx: &Page, inv: invitations::InvitationRow, form: EditForm, errors: FieldErrors) -> EditPage {
     EditPage {
-        layout: Layout::new(user, csrf, headers, "Edit invitation", "invitations"),
+        layout: ctx.layout("Edit invitation", "invitations"),
         inv,
         form,
         errors,
         languages: super::layout::languages(),
-        user_email: user.actor.user.email.clone(),
-        timezone: user.actor.org.timezone.clone(),
+        user_email: ctx.user.actor.user.email.clone(),
+        timezone: ctx.user.actor.org.timezone.clone(),
     }
 }
 
-pub async fn edit_form(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> PageResult {
-    let inv = invitations::get(&state.store, &user.actor.org.id, &id).await?;
+pub async fn edit_form(ctx: Page, Path(id): Path<String>) -> PageResult {
+    let inv = invitations::get(&ctx.state.store, ctx.org_id(), &id).await?;
     let form = EditForm {
         csrf: String::new(),
         email: inv.email.clone(),
@@ -444,27 +364,20 @@ pub async fn edit_form(
         deadline: inv.deadline.clone(),
         notify_me: inv.notify_me.then(|| "1".to_owned()),
     };
-    let page = edit_page(&user, &csrf, &headers, inv, form, FieldErrors::new());
+    let page = edit_page(&ctx, inv, form, FieldErrors::new());
     render(&page, &page.layout)
 }
 
-pub async fn edit(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    csrf: CsrfToken,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Form(form): Form<EditForm>,
-) -> PageResult {
-    csrf.verify(&form.csrf)?;
-    let inv = invitations::get(&state.store, &user.actor.org.id, &id).await?;
+pub async fn edit(ctx: Page, Path(id): Path<String>, Form(form): Form<EditForm>) -> PageResult {
+    ctx.verify(&form.csrf)?;
+    let inv = invitations::get(&ctx.state.store, ctx.org_id(), &id).await?;
     let edit = usecase::invitations::Edit {
         email: &form.email,
         language: &form.language,
         deadline: &form.deadline,
         notify_me: form.notify_me.is_some(),
     };
-    match usecase::invitations::edit(&state.usecases, &user.actor, &id, &edit).await {
+    match usecase::invitations::edit(&ctx.state.usecases, &ctx.user.actor, &id, &edit).await {
         Ok(updated) => {
             let mut message = "The invitation is saved.".to_owned();
             if updated.reopened {
@@ -473,10 +386,10 @@ pub async fn edit(
             if updated.deadline_moved_later {
                 message.push_str(" The candidate is emailed the new deadline.");
             }
-            Ok(redirect_with(&state, "/invitations", &message))
+            Ok(ctx.redirect("/invitations", &message))
         }
         Err(UseCaseError::Invalid(errors)) => {
-            let page = edit_page(&user, &csrf, &headers, inv, form, errors);
+            let page = edit_page(&ctx, inv, form, errors);
             render_invalid(&page, &page.layout)
         }
         Err(e) => Err(e.into()),

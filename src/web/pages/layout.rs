@@ -2,15 +2,14 @@
 //! shown again with its errors), redirects with a one-time message, times in the organization's zone, the
 //! CSRF-only form, the page upload limit, and where to go after sign-in.
 
-use crate::web::AppState;
-use crate::web::auth::{CsrfToken, CurrentUser, FLASH_COOKIE, cookie, flash_cookie, take_flash};
+use crate::web::auth::{AdminUser, CsrfToken, CurrentUser, FLASH_COOKIE, cookie, flash_cookie, take_flash};
 use crate::web::error::{PageError, PageResult};
+use crate::web::state::AppState;
 use askama::Template;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-
-/// How long the link in a new user's set-password email works: a week.
-pub const SET_PASSWORD_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
 
 /// The languages people choose from, as (code, native name).
 pub fn languages() -> Vec<(&'static str, &'static str)> {
@@ -32,6 +31,94 @@ impl axum::extract::OptionalFromRequestParts<AppState> for CurrentUser {
             Err(PageError::SignIn { .. }) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+}
+
+/// What a page for visitors starts from (sign-in, setup, password reset, a shared answers page): the app, this
+/// browser's CSRF token and the request's headers (for the one-time message).
+pub struct Guest {
+    pub state: AppState,
+    pub csrf: CsrfToken,
+    pub headers: HeaderMap,
+}
+
+impl FromRequestParts<AppState> for Guest {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let csrf = CsrfToken::from_request_parts(parts, state).await?;
+        Ok(Guest { state: state.clone(), csrf, headers: parts.headers.clone() })
+    }
+}
+
+impl Guest {
+    /// The frame of a page for visitors, titled `title`.
+    pub fn layout(&self, title: impl Into<String>) -> Layout {
+        Layout::anonymous(&self.csrf, &self.headers, title)
+    }
+
+    /// Accepts a submitted form only when it carries this browser's CSRF token.
+    pub fn verify(&self, submitted: &str) -> Result<(), PageError> {
+        self.csrf.verify(submitted)
+    }
+
+    /// A redirect (303) that shows `message` on the next page.
+    pub fn redirect(&self, to: &str, message: &str) -> Response {
+        redirect_with(&self.state, to, message)
+    }
+}
+
+/// What a signed-in page starts from: who is signed in, and all a [`Guest`] page has (it derefs to it). Who is
+/// signed in is extracted first, so a visitor who is not is sent to sign in before anything else.
+pub struct Page {
+    pub user: CurrentUser,
+    guest: Guest,
+}
+
+impl FromRequestParts<AppState> for Page {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        Ok(Page { user, guest: Guest::from_request_parts(parts, state).await? })
+    }
+}
+
+impl std::ops::Deref for Page {
+    type Target = Guest;
+    fn deref(&self) -> &Guest {
+        &self.guest
+    }
+}
+
+impl Page {
+    /// The page's frame, titled `title`, with `nav` marked in the navigation.
+    pub fn layout(&self, title: impl Into<String>, nav: &'static str) -> Layout {
+        Layout::new(&self.user, &self.csrf, &self.headers, title, nav)
+    }
+
+    /// The signed-in person's organization's id: every query a page makes is scoped by it.
+    pub fn org_id(&self) -> &str {
+        &self.user.actor.org.id
+    }
+}
+
+/// A [`Page`] only an administrator of the organization may open (it derefs to the page).
+pub struct AdminPage(Page);
+
+impl FromRequestParts<AppState> for AdminPage {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let AdminUser(user) = AdminUser::from_request_parts(parts, state).await?;
+        Ok(AdminPage(Page { user, guest: Guest::from_request_parts(parts, state).await? }))
+    }
+}
+
+impl std::ops::Deref for AdminPage {
+    type Target = Page;
+    fn deref(&self) -> &Page {
+        &self.0
     }
 }
 

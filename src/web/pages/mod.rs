@@ -12,8 +12,8 @@ mod interviews;
 pub(crate) mod invitations;
 mod shared;
 
-use super::AppState;
 use super::auth::CurrentUser;
+use crate::web::state::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::response::Redirect;

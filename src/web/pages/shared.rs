@@ -2,14 +2,15 @@
 //! expires or is revoked, and may rate with their name when the sharer allowed it. Every opening is on the
 //! candidate's timeline. An unknown token is a plain 404; an expired or revoked one says so (410).
 
-use super::layout::local_time;
+use super::layout::{Guest, local_time};
 use super::playback::{AnswerRow, STAR_CHOICES, answer_rows, serve_take};
 use crate::domain::{FieldErrors, Stars};
-use crate::store::reviews::{self, Reviewer, ShareLink};
+use crate::store::reviews::{self, ShareLink};
 use crate::store::{interviews, invitations, orgs};
+use crate::usecase;
 use crate::web::auth::CsrfToken;
 use crate::web::error::{PageError, PageResult};
-use crate::web::{AppState, token_shape_ok};
+use crate::web::state::{AppState, token_shape_ok};
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -110,33 +111,23 @@ fn html(page: &SharedPage, status: StatusCode) -> PageResult {
 }
 
 /// `GET /s/{token}`.
-pub async fn view(
-    State(state): State<AppState>,
-    csrf: CsrfToken,
-    Path(token): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-) -> PageResult {
-    let link = usable_link(&state, &token).await?;
-    let (mut p, inv) = page(&state, &token, &link, &csrf).await?;
-    reviews::record_share_opened(&state.store, &link, &inv).await?;
+pub async fn view(ctx: Guest, Path(token): Path<String>, Query(q): Query<HashMap<String, String>>) -> PageResult {
+    let link = usable_link(&ctx.state, &token).await?;
+    let (mut p, inv) = page(&ctx.state, &token, &link, &ctx.csrf).await?;
+    usecase::reviews::share_opened(&ctx.state.usecases, &link, &inv).await?;
     p.thanks = q.contains_key("rated");
     html(&p, StatusCode::OK)
 }
 
 /// `POST /s/{token}/ratings`: a colleague's name and their ratings (each answer and overall; blank = none), saved
 /// together or not at all.
-pub async fn rate(
-    State(state): State<AppState>,
-    csrf: CsrfToken,
-    Path(token): Path<String>,
-    Form(form): Form<HashMap<String, String>>,
-) -> PageResult {
-    csrf.verify(form.get("csrf").map(String::as_str).unwrap_or(""))?;
-    let link = usable_link(&state, &token).await?;
+pub async fn rate(ctx: Guest, Path(token): Path<String>, Form(form): Form<HashMap<String, String>>) -> PageResult {
+    ctx.verify(form.get("csrf").map(String::as_str).unwrap_or(""))?;
+    let link = usable_link(&ctx.state, &token).await?;
     if !link.allow_rating {
         return Err(PageError::Forbidden("This share link is for watching only."));
     }
-    let (mut p, inv) = page(&state, &token, &link, &csrf).await?;
+    let (mut p, inv) = page(&ctx.state, &token, &link, &ctx.csrf).await?;
     let mut errors = FieldErrors::new();
     let name = errors.check(crate::domain::reviewer_name("name", form.get("name").map(String::as_str).unwrap_or("")));
     let mut subjects: Vec<(String, Option<usize>)> =
@@ -164,8 +155,7 @@ pub async fn rate(
         p.errors = vec![("form".into(), "Choose at least one rating.".into())];
         return html(&p, StatusCode::UNPROCESSABLE_ENTITY);
     }
-    let reviewer = Reviewer::Guest { link_id: link.id.clone(), name };
-    reviews::rate(&state.store, &chosen, &reviewer).await?;
+    usecase::reviews::rate_as_guest(&ctx.state.usecases, &link, name, &chosen).await?;
     Ok(Redirect::to(&format!("/s/{token}?rated=1")).into_response())
 }
 
