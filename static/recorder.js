@@ -17,7 +17,7 @@
   const AUDIO_BITS = 64000;
   const RETRY_FOR_MS = 24 * 3600 * 1000;
   // Diagnostics for people and tests: the last take as recorded, and how long its upload took after Stop.
-  const diag = (window.candorRecorder = { lastTake: null, lastTakeUrl: null, stopToSavedMs: [], takes: 0 });
+  const diag = (window.candorRecorder = { lastTake: null, lastTakeUrl: null, stopToSavedMs: [], takes: 0, retries: 0 });
 
   let stream = null;
   let audioContext = null;
@@ -249,7 +249,9 @@
           retryDelays: [0, 500, 1000, 2000, 3000].concat(Array(RETRY_FOR_MS / 5000).fill(5000)),
           onShouldRetry: (err) => {
             const status = err.originalResponse ? err.originalResponse.getStatus() : 0;
-            return !(status >= 400 && status < 500 && status !== 409 && status !== 423) && status !== 507;
+            const retry = !(status >= 400 && status < 500 && status !== 409 && status !== 423) && status !== 507;
+            if (retry) diag.retries += 1;
+            return retry;
           },
           onAfterResponse: (req, res) => {
             if (req.getMethod() === 'POST' && res.getStatus() === 201) {

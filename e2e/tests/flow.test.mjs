@@ -1,0 +1,180 @@
+// The candidate's whole flow on every engine the suite covers (engines.mjs): the link in the real invitation email,
+// the landing page in the invitation's language, consent, the device check, a practice, think time, a retake through
+// a network cut, Keep, the finished page and the Notify-me email; then the recruiter follows that link, and the
+// answer plays and seeks in the same engine.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Server, sha256, waitFor } from './helpers.mjs';
+import { ENGINES, openEngine } from './engines.mjs';
+
+let server;
+let interviewId;
+
+before(async () => {
+  server = await Server.start();
+  const interview = await server.api('POST', '/interviews', {
+    name: 'Flow',
+    title: 'Support engineer',
+    intro_text: 'Welcome!',
+    outro_text: 'Thanks — we will be in touch within a week.',
+    questions: [
+      { text: 'Why support?', max_answer_seconds: 30, max_takes: 2, think_seconds: 3 },
+      { text: 'A hard day?', max_answer_seconds: 30, max_takes: 1, think_seconds: null },
+    ],
+  });
+  interviewId = interview.id;
+});
+
+after(() => {
+  if (server) server.stop();
+});
+
+async function invite(email, language) {
+  const inv = await server.api('POST', '/invitations', {
+    candidate: { first_name: 'Aino', last_name: 'Järvinen', email },
+    email,
+    language,
+    interview_id: interviewId,
+    deadline: '2099-12-31',
+    notify_me: true,
+  });
+  const mail = await server.waitForMail((m) => m.to.includes(email), `the invitation email to ${email}`);
+  return { id: inv.id, link: mail.text.match(/https?:\/\/\S+\/i\/[A-Za-z0-9_-]+/)[0] };
+}
+
+/// Records on the question on screen for `ms`, stops, and waits for the take to be uploaded.
+async function recordFor(tab, ms) {
+  await tab.visible('#stop:not([hidden])');
+  await new Promise((r) => setTimeout(r, ms));
+  await tab.click('#stop');
+  await tab.visible('#decide:not([hidden])', 60000);
+}
+
+function takeSha(tab) {
+  return tab.evaluate(async () => {
+    const buf = await window.candorRecorder.lastTake.arrayBuffer();
+    const digest = await crypto.subtle.digest('SHA-256', buf);
+    return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  });
+}
+
+for (const engine of ENGINES) {
+  test(`${engine}: from the email to Answered, then the recruiter plays and seeks the answer`, async () => {
+    const browser = await openEngine(engine);
+    try {
+      const { id, link } = await invite(`flow-${engine}@example.fi`, 'fi');
+      const tab = await browser.newTab();
+
+      // Landing in the invitation's language, consent.
+      await tab.goto(link);
+      assert.match(await tab.text('main'), /Support engineer/);
+      assert.equal(await tab.evaluate(() => document.documentElement.lang), 'fi');
+      await tab.check('input[name=consent]');
+      await tab.submit('form button.primary');
+      await tab.waitForUrl(/\/interview$/);
+
+      // Device check: the preview shows the camera, the meter moves with the microphone.
+      await tab.click('#allow');
+      await tab.visible('#device-ok:not([hidden])');
+      assert.equal(await tab.evaluate(() => document.getElementById('preview').srcObject !== null), true);
+      await tab.until(() => document.getElementById('level').value > 0, null, 10000);
+      await tab.click('#device-ok');
+
+      // Practice: recorded and played back here, never uploaded.
+      await tab.visible('#practice:not([hidden])');
+      await tab.click('#practice-record');
+      await new Promise((r) => setTimeout(r, 1500));
+      await tab.click('#practice-stop');
+      await tab.visible('#practice-again:not([hidden])');
+      assert.match(await tab.evaluate(() => document.getElementById('practice-video').getAttribute('src')), /^blob:/);
+      await tab.click('#to-questions');
+
+      // Question 1: the think time counts down, then recording starts.
+      await tab.visible('#question:not([hidden])');
+      assert.equal(await tab.text('#question-heading'), 'Kysymys 1/2');
+      assert.match(await tab.text('#timer'), /Tallennus alkaa \d s kuluttua/);
+      assert.equal(await tab.text('#take-label'), 'Yritys 1/2');
+      await recordFor(tab, 2000);
+      assert.equal(await tab.isVisible('#retake'), true);
+
+      // A retake, started before the think time is over; the network drops in the middle of it and comes back.
+      await tab.click('#retake');
+      assert.equal(await tab.text('#take-label'), 'Yritys 2/2');
+      await tab.click('#record');
+      await tab.visible('#stop:not([hidden])');
+      await new Promise((r) => setTimeout(r, 1500));
+      await tab.setOffline(true);
+      await new Promise((r) => setTimeout(r, 2500));
+      await tab.setOffline(false);
+      await new Promise((r) => setTimeout(r, 1000));
+      await tab.click('#stop');
+      await tab.visible('#decide:not([hidden])', 60000);
+      assert.equal(await tab.isVisible('#retake'), false, 'no takes left');
+      assert.ok((await tab.evaluate(() => window.candorRecorder.retries)) > 0, 'the upload retried through the cut');
+      const takeUrl = await tab.evaluate(() => window.candorRecorder.lastTakeUrl);
+      const recorded = await takeSha(tab);
+      const stored = sha256(server.takeBytes(id, takeUrl.split('/').pop()));
+      assert.equal(stored, recorded, 'the stored take is byte-identical to what the browser recorded');
+      await tab.click('#keep');
+
+      // Question 2: no think limit; record when ready, keep.
+      await waitFor(async () => (await tab.text('#question-heading')) === 'Kysymys 2/2', 'question 2');
+      assert.match(await tab.text('#timer'), /Ota aikaa/);
+      await tab.click('#record');
+      await recordFor(tab, 1500);
+      const waits = await tab.evaluate(() => window.candorRecorder.stopToSavedMs);
+      assert.equal(waits.length, 3, 'three takes were uploaded');
+      console.log(`${engine}: after-Stop waits (ms): ${JSON.stringify(waits)}`);
+      await tab.click('#keep');
+
+      // Answered: the finished page and the Notify-me email.
+      await tab.visible('.outro');
+      assert.match(await tab.text('p.closed'), /Olet vastannut tähän videohaastatteluun/);
+      assert.match(await tab.text('.outro'), /within a week/);
+      assert.equal((await server.api('GET', `/invitations/${id}`)).status, 'answered');
+      const notify = await server.waitForMail(
+        (m) => m.subject.includes('completed') && m.text.includes(`/invitations/${id}/answers`),
+        'the Notify-me email',
+      );
+      const answersLink = notify.text.match(/https?:\/\/\S+\/invitations\/[a-z0-9]+\/answers/)[0];
+      await tab.close();
+
+      // The recruiter follows the link and signs in; the first answer plays, and seeks once rewritten.
+      const rp = await browser.newTab();
+      await rp.goto(answersLink);
+      await rp.fill('input[name=email]', 'ada@acme.example');
+      await rp.fill('input[name=password]', 'a long password 1');
+      await rp.submit('form button.primary');
+      await rp.waitForUrl(/\/answers$/);
+      assert.equal(await rp.evaluate(() => document.querySelectorAll('video').length), 2);
+      const played = await rp.evaluate(async () => {
+        const v = document.querySelector('video');
+        v.muted = true;
+        await v.play();
+        await new Promise((r) => setTimeout(r, 1200));
+        v.pause();
+        return v.currentTime;
+      });
+      assert.ok(played > 0.3, `the first answer plays (currentTime ${played})`);
+      // The kept take is rewritten in the background; the rewritten file knows its duration and seeks at once.
+      const seek = await waitFor(async () => {
+        await rp.goto(answersLink);
+        return rp.evaluate(async () => {
+          const v = document.querySelector('video');
+          if (v.readyState < 1) await new Promise((r) => v.addEventListener('loadedmetadata', r, { once: true }));
+          if (!Number.isFinite(v.duration)) return null;
+          const target = v.duration / 2;
+          const seeked = new Promise((r) => v.addEventListener('seeked', r, { once: true }));
+          v.currentTime = target;
+          await seeked;
+          return { duration: v.duration, target, at: v.currentTime };
+        });
+      }, 'a seekable answer', 30000);
+      assert.ok(seek.duration > 1, `the answer has its duration (${seek.duration} s)`);
+      assert.ok(Math.abs(seek.at - seek.target) < 1, `the seek lands (${JSON.stringify(seek)})`);
+      await rp.close();
+    } finally {
+      await browser.close();
+    }
+  });
+}
