@@ -313,6 +313,27 @@
     });
   }
 
+  /// A recording played from its Blob often has no duration (Infinity) until it has been read to its end, so it
+  /// cannot be scrubbed: seek far past the end once, silently, and come back to the start when the duration is known.
+  function scrubbable(video) {
+    video.addEventListener(
+      'loadedmetadata',
+      () => {
+        if (Number.isFinite(video.duration)) return;
+        const back = () => {
+          if (!Number.isFinite(video.duration)) return;
+          video.removeEventListener('durationchange', back);
+          video.removeEventListener('timeupdate', back);
+          video.currentTime = 0;
+        };
+        video.addEventListener('durationchange', back);
+        video.addEventListener('timeupdate', back);
+        video.currentTime = 1e101;
+      },
+      { once: true },
+    );
+  }
+
   // ---- practice ----
 
   async function practice() {
@@ -329,14 +350,18 @@
       $('practice-again').hidden = true;
       $('practice-stop').hidden = false;
       video.controls = false;
+      video.removeAttribute('src');
       video.srcObject = cfg.audio_only ? null : stream;
       video.muted = true;
+      // Setting a source pauses the element: play it, so the candidate sees themself while the practice records.
+      if (!cfg.audio_only) video.play().catch(() => {});
       const { blob } = await record(30, $('practice-timer'), null, (stop) => {
         $('practice-stop').onclick = stop;
       });
       $('practice-stop').hidden = true;
       $('practice-timer').textContent = '';
       video.srcObject = null;
+      scrubbable(video);
       video.src = URL.createObjectURL(blob);
       video.muted = false;
       video.controls = true;
@@ -364,6 +389,9 @@
     $('upfront').hidden = false;
   }
 
+  /// The shortest countdown before a recording that starts by itself, in seconds.
+  const MIN_COUNTDOWN_S = 3;
+
   function thinkTime(q) {
     // Resolves when recording should start: at the end of the think time, or when the candidate starts earlier.
     return new Promise((resolve) => {
@@ -379,14 +407,11 @@
         $('timer').textContent = T.think_no_limit;
         return;
       }
-      let left = q.think_seconds;
+      // Recording never starts unannounced: at least a 3-2-1 countdown, even with no time to think.
+      let left = Math.max(q.think_seconds, MIN_COUNTDOWN_S);
       const label = () => {
         $('timer').textContent = fill(T.think_left, { s: left });
       };
-      if (left <= 0) {
-        resolve();
-        return;
-      }
       label();
       timer = setInterval(() => {
         left -= 1;
@@ -424,6 +449,7 @@
   async function answer(q, index) {
     show('question');
     problem('');
+    say('');
     $('question-heading').textContent = fill(T.question_of, { n: index + 1, total: cfg.questions.length });
     $('question-text').textContent = q.text;
     $('question-instructions').textContent = q.instructions || '';
@@ -433,6 +459,7 @@
     const live = $('live');
     const playback = $('playback');
     for (;;) {
+      say('');
       $('decide').hidden = true;
       playback.hidden = true;
       playback.removeAttribute('src');
@@ -460,6 +487,7 @@
       diag.lastTakeUrl = takeUrl;
       say(T.saved);
       live.hidden = true;
+      scrubbable(playback);
       playback.src = URL.createObjectURL(blob);
       playback.hidden = false;
       $('decide').hidden = false;

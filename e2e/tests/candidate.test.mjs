@@ -209,3 +209,64 @@ test('wrong and disabled links say so (expiry: the integration tests move the cl
   assert.match(await page.textContent('p.closed'), /ei ole enää käytössä/);
   await context.close();
 });
+
+test('the tense moments: seeing oneself, a countdown before every recording, clean status lines, a take to scrub', async () => {
+  const tense = await server.api('POST', '/interviews', {
+    name: 'Tense',
+    title: 'Tense moments',
+    questions: [
+      { text: 'First?', max_answer_seconds: 30, max_takes: 1, think_seconds: null },
+      { text: 'Second, at once?', max_answer_seconds: 30, max_takes: 1, think_seconds: 0 },
+    ],
+  });
+  const { link } = await invite('tense@example.fi', 'en', server, tense.id);
+  // A phone: touch, 390×844.
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+  const page = await context.newPage();
+  await page.goto(link);
+  // The consent box is a target a finger can hit, and the page is one column.
+  const box = await page.locator('input[name=consent]').boundingBox();
+  assert.ok(box.width >= 24 && box.height >= 24, `consent box ${box.width}×${box.height}`);
+  const dt = await page.locator('dl.facts dt').first().boundingBox();
+  const dd = await page.locator('dl.facts dd').first().boundingBox();
+  assert.ok(dd.y > dt.y && Math.abs(dd.x - dt.x) < 2, 'the deadline sits under its label');
+  await page.check('input[name=consent]');
+  await page.click('form button.primary');
+  // No tinted bar where nothing is said.
+  const bar = await page.locator('#status').evaluate((e) => getComputedStyle(e).backgroundColor);
+  assert.equal(bar, 'rgba(0, 0, 0, 0)', 'the empty status line is not a tinted bar');
+  await page.click('#allow');
+  await page.click('#device-ok');
+
+  // Practice: the candidate sees themself while it records, the first time and again.
+  for (const start of ['#practice-record', '#practice-again']) {
+    await page.click(start);
+    await page.waitForSelector('#practice-stop:not([hidden])');
+    await page.waitForTimeout(700);
+    const live = await page.locator('#practice-video').evaluate((v) => ({ playing: !v.paused, stream: !!v.srcObject }));
+    assert.deepEqual(live, { playing: true, stream: true }, `the preview plays while recording (${start})`);
+    await page.click('#practice-stop');
+    await page.waitForSelector('#practice-again:not([hidden])');
+  }
+  await page.click('#to-questions');
+
+  // Question 1: the take is uploaded (not yet the answer), scrubbable, and "Record again" would discard it.
+  await page.click('#record');
+  await page.waitForSelector('#stop:not([hidden])');
+  await page.waitForTimeout(1500);
+  await page.click('#stop');
+  await page.waitForSelector('#decide:not([hidden])');
+  assert.equal(await page.textContent('#status'), 'Your take is uploaded. This was your last take.');
+  assert.match(await page.textContent('#retake'), /this take is discarded/);
+  await page.waitForFunction(() => Number.isFinite(document.getElementById('playback').duration), null, { timeout: 5000 });
+  await page.click('#keep');
+
+  // Question 2 has no time to think: still a visible countdown first, and it starts clean.
+  await page.waitForFunction(() => document.getElementById('question-heading').textContent === 'Question 2 of 2');
+  assert.equal(await page.textContent('#status'), '', 'nothing left over from question 1');
+  assert.match(await page.textContent('#timer'), /Recording starts in [1-3] s/);
+  await page.waitForTimeout(1200);
+  assert.equal(await page.locator('#stop').isHidden(), true, 'not recording yet');
+  await page.waitForSelector('#stop:not([hidden])', { timeout: 5000 });
+  await context.close();
+});

@@ -25,10 +25,13 @@ pub struct CandidateTexts {
     pub consent_required: &'static str,
     pub start: &'static str,
     pub continue_label: &'static str,
+    /// For a candidate who comes back: how far they are.
+    pub answered_so_far: &'static str,
     pub closed_expired: &'static str,
     pub closed_disabled: &'static str,
     pub closed_withdrawn: &'static str,
     pub closed_answered: &'static str,
+    /// Who to ask, followed by their email address as a link.
     pub closed_contact: &'static str,
 }
 
@@ -53,7 +56,7 @@ static EN: CandidateTexts = CandidateTexts {
     page_title: "Video interview",
     invites: "{org} invites you to answer this video interview.",
     deadline_label: "Answer by",
-    deadline_note: "The date is inclusive: you can answer until the end of that day ({zone} time).",
+    deadline_note: "The date is inclusive: you can answer until the end of that day (time zone: {zone}).",
     questions_count: "Questions: {count}",
     answer_time: "Answer time up to {duration}",
     takes: "Takes: {takes}",
@@ -69,11 +72,12 @@ static EN: CandidateTexts = CandidateTexts {
     consent_required: "Please tick the box to agree before you start.",
     start: "Start now",
     continue_label: "Continue",
+    answered_so_far: "{n} of {total} questions answered.",
     closed_expired: "The deadline for answering this video interview has expired.",
     closed_disabled: "This video interview link is no longer active.",
     closed_withdrawn: "You have withdrawn from this video interview.",
     closed_answered: "You have answered this video interview. Thank you!",
-    closed_contact: "If you have questions, please contact {org}.",
+    closed_contact: "If you have questions, please contact {name} at {org}:",
 };
 
 static FI: CandidateTexts = CandidateTexts {
@@ -97,11 +101,12 @@ static FI: CandidateTexts = CandidateTexts {
     consent_required: "Hyväksy ehdot rastittamalla ruutu ennen aloittamista.",
     start: "Aloita nyt",
     continue_label: "Jatka",
+    answered_so_far: "Vastattu {n}/{total} kysymykseen.",
     closed_expired: "Tämän videohaastattelun vastausaika on päättynyt.",
     closed_disabled: "Tämä videohaastattelun linkki ei ole enää käytössä.",
     closed_withdrawn: "Olet vetäytynyt tästä videohaastattelusta.",
     closed_answered: "Olet vastannut tähän videohaastatteluun. Kiitos!",
-    closed_contact: "Jos sinulla on kysyttävää, ota yhteyttä: {org}.",
+    closed_contact: "Jos sinulla on kysyttävää, ota yhteyttä: {name}, {org}:",
 };
 
 static SV: CandidateTexts = CandidateTexts {
@@ -125,11 +130,12 @@ static SV: CandidateTexts = CandidateTexts {
     consent_required: "Kryssa i rutan för att godkänna innan du börjar.",
     start: "Börja nu",
     continue_label: "Fortsätt",
+    answered_so_far: "{n} av {total} frågor besvarade.",
     closed_expired: "Tiden för att svara på den här videointervjun har gått ut.",
     closed_disabled: "Den här länken till videointervjun är inte längre aktiv.",
     closed_withdrawn: "Du har dragit dig ur den här videointervjun.",
     closed_answered: "Du har svarat på den här videointervjun. Tack!",
-    closed_contact: "Om du har frågor, kontakta {org}.",
+    closed_contact: "Om du har frågor, kontakta {name} på {org}:",
 };
 
 static EL: CandidateTexts = CandidateTexts {
@@ -153,11 +159,12 @@ static EL: CandidateTexts = CandidateTexts {
     consent_required: "Επιλέξτε το πλαίσιο για να συμφωνήσετε πριν ξεκινήσετε.",
     start: "Έναρξη τώρα",
     continue_label: "Συνέχεια",
+    answered_so_far: "Απαντήθηκαν {n} από {total} ερωτήσεις.",
     closed_expired: "Η προθεσμία για να απαντήσετε σε αυτή τη συνέντευξη με βίντεο έχει λήξει.",
     closed_disabled: "Αυτός ο σύνδεσμος της συνέντευξης δεν είναι πλέον ενεργός.",
     closed_withdrawn: "Έχετε αποσυρθεί από αυτή τη συνέντευξη με βίντεο.",
     closed_answered: "Έχετε απαντήσει σε αυτή τη συνέντευξη με βίντεο. Ευχαριστούμε!",
-    closed_contact: "Για ερωτήσεις, επικοινωνήστε με την {org}.",
+    closed_contact: "Για ερωτήσεις, επικοινωνήστε με {name} ({org}):",
 };
 
 static DE: CandidateTexts = CandidateTexts {
@@ -181,11 +188,12 @@ static DE: CandidateTexts = CandidateTexts {
     consent_required: "Bitte setzen Sie vor dem Start das Häkchen, um zuzustimmen.",
     start: "Jetzt starten",
     continue_label: "Weiter",
+    answered_so_far: "{n} von {total} Fragen beantwortet.",
     closed_expired: "Die Frist für die Beantwortung dieses Videointerviews ist abgelaufen.",
     closed_disabled: "Dieser Link zum Videointerview ist nicht mehr aktiv.",
     closed_withdrawn: "Sie haben sich von diesem Videointerview zurückgezogen.",
     closed_answered: "Sie haben dieses Videointerview beantwortet. Vielen Dank!",
-    closed_contact: "Bei Fragen wenden Sie sich bitte an {org}.",
+    closed_contact: "Bei Fragen wenden Sie sich bitte an {name} ({org}):",
 };
 
 static FR: CandidateTexts = CandidateTexts {
@@ -209,11 +217,12 @@ static FR: CandidateTexts = CandidateTexts {
     consent_required: "Cochez la case pour donner votre accord avant de commencer.",
     start: "Commencer",
     continue_label: "Continuer",
+    answered_so_far: "Questions répondues : {n} sur {total}.",
     closed_expired: "La date limite pour répondre à cet entretien vidéo est dépassée.",
     closed_disabled: "Ce lien d'entretien vidéo n'est plus actif.",
     closed_withdrawn: "Vous vous êtes retiré(e) de cet entretien vidéo.",
     closed_answered: "Vous avez répondu à cet entretien vidéo. Merci !",
-    closed_contact: "Pour toute question, contactez {org}.",
+    closed_contact: "Pour toute question, contactez {name} ({org}) :",
 };
 
 static ES: CandidateTexts = CandidateTexts {
@@ -237,11 +246,12 @@ static ES: CandidateTexts = CandidateTexts {
     consent_required: "Marca la casilla para aceptar antes de empezar.",
     start: "Empezar ahora",
     continue_label: "Continuar",
+    answered_so_far: "{n} de {total} preguntas respondidas.",
     closed_expired: "El plazo para responder a esta entrevista en vídeo ha vencido.",
     closed_disabled: "Este enlace a la entrevista en vídeo ya no está activo.",
     closed_withdrawn: "Te has retirado de esta entrevista en vídeo.",
     closed_answered: "Has respondido a esta entrevista en vídeo. ¡Gracias!",
-    closed_contact: "Si tienes preguntas, ponte en contacto con {org}.",
+    closed_contact: "Si tienes preguntas, ponte en contacto con {name} ({org}):",
 };
 
 /// What is recorded, for the privacy notice's `{what}`.
@@ -277,6 +287,8 @@ mod tests {
             assert!(t.answer_time.contains("{duration}") && t.think_time.contains("{duration}"));
             assert!(t.privacy_text.contains("{org}") && t.privacy_text.contains("{months}"));
             assert!(t.privacy_text.contains("{what}") && t.closed_contact.contains("{org}"));
+            assert!(t.closed_contact.contains("{name}") && t.answered_so_far.contains("{n}"));
+            assert!(t.answered_so_far.contains("{total}"));
             if lang != Language::En {
                 assert_ne!(t.start, EN.start, "{lang:?}");
                 assert_ne!(t.closed_expired, EN.closed_expired, "{lang:?}");

@@ -57,6 +57,24 @@ pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
     out
 }
 
+/// A time zone the way people say it, at `at`: the place and its offset from UTC (`Helsinki, UTC+2`,
+/// `Kolkata, UTC+5:30`, `UTC`), rather than the database name (`Europe/Helsinki`).
+pub fn zone_for_people(tz: &jiff::tz::TimeZone, at: jiff::Timestamp) -> String {
+    let seconds = tz.to_offset(at).seconds();
+    let sign = if seconds < 0 { '-' } else { '+' };
+    let (h, m) = (seconds.abs() / 3600, seconds.abs() % 3600 / 60);
+    let offset = match (h, m) {
+        (0, 0) => "UTC".to_owned(),
+        (h, 0) => format!("UTC{sign}{h}"),
+        (h, m) => format!("UTC{sign}{h}:{m:02}"),
+    };
+    let place = tz.iana_name().and_then(|n| n.rsplit('/').next()).map(|p| p.replace('_', " "));
+    match place {
+        Some(p) if !p.eq_ignore_ascii_case("UTC") && !p.starts_with("GMT") && offset != p => format!("{p}, {offset}"),
+        _ => offset,
+    }
+}
+
 /// A date written out the way the language writes dates: `31 December 2026`, `31.12.2026`, `31. Dezember 2026` …
 pub fn long_date(lang: Language, date: Date) -> String {
     let (d, m, y) = (date.day(), date.month() as usize, date.year());
@@ -307,5 +325,22 @@ mod tests {
             assert!(t.extended_subject.contains("{org}") && t.extended_intro.contains("{title}"));
             assert!(t.reminder_subject.contains("{org}") && t.reminder_intro.contains("{title}"));
         }
+    }
+}
+
+#[cfg(test)]
+mod zone_tests {
+    use super::zone_for_people;
+
+    #[test]
+    fn zones_are_said_as_places_and_offsets() {
+        let winter: jiff::Timestamp = "2099-12-31T12:00:00Z".parse().unwrap();
+        let summer: jiff::Timestamp = "2099-07-01T12:00:00Z".parse().unwrap();
+        let zone = |n: &str| jiff::tz::TimeZone::get(n).unwrap();
+        assert_eq!(zone_for_people(&zone("Europe/Helsinki"), winter), "Helsinki, UTC+2");
+        assert_eq!(zone_for_people(&zone("Europe/Helsinki"), summer), "Helsinki, UTC+3");
+        assert_eq!(zone_for_people(&zone("Asia/Kolkata"), winter), "Kolkata, UTC+5:30");
+        assert_eq!(zone_for_people(&zone("America/New_York"), winter), "New York, UTC-5");
+        assert_eq!(zone_for_people(&zone("UTC"), winter), "UTC");
     }
 }

@@ -24,6 +24,9 @@ pub struct Link {
     pub consented_at: Option<i64>,
     pub org: Organization,
     pub interview: Interview,
+    /// Who sent the invitation: the candidate's contact.
+    pub inviter_name: String,
+    pub inviter_email: String,
 }
 
 impl Link {
@@ -92,8 +95,9 @@ pub async fn state_by_token(store: &Store, token: &str) -> StoreResult<Option<Li
 pub async fn by_token(store: &Store, token: &str) -> StoreResult<Option<Link>> {
     let row = sqlx::query(
         "SELECT i.id, i.org_id, i.candidate_id, i.interview_id, i.status, i.language, i.deadline, i.closes_at, \
-         i.opened_at, i.consented_at, c.first_name FROM invitations i \
-         JOIN candidates c ON c.org_id = i.org_id AND c.id = i.candidate_id WHERE i.token_hash = $1",
+         i.opened_at, i.consented_at, c.first_name, u.name AS inviter_name, u.email AS inviter_email \
+         FROM invitations i JOIN candidates c ON c.org_id = i.org_id AND c.id = i.candidate_id \
+         JOIN users u ON u.id = i.invited_by WHERE i.token_hash = $1",
     )
     .bind(hash_secret(token))
     .fetch_optional(store.read())
@@ -123,6 +127,8 @@ pub async fn by_token(store: &Store, token: &str) -> StoreResult<Option<Link>> {
         consented_at: opt_int(&row, "consented_at")?,
         org,
         interview,
+        inviter_name: text(&row, "inviter_name")?,
+        inviter_email: text(&row, "inviter_email")?,
     }))
 }
 

@@ -47,6 +47,7 @@ pub fn router(state: AppState) -> Router {
                 static_file("text/javascript; charset=utf-8", include_str!("../../static/vendor/tus-4.3.1.min.js"))
             }),
         )
+        .route("/favicon.ico", get(favicon))
         .fallback(|| async { error::PageError::NotFound })
         .layer(middleware::from_fn_with_state(state.clone(), auth::csrf_layer))
         .layer(middleware::from_fn_with_state(state.clone(), edge_guard))
@@ -129,6 +130,12 @@ fn too_large(api: bool, limit: Option<usize>) -> Response {
     } else {
         error::PageError::TooLarge(message).into_response()
     }
+}
+
+/// The site's icon, in every browser's tab (pages also name it with `<link rel="icon">`).
+async fn favicon() -> Response {
+    const ICON: &[u8] = include_bytes!("../../static/favicon.ico");
+    ([(header::CONTENT_TYPE, "image/x-icon"), (header::CACHE_CONTROL, "public, max-age=86400")], ICON).into_response()
 }
 
 fn static_file(content_type: &'static str, body: &'static str) -> Response {

@@ -78,7 +78,7 @@ async fn the_link_shows_the_interview_in_the_candidates_language(db: Db) {
         page.contains(&candor::i18n::long_date(candor::domain::Language::Sv, date)),
         "the deadline, written the Swedish way"
     );
-    assert!(page.contains("tidszon Europe/Helsinki"));
+    assert!(page.contains("tidszon Helsinki, UTC+") && !page.contains("Europe/Helsinki"));
     assert!(page.contains("Frågor: 2"));
     assert!(
         page.contains("Svarstid högst 2 min 30 s") && page.contains("Försök: 3") && page.contains("Betänketid: 30 s")
@@ -166,3 +166,60 @@ async fn links_that_take_no_answers_say_so(db: Db) {
 }
 
 both!(the_link_shows_the_interview_in_the_candidates_language, links_that_take_no_answers_say_so);
+
+/// What the candidate's pages say of their own situation: where a returning candidate stands, how long recordings
+/// are kept by this organization's setting, the deadline's zone as people say it, whom to ask once finished, and the
+/// site's icon.
+async fn the_candidate_pages_say_what_applies_to_them(db: Db) {
+    use crate::uploads::{candidate, keep, upload_complete_take};
+    let mut app = TestApp::spawn(db).await;
+    let c = candidate(&mut app).await;
+
+    // The organization keeps recordings for 6 months: the privacy notice says 6, not a built-in 12.
+    app.new_browser();
+    app.login(&c.recruiter).await;
+    let res = app
+        .post_form(
+            "/settings",
+            &[
+                ("name", "Acme"),
+                ("timezone", "Europe/Helsinki"),
+                ("language", "en"),
+                ("reminder_days", "2"),
+                ("retention_months", "6"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    app.new_browser();
+    let landing = app.get_html(&c.link).await;
+    assert!(landing.contains("kept for at most 6 months"), "{landing}");
+    assert!(!landing.contains("12 months"));
+    // The deadline's zone as the candidate says it: the place and its offset, not the database's name.
+    assert!(landing.contains("(time zone: Helsinki, UTC+"), "{landing}");
+    assert!(!landing.contains("Europe/Helsinki"));
+
+    // A returning candidate sees how far they are.
+    let (q1, q2) = (&c.questions[0], &c.questions[1]);
+    assert!(landing.contains("0 of 2 questions answered."), "{landing}");
+    let first = upload_complete_take(&app, &c, q1, 1).await;
+    assert_eq!(keep(&app, &c, q1, &first, None).await.status(), StatusCode::OK);
+    let landing = app.get_html(&c.link).await;
+    assert_eq!(texts(&landing, "#progress"), ["1 of 2 questions answered."]);
+
+    // Finished: whom to ask, with their address.
+    let second = upload_complete_take(&app, &c, q2, 2).await;
+    assert_eq!(keep(&app, &c, q2, &second, None).await.status(), StatusCode::OK);
+    let finished = app.get_html(&c.link).await;
+    assert_eq!(texts(&finished, "#contact"), ["If you have questions, please contact User ada at Acme: ada@acme.fi"]);
+    assert!(finished.contains(r#"<a href="mailto:ada@acme.fi">ada@acme.fi</a>"#));
+
+    // The icon every page names.
+    assert!(finished.contains(r#"<link rel="icon" href="/favicon.ico""#));
+    let icon = app.get("/favicon.ico").await;
+    assert_eq!(icon.status(), StatusCode::OK);
+    assert_eq!(icon.headers()["content-type"], "image/x-icon");
+    assert!(icon.bytes().await.unwrap().starts_with(&[0, 0, 1, 0]), "an ICO file");
+}
+
+both!(the_candidate_pages_say_what_applies_to_them);

@@ -19,9 +19,6 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
-/// How long recordings are kept after the deadline, as the privacy notice states it.
-pub const RETENTION_MONTHS: i64 = 12;
-
 pub fn routes() -> Router<AppState> {
     // Uploads stream with their own size caps (per take), not the general body limit.
     let uploads = Router::new()
@@ -73,6 +70,8 @@ struct LandingPage<'a> {
     questions: Vec<QuestionView>,
     privacy: String,
     consent_error: Option<&'a str>,
+    /// For a candidate who comes back: how many questions they have answered.
+    progress: Option<String>,
     started: bool,
 }
 
@@ -88,6 +87,7 @@ struct ClosedPage<'a> {
     /// The interview's outro, once the candidate has answered.
     outro: Option<String>,
     contact: String,
+    contact_email: String,
 }
 
 /// Why a link takes no more answers, in the candidate's words.
@@ -111,14 +111,15 @@ fn closed_page(link: &Link, token: &str, status: InvitationStatus) -> PageResult
         title: link.interview.title.clone(),
         message,
         outro: link.interview.outro_text.clone().filter(|_| status == InvitationStatus::Answered),
-        contact: fill(t.closed_contact, &[("org", &link.org.name)]),
+        contact: fill(t.closed_contact, &[("org", &link.org.name), ("name", &link.inviter_name)]),
+        contact_email: link.inviter_email.clone(),
     };
     // Answered is a success; the others are gone for good (410), which also keeps them out of caches and indexes.
     let code = if status == InvitationStatus::Answered { StatusCode::OK } else { StatusCode::GONE };
     Ok((code, [(header::CACHE_CONTROL, "no-store")], Html(page.render()?)).into_response())
 }
 
-fn landing_page(link: &Link, token: &str, csrf: &CsrfToken, consent_error: bool) -> PageResult {
+fn landing_page(link: &Link, token: &str, csrf: &CsrfToken, consent_error: bool, answered: usize) -> PageResult {
     let t = candidate_texts(link.language);
     let org = link.org.name.as_str();
     let tz = link.org.tz();
@@ -148,7 +149,13 @@ fn landing_page(link: &Link, token: &str, csrf: &CsrfToken, consent_error: bool)
         intro: link.interview.intro_text.clone(),
         invites: fill(t.invites, &[("org", org)]),
         deadline: i18n::long_date(link.language, link.deadline.date()),
-        deadline_note: fill(t.deadline_note, &[("zone", tz.iana_name().unwrap_or("UTC"))]),
+        deadline_note: fill(
+            t.deadline_note,
+            &[(
+                "zone",
+                &i18n::zone_for_people(&tz, jiff::Timestamp::from_millisecond(link.closes_at - 1).unwrap_or_default()),
+            )],
+        ),
         questions_count: fill(t.questions_count, &[("count", &link.interview.questions.len().to_string())]),
         upfront: link.interview.show_questions_upfront,
         audio_only: link.interview.audio_only,
@@ -157,15 +164,25 @@ fn landing_page(link: &Link, token: &str, csrf: &CsrfToken, consent_error: bool)
             t.privacy_text,
             &[
                 ("org", org),
-                ("months", &RETENTION_MONTHS.to_string()),
+                ("months", &link.org.retention_months.to_string()),
                 ("what", i18n::recorded_what(link.language, link.interview.audio_only)),
             ],
         ),
         consent_error: consent_error.then_some(t.consent_required),
         started: link.consented_at.is_some(),
+        progress: link.consented_at.is_some().then(|| {
+            let total = link.interview.questions.len().to_string();
+            fill(t.answered_so_far, &[("n", &answered.to_string()), ("total", &total)])
+        }),
     };
     let code = if consent_error { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     Ok((code, [(header::CACHE_CONTROL, "no-store")], Html(page.render()?)).into_response())
+}
+
+/// How many of the link's questions have a kept answer.
+async fn answered_count(state: &AppState, link: &Link) -> PageResult<usize> {
+    let progress = answering::progress(&state.store, &link.invitation_id).await?;
+    Ok(progress.iter().filter(|p| p.kept).count())
 }
 
 /// `/i/{token}`: what the interview is, the deadline, the questions' limits, the privacy notice and the consent.
@@ -176,7 +193,8 @@ async fn landing(State(state): State<AppState>, Path(token): Path<String>, csrf:
     if !status.is_open() {
         return closed_page(&link, &token, status);
     }
-    landing_page(&link, &token, &csrf, false)
+    let answered = answered_count(&state, &link).await?;
+    landing_page(&link, &token, &csrf, false, answered)
 }
 
 #[derive(serde::Deserialize)]
@@ -201,7 +219,7 @@ async fn start(
         return closed_page(&link, &token, status);
     }
     if link.consented_at.is_none() && form.consent.is_none() {
-        return landing_page(&link, &token, &csrf, true);
+        return landing_page(&link, &token, &csrf, true, 0);
     }
     usecase::answering::consent(&state.usecases, &link).await?;
     Ok(Redirect::to(&format!("/i/{token}/interview")).into_response())
