@@ -1,15 +1,28 @@
 // One small driver over three browser engines, so that the candidate's flow is one test run on each: Chromium through
-// Playwright (Debian's /usr/bin/chromium), Firefox ESR through Puppeteer over WebDriver BiDi (Debian's firefox-esr).
-// Every engine gets fake camera and microphone devices and no permission prompt. A `Tab` offers what the flow needs,
-// with the same meaning on every engine; selectors are CSS.
+// Playwright (Debian's /usr/bin/chromium), Firefox ESR through Puppeteer over WebDriver BiDi (Debian's firefox-esr),
+// and WebKit — the engine of Safari — as WebKitGTK's MiniBrowser through its W3C WebDriver server (Debian's
+// webkit2gtk-driver; it needs a display: the test script runs the browser tests under xvfb-run). Every engine gets
+// fake camera and microphone devices and no permission prompt. A `Tab` offers what the flow needs, with the same
+// meaning on every engine; selectors are CSS.
+import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { chromium } from 'playwright-core';
 import puppeteer from 'puppeteer-core';
 import { CHROMIUM } from './helpers.mjs';
 
 export const FIREFOX = process.env.FIREFOX || '/usr/bin/firefox-esr';
+export const MINIBROWSER = process.env.MINIBROWSER || '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
 
 /// The engines every run of the suite covers.
-export const ENGINES = ['chromium', 'firefox'];
+export const ENGINES = ['chromium', 'firefox', 'webkit'];
+
+/// What an engine's driver can do beyond the common ground.
+export const CAN = {
+  chromium: { goOffline: true },
+  firefox: { goOffline: true },
+  // WebDriver classic has no way to take a page offline.
+  webkit: { goOffline: false },
+};
 
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
   '--disable-sync', '--no-first-run', '--disable-quic', '--use-fake-device-for-media-stream',
@@ -49,7 +62,78 @@ export async function openEngine(engine) {
       close: () => browser.close(),
     };
   }
+  if (engine === 'webkit') {
+    const port = await freePort();
+    const driver = spawn('WebKitWebDriver', [`--port=${port}`, '--host=127.0.0.1'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const base = `http://127.0.0.1:${port}`;
+    await waitUntil(async () => {
+      try {
+        return (await fetch(`${base}/status`)).ok;
+      } catch {
+        return false;
+      }
+    }, 'WebKitWebDriver');
+    const sessions = new Set();
+    return {
+      engine,
+      /// A tab is a session of its own: a fresh MiniBrowser with its own cookies.
+      async newTab({ width = 1280, height = 900 } = {}) {
+        const created = await wd(base, 'POST', '/session', {
+          capabilities: {
+            alwaysMatch: {
+              'webkitgtk:browserOptions': {
+                binary: MINIBROWSER,
+                args: ['--automation', '--enable-media-stream=true', '--enable-mock-capture-devices=true',
+                  '--enable-mediasource=true'],
+              },
+            },
+          },
+        });
+        const tab = new WebDriverTab(`${base}/session/${created.sessionId}`, () => sessions.delete(tab));
+        sessions.add(tab);
+        await wd(tab.session, 'POST', '/window/rect', { width, height });
+        return tab;
+      },
+      async close() {
+        for (const tab of [...sessions]) await tab.close().catch(() => {});
+        driver.kill();
+      },
+    };
+  }
   throw new Error(`unknown engine ${engine}`);
+}
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+    s.on('error', fail);
+  });
+}
+
+async function waitUntil(check, what, ms = 30000) {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/// One W3C WebDriver command; its `value`, or an error with the driver's message.
+async function wd(base, method, path, body) {
+  const res = await fetch(base + path, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`WebDriver ${method} ${path}: ${json.value?.error}: ${json.value?.message}`);
+  return json.value;
 }
 
 const TIMEOUT = 30000;
@@ -161,5 +245,94 @@ class PuppeteerTab {
   }
   close() {
     return this.context.close();
+  }
+}
+
+const ELEMENT = 'element-6066-11e4-a52e-4f735466cecc';
+
+/// A tab over W3C WebDriver (WebKitGTK's MiniBrowser).
+class WebDriverTab {
+  constructor(session, forget) {
+    this.session = session;
+    this.forget = forget;
+  }
+  cmd(method, path, body) {
+    return wd(this.session, method, path, body);
+  }
+  async goto(url) {
+    await this.cmd('POST', '/url', { url });
+    // WebDriver gives no status code: the server's answer is read from the navigation timing entry.
+    return this.evaluate(() => performance.getEntriesByType('navigation')[0]?.responseStatus || 0);
+  }
+  url() {
+    return this.cmd('GET', '/url');
+  }
+  async element(sel) {
+    const found = await this.cmd('POST', '/element', { using: 'css selector', value: sel });
+    return found[ELEMENT] ?? Object.values(found)[0];
+  }
+  async click(sel) {
+    await this.visible(sel);
+    await this.cmd('POST', `/element/${await this.element(sel)}/click`, {});
+  }
+  async submit(sel) {
+    const before = await this.evaluate(() => performance.timeOrigin);
+    await this.click(sel);
+    await waitUntil(async () => {
+      try {
+        const now = await this.evaluate(() => (document.readyState === 'complete' ? performance.timeOrigin : null));
+        return now !== null && now !== before;
+      } catch {
+        return false;
+      }
+    }, `the page after ${sel}`);
+  }
+  async check(sel) {
+    if (!(await this.evaluate((s) => document.querySelector(s).checked, sel))) await this.click(sel);
+  }
+  async fill(sel, text) {
+    const el = await this.element(sel);
+    await this.cmd('POST', `/element/${el}/clear`, {});
+    await this.cmd('POST', `/element/${el}/value`, { text });
+  }
+  async visible(sel, timeout = TIMEOUT) {
+    await this.until(
+      (s) => {
+        const e = document.querySelector(s);
+        return !!e && e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden';
+      },
+      sel,
+      timeout,
+    );
+  }
+  isVisible(sel) {
+    return this.evaluate((s) => {
+      const e = document.querySelector(s);
+      return !!e && e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden';
+    }, sel);
+  }
+  text(sel) {
+    return this.evaluate((s) => document.querySelector(s).textContent, sel);
+  }
+  async evaluate(fn, arg) {
+    const script = `const done = arguments[arguments.length - 1];
+      Promise.resolve().then(() => (${fn.toString()})(arguments[0]))
+        .then((v) => done({ ok: v === undefined ? null : v }), (e) => done({ error: String(e && e.stack || e) }));`;
+    const out = await this.cmd('POST', '/execute/async', { script, args: [arg === undefined ? null : arg] });
+    if (out && 'error' in out) throw new Error(`in the page: ${out.error}`);
+    return out.ok;
+  }
+  async until(fn, arg, timeout = TIMEOUT) {
+    await waitUntil(() => this.evaluate(fn, arg).catch(() => false), `${fn}`, timeout);
+  }
+  setOffline() {
+    throw new Error('WebDriver cannot take a page offline');
+  }
+  async waitForUrl(re) {
+    await waitUntil(async () => re.test(await this.url()), `a URL like ${re}`);
+  }
+  async close() {
+    this.forget();
+    await this.cmd('DELETE', '', undefined);
   }
 }
