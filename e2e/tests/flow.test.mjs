@@ -141,6 +141,13 @@ for (const engine of ENGINES) {
         'the Notify-me email',
       );
       const answersLink = notify.text.match(/https?:\/\/\S+\/invitations\/[a-z0-9]+\/answers/)[0];
+      // Both kept takes are rewritten for seeking in the background, in the container they were recorded in.
+      const rewritten = await waitFor(() => {
+        const found = server.rewrittenTakes(id);
+        return found.length === 2 ? found : null;
+      }, 'the kept takes rewritten for seeking');
+      const container = engine === 'webkit' ? 'mp4' : 'webm';
+      assert.ok(rewritten.every((f) => f.endsWith(`.${container}`)), `${container} rewrites: ${rewritten}`);
       await tab.close();
 
       // The recruiter follows the link and signs in; the first answer plays, and seeks once rewritten. WebKit's

@@ -108,6 +108,14 @@ export class Server {
     return Buffer.concat(readdirSync(dir).sort().map((f) => readFileSync(join(dir, f))));
   }
 
+  /// The rewritten (seekable) objects of an invitation's kept takes, as `take/seekable-….ext` names.
+  rewrittenTakes(invitationId) {
+    const dir = join(this.dir, 'media', 'takes', invitationId);
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir).flatMap((take) =>
+      readdirSync(join(dir, take)).filter((f) => f.startsWith('seekable-')).map((f) => `${take}/${f}`));
+  }
+
   stop() {
     if (this.proc) this.proc.kill('SIGTERM');
   }

@@ -271,22 +271,27 @@ impl Worker {
         }
     }
 
-    /// Rewrites a kept WebM take so it can be seeked (duration, cues); a take that is gone, already rewritten or
-    /// not WebM is left as it is. A file the rewrite cannot read is recorded as done without a duration: it still
-    /// plays as recorded, and a retry would fail the same way.
+    /// Rewrites a kept take so it can be seeked at once: WebM gets its duration and cues (`media::webm`), a
+    /// fragmented MP4 becomes a progressive one with its index first (`media::mp4`). A take that is gone or already
+    /// rewritten is left as it is. A file the rewrite cannot read (or an MP4 that needs none) is recorded as done
+    /// without a duration: it still plays as recorded, and a retry would fail the same way.
     async fn remux(&self, take_id: &str) -> anyhow::Result<()> {
         let _permit = self.remux_gate.acquire().await?;
         let Some((take, segments)) = store::takes::awaiting_remux(&self.store, take_id).await? else {
             return Ok(());
         };
-        if take.container.as_deref() != Some("webm") {
+        let Some(container) = take.container.as_deref().and_then(crate::media::Container::parse) else {
             store::takes::record_remux(&self.store, take_id, None, None).await?;
             return Ok(());
-        }
+        };
         let parts: Vec<(&str, u64)> = segments.iter().map(|s| (s.object_key.as_str(), s.length as u64)).collect();
         let bytes = self.media.read_concatenated(&parts).await?;
         let started = std::time::Instant::now();
-        let result = tokio::task::spawn_blocking(move || crate::media::webm::remux(&bytes)).await?;
+        let result = tokio::task::spawn_blocking(move || match container {
+            crate::media::Container::WebM => crate::media::webm::remux(&bytes).map_err(anyhow::Error::from),
+            crate::media::Container::Mp4 => crate::media::mp4::remux(&bytes).map_err(anyhow::Error::from),
+        })
+        .await?;
         let remuxed = match result {
             Ok(r) => r,
             Err(e) => {
@@ -295,7 +300,8 @@ impl Worker {
                 return Ok(());
             }
         };
-        let key = format!("takes/{}/{}/seekable-{}.webm", take.invitation_id, take.id, store::new_id());
+        let key =
+            format!("takes/{}/{}/seekable-{}.{}", take.invitation_id, take.id, store::new_id(), container.as_str());
         let len = remuxed.bytes.len() as i64;
         self.media.put(&key, bytes::Bytes::from(remuxed.bytes)).await?;
         let recorded =

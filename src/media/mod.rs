@@ -2,6 +2,7 @@
 //! into objects without being held in memory; what a candidate sends is recognised by its first bytes, never by
 //! what its headers claim.
 
+pub mod mp4;
 pub mod webm;
 
 use anyhow::Context;
@@ -63,6 +64,15 @@ impl Container {
         match self {
             Container::WebM => "webm",
             Container::Mp4 => "mp4",
+        }
+    }
+
+    /// The container [`Container::as_str`] names.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "webm" => Some(Container::WebM),
+            "mp4" => Some(Container::Mp4),
+            _ => None,
         }
     }
 

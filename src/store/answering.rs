@@ -350,7 +350,7 @@ pub async fn keep(
     if take_kept.rows_affected() != 1 || answer_kept.rows_affected() != 1 {
         return Err(StoreError::Conflict("answer_kept"));
     }
-    if super::opt_text(&take, "container")?.as_deref() == Some("webm") {
+    if matches!(super::opt_text(&take, "container")?.as_deref(), Some("webm" | "mp4")) {
         super::takes::enqueue_remux(&mut tx, store, &link.org.id, take_id).await?;
     }
     let rank = link.interview.questions.iter().position(|q| q.id == question_id).map(|r| r + 1).unwrap_or(0);

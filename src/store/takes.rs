@@ -502,7 +502,7 @@ pub async fn discard_expired(store: &Store) -> StoreResult<usize> {
     Ok(n)
 }
 
-/// The job that rewrites a kept WebM take so players can seek in it (see `media::webm`).
+/// The job that rewrites a kept take so players can seek in it (see `media::webm` and `media::mp4`).
 pub const REMUX: &str = "remux_take";
 /// How long the objects a rewrite replaced stay readable (a player streaming them finishes) before deletion.
 pub const REPLACED_MEDIA_GRACE_MS: i64 = 10 * 60 * 1000;

@@ -85,7 +85,46 @@ async fn a_recording_that_cannot_be_read_stays_as_recorded(db: Db) {
     assert!(dead.is_empty(), "no job left failing: {dead:?}");
 }
 
-both!(a_kept_recording_is_rewritten_for_seeking, a_recording_that_cannot_be_read_stays_as_recorded);
+/// A recording WebKitGTK's MediaRecorder made (fragmented MP4, H.264 + AAC, like Safari's): `ftyp` twice and a
+/// `moof` repeated without its data near the end.
+pub(crate) const RECORDED_MP4: &[u8] = include_bytes!("../fixtures/webkit-take.mp4");
+
+async fn a_kept_mp4_recording_becomes_progressive(db: Db) {
+    let mut app = TestApp::spawn(db).await;
+    let c = candidate(&mut app).await;
+    let take = keep_recording(&app, &c, 0, RECORDED_MP4).await;
+    assert_eq!(stored(&app, &take).await, RECORDED_MP4, "stored as recorded");
+    app.run_pending_jobs().await;
+    let after = candor::store::takes::segments(&app.store, &take).await.unwrap();
+    assert_eq!(after.len(), 1, "one object once rewritten");
+    assert!(after[0].object_key.ends_with(".mp4"), "{}", after[0].object_key);
+    let rewritten = stored(&app, &take).await;
+    // The index before the media: ftyp, then moov, then the one mdat.
+    assert_eq!(&rewritten[4..8], b"ftyp");
+    let moov_at = u32::from_be_bytes(rewritten[..4].try_into().unwrap()) as usize;
+    assert_eq!(&rewritten[moov_at + 4..moov_at + 8], b"moov");
+    assert_eq!(
+        candor::media::mp4::remux(&rewritten).err().map(|e| e.to_string()).as_deref(),
+        Some("already progressive (no fragments)")
+    );
+
+    // The answers page shows its duration; the recruiter's player gets it with ranges.
+    app.new_browser();
+    app.login(&c.recruiter).await;
+    let page = app.get_html(&format!("/invitations/{}/answers", c.invitation_id)).await;
+    assert!(page.contains("0:04"), "duration shown: {page}");
+    let media = format!("/invitations/{}/takes/{take}/media", c.invitation_id);
+    let res = app.client.get(app.url(&media)).header("Range", "bytes=0-99").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(header(&res, "content-type"), "video/mp4");
+    assert_eq!(res.bytes().await.unwrap(), rewritten[..100]);
+}
+
+both!(
+    a_kept_recording_is_rewritten_for_seeking,
+    a_recording_that_cannot_be_read_stays_as_recorded,
+    a_kept_mp4_recording_becomes_progressive
+);
 
 /// A candidate who kept both answers (as recorded), and the recruiter signed in.
 async fn answered(app: &mut TestApp) -> Candidate {
