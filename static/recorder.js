@@ -13,6 +13,8 @@
   const fill = (s, v) => s.replace(/\{(\w+)\}/g, (m, k) => (k in v ? String(v[k]) : m));
   const SLICE_MS = 1000;
   const CHUNK_BYTES = 64 * 1024;
+  /// A chosen video file is sent in larger pieces: it is all there already.
+  const FILE_CHUNK_BYTES = 1024 * 1024;
   const VIDEO_BITS = 1000000;
   const AUDIO_BITS = 64000;
   const RETRY_FOR_MS = 24 * 3600 * 1000;
@@ -446,7 +448,8 @@
     }
   }
 
-  async function answer(q, index) {
+  /// Shows question `index`, clean: its heading, text and instructions, no status left from the one before.
+  function showQuestion(q, index) {
     show('question');
     problem('');
     say('');
@@ -456,6 +459,124 @@
     $('notes-field').hidden = !q.notes_allowed;
     $('notes').value = '';
     focusHeading('question-heading');
+  }
+
+  /// Waits for Keep (resolving to the keep's outcome: true when that completed the interview, null when the server
+  /// refused it) or Record again ('retake').
+  async function keepOrRetake(q, takeUrl) {
+    const playback = $('playback');
+    $('decide').hidden = false;
+    const canRetake = q.takes_used < q.max_takes;
+    $('retake').hidden = !canRetake;
+    if (!canRetake) say(T.saved + ' ' + T.no_takes_left);
+    $('keep').focus();
+    const choice = await new Promise((resolve) => {
+      $('keep').onclick = () => resolve('keep');
+      $('retake').onclick = () => resolve('retake');
+    });
+    playback.pause();
+    if (choice === 'retake') return 'retake';
+    $('keep').disabled = true;
+    const completed = await keep(q, takeUrl);
+    $('keep').disabled = false;
+    return completed;
+  }
+
+  /// Uploads a video file the candidate chose as a take of `q`, resuming an earlier try of the same file; resolves to
+  /// the take's URL, rejects with the server's status when it refuses the file.
+  function uploadFile(q, file) {
+    const bar = $('file-progress');
+    return new Promise((resolve, reject) => {
+      let takeUrl = null;
+      const upload = new tus.Upload(file, {
+        endpoint: cfg.uploads,
+        chunkSize: FILE_CHUNK_BYTES,
+        metadata: { question: q.id, filetype: file.type || 'video/mp4' },
+        storeFingerprintForResuming: true,
+        removeFingerprintOnSuccess: true,
+        retryDelays: [0, 500, 1000, 2000, 3000].concat(Array(RETRY_FOR_MS / 5000).fill(5000)),
+        onShouldRetry: (err) => {
+          const status = err.originalResponse ? err.originalResponse.getStatus() : 0;
+          return !(status >= 400 && status < 500 && status !== 409 && status !== 423) && status !== 507;
+        },
+        onAfterResponse: (req, res) => {
+          if (req.getMethod() === 'POST' && res.getStatus() === 201) {
+            takeUrl = res.getHeader('Location');
+            q.takes_used += 1;
+            diag.takes += 1;
+          }
+        },
+        onProgress: (sent, total) => {
+          bar.hidden = false;
+          bar.value = total ? sent / total : 0;
+          say(fill(T.file_uploading, { p: total ? Math.floor((100 * sent) / total) : 0 }));
+        },
+        onError: (e) => reject(e.originalResponse ? e.originalResponse.getStatus() : 0),
+        onSuccess: () => resolve(takeUrl || upload.url),
+      });
+      upload.findPreviousUploads().then((previous) => {
+        if (previous.length) upload.resumeFromPreviousUpload(previous[0]);
+        upload.start();
+      });
+    });
+  }
+
+  /// A question answered with a video file from the camera app (or the library), for browsers that cannot record.
+  async function answerWithFile(q, index) {
+    showQuestion(q, index);
+    const input = $('file-input');
+    const playback = $('playback');
+    $('live').hidden = true;
+    $('record').hidden = true;
+    $('timer').textContent = '';
+    $('file-answer').hidden = false;
+    for (;;) {
+      $('decide').hidden = true;
+      playback.hidden = true;
+      $('take-label').textContent = fill(T.take_of, { n: q.takes_used + 1, max: q.max_takes });
+      input.value = '';
+      const file = await new Promise((resolve) => {
+        input.onchange = () => input.files[0] && resolve(input.files[0]);
+      });
+      problem('');
+      let takeUrl;
+      try {
+        takeUrl = await uploadFile(q, file);
+      } catch (status) {
+        $('file-progress').hidden = true;
+        say('');
+        if (status === 415) {
+          // Not a recording: the server gave the take back.
+          q.takes_used = Math.max(0, q.takes_used - 1);
+          problem(T.file_refused);
+          continue;
+        }
+        if (status === 413) {
+          problem(T.file_too_large);
+          continue;
+        }
+        if (status === 507) {
+          storageFull();
+        } else refused();
+        return new Promise(() => {});
+      }
+      $('file-progress').hidden = true;
+      diag.lastTake = file;
+      diag.lastTakeUrl = takeUrl;
+      say(T.saved);
+      scrubbable(playback);
+      playback.src = URL.createObjectURL(file);
+      playback.hidden = false;
+      const outcome = await keepOrRetake(q, takeUrl);
+      if (outcome === 'retake' || outcome === null) continue;
+      $('file-answer').hidden = true;
+      q.kept = true;
+      return outcome;
+    }
+  }
+
+  async function answer(q, index) {
+    showQuestion(q, index);
     const live = $('live');
     const playback = $('playback');
     for (;;) {
@@ -490,32 +611,19 @@
       scrubbable(playback);
       playback.src = URL.createObjectURL(blob);
       playback.hidden = false;
-      $('decide').hidden = false;
-      const canRetake = q.takes_used < q.max_takes;
-      $('retake').hidden = !canRetake;
-      if (!canRetake) say(T.saved + ' ' + T.no_takes_left);
-      $('keep').focus();
-      const choice = await new Promise((resolve) => {
-        $('keep').onclick = () => resolve('keep');
-        $('retake').onclick = () => resolve('retake');
-      });
-      playback.pause();
-      if (choice === 'retake') continue;
-      $('keep').disabled = true;
-      const completed = await keep(q, takeUrl);
-      $('keep').disabled = false;
-      if (completed === null) continue;
+      const outcome = await keepOrRetake(q, takeUrl);
+      if (outcome === 'retake' || outcome === null) continue;
       q.kept = true;
-      return completed;
+      return outcome;
     }
   }
 
-  async function questions() {
+  async function questions(answerOne) {
     upfrontList();
     for (let i = 0; i < cfg.questions.length; i++) {
       const q = cfg.questions[i];
       if (q.kept) continue;
-      const completed = await answer(q, i);
+      const completed = await answerOne(q, i);
       if (completed) break;
     }
     if (stream) stream.getTracks().forEach((t) => t.stop());
@@ -545,13 +653,21 @@
     $('preview').hidden = cfg.audio_only;
     const env = environmentProblem();
     if (env) explain(env);
-    await new Promise((resolve) => {
+    // A browser that cannot record here (no MediaRecorder, an in-app browser) can still answer with a video file.
+    const canUseFiles = !cfg.audio_only && (env === 'unsupported' || env === 'in_app') && window.isSecureContext !== false;
+    $('use-file').hidden = !canUseFiles;
+    const how = await new Promise((resolve) => {
       $('allow').onclick = askForDevices;
-      $('device-ok').onclick = resolve;
+      $('device-ok').onclick = () => resolve('record');
+      $('use-file').onclick = () => resolve('file');
     });
+    if (how === 'file') {
+      await questions(answerWithFile);
+      return;
+    }
     const started = cfg.questions.some((q) => q.takes_used > 0);
     if (!started) await practice();
-    await questions();
+    await questions(answer);
   }
 
   main();

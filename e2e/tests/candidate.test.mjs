@@ -3,10 +3,10 @@
 // flow.test.mjs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Server, launch, openFirstQuestion, signIn, waitFor } from './helpers.mjs';
+import { Server, launch, openFirstQuestion, sha256, signIn, waitFor } from './helpers.mjs';
 
 let server;
 let browser;
@@ -268,5 +268,45 @@ test('the tense moments: seeing oneself, a countdown before every recording, cle
   await page.waitForTimeout(1200);
   assert.equal(await page.locator('#stop').isHidden(), true, 'not recording yet');
   await page.waitForSelector('#stop:not([hidden])', { timeout: 5000 });
+  await context.close();
+});
+
+test('a browser that cannot record answers with a video file from the camera app', async () => {
+  const single = await server.api('POST', '/interviews', {
+    name: 'File', title: 'Answer by file',
+    questions: [{ text: 'Why us?', max_answer_seconds: 60, max_takes: 2, think_seconds: null }],
+  });
+  const { id, link } = await invite('file@example.fi', 'fi', server, single.id);
+  const context = await browser.newContext();
+  // A browser without MediaRecorder (old iOS, some in-app browsers).
+  await context.addInitScript(() => {
+    delete window.MediaRecorder;
+  });
+  const page = await context.newPage();
+  await page.goto(link);
+  await page.check('input[name=consent]');
+  await page.click('form button.primary');
+  await page.waitForSelector('#problem:not([hidden])');
+  assert.match(await page.textContent('#problem'), /Tällä selaimella ei voi tallentaa videota/);
+  await page.click('#use-file');
+  await page.waitForSelector('#file-answer:not([hidden])');
+  assert.equal(await page.locator('#file-input').getAttribute('capture'), 'user');
+
+  // A file that is not a video: refused, said in the candidate's language, and the take is not used up.
+  await page.setInputFiles('#file-input', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello '.repeat(1000)) });
+  await page.waitForSelector('#problem:not([hidden])');
+  assert.match(await page.textContent('#problem'), /Tätä tiedostoa ei voi käyttää videona/);
+  assert.equal(await page.textContent('#take-label'), 'Yritys 1/2');
+
+  // A real recording: uploaded with progress, played back, kept.
+  const video = readFileSync(join(import.meta.dirname, '..', '..', 'tests', 'fixtures', 'take.webm'));
+  await page.setInputFiles('#file-input', { name: 'answer.webm', mimeType: 'video/webm', buffer: video });
+  await page.waitForSelector('#decide:not([hidden])', { timeout: 30000 });
+  assert.equal(await page.locator('#file-progress').isHidden(), true, 'the progress bar is done');
+  const takeUrl = await page.evaluate(() => window.candorRecorder.lastTakeUrl);
+  assert.equal(sha256(server.takeBytes(id, takeUrl.split('/').pop())), sha256(video), 'stored as chosen');
+  await page.click('#keep');
+  await page.waitForSelector('p.closed');
+  assert.match(await page.textContent('p.closed'), /Olet vastannut tähän videohaastatteluun/);
   await context.close();
 });

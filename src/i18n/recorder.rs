@@ -54,6 +54,13 @@ pub struct RecorderTexts {
     pub withdraw: &'static str,
     pub withdraw_confirm: &'static str,
     pub seconds: &'static str,
+    /// For a browser that cannot record: answering with a video file from the camera app instead.
+    pub file_offer: &'static str,
+    pub file_intro: &'static str,
+    pub file_button: &'static str,
+    pub file_uploading: &'static str,
+    pub file_refused: &'static str,
+    pub file_too_large: &'static str,
 }
 
 pub fn recorder_texts(lang: Language) -> &'static RecorderTexts {
@@ -107,6 +114,12 @@ static EN: RecorderTexts = RecorderTexts {
     withdraw: "Withdraw from this interview",
     withdraw_confirm: "Do you really want to withdraw? You will not be able to answer this interview afterwards.",
     seconds: "s",
+    file_offer: "Record with your camera app instead",
+    file_intro: "This browser cannot record here. Record your answer with your camera app (or choose a video), and it is uploaded from here.",
+    file_button: "Record with your camera app",
+    file_uploading: "Uploading your video… {p} %",
+    file_refused: "This file is not a video we can use. Record your answer again with your camera app (MP4, MOV or WebM).",
+    file_too_large: "This video is longer than this question allows. Record a shorter answer.",
 };
 
 static FI: RecorderTexts = RecorderTexts {
@@ -156,6 +169,12 @@ static FI: RecorderTexts = RecorderTexts {
     withdraw: "Vetäydy tästä haastattelusta",
     withdraw_confirm: "Haluatko varmasti vetäytyä? Et voi sen jälkeen vastata tähän haastatteluun.",
     seconds: "s",
+    file_offer: "Tallenna mieluummin kamerasovelluksella",
+    file_intro: "Tällä selaimella ei voi tallentaa tässä. Tallenna vastauksesi kamerasovelluksella (tai valitse video), niin se lähetetään täältä.",
+    file_button: "Tallenna kamerasovelluksella",
+    file_uploading: "Videotasi lähetetään… {p} %",
+    file_refused: "Tätä tiedostoa ei voi käyttää videona. Tallenna vastauksesi uudelleen kamerasovelluksella (MP4, MOV tai WebM).",
+    file_too_large: "Video on pidempi kuin tähän kysymykseen saa vastata. Tallenna lyhyempi vastaus.",
 };
 
 static SV: RecorderTexts = RecorderTexts {
@@ -205,6 +224,12 @@ static SV: RecorderTexts = RecorderTexts {
     withdraw: "Dra dig ur intervjun",
     withdraw_confirm: "Vill du verkligen dra dig ur? Du kan inte svara på intervjun efteråt.",
     seconds: "s",
+    file_offer: "Spela in med kameraappen i stället",
+    file_intro: "Den här webbläsaren kan inte spela in här. Spela in ditt svar med kameraappen (eller välj en video), så laddas det upp härifrån.",
+    file_button: "Spela in med kameraappen",
+    file_uploading: "Din video laddas upp… {p} %",
+    file_refused: "Den här filen är ingen video vi kan använda. Spela in svaret igen med kameraappen (MP4, MOV eller WebM).",
+    file_too_large: "Videon är längre än den här frågan tillåter. Spela in ett kortare svar.",
 };
 
 static EL: RecorderTexts = RecorderTexts {
@@ -254,6 +279,12 @@ static EL: RecorderTexts = RecorderTexts {
     withdraw: "Αποχώρηση από τη συνέντευξη",
     withdraw_confirm: "Θέλετε σίγουρα να αποχωρήσετε; Δεν θα μπορείτε να απαντήσετε σε αυτή τη συνέντευξη αργότερα.",
     seconds: "δευτ.",
+    file_offer: "Καταγραφή με την εφαρμογή κάμερας",
+    file_intro: "Αυτό το πρόγραμμα περιήγησης δεν μπορεί να καταγράψει εδώ. Καταγράψτε την απάντησή σας με την εφαρμογή κάμερας (ή επιλέξτε ένα βίντεο) και θα μεταφορτωθεί από εδώ.",
+    file_button: "Καταγραφή με την εφαρμογή κάμερας",
+    file_uploading: "Το βίντεό σας μεταφορτώνεται… {p} %",
+    file_refused: "Αυτό το αρχείο δεν είναι βίντεο που μπορούμε να χρησιμοποιήσουμε. Καταγράψτε ξανά την απάντηση με την εφαρμογή κάμερας (MP4, MOV ή WebM).",
+    file_too_large: "Το βίντεο είναι μεγαλύτερο από όσο επιτρέπει αυτή η ερώτηση. Καταγράψτε μια συντομότερη απάντηση.",
 };
 
 static DE: RecorderTexts = RecorderTexts {
@@ -303,6 +334,12 @@ static DE: RecorderTexts = RecorderTexts {
     withdraw: "Vom Interview zurückziehen",
     withdraw_confirm: "Möchten Sie sich wirklich zurückziehen? Danach können Sie dieses Interview nicht mehr beantworten.",
     seconds: "Sek.",
+    file_offer: "Stattdessen mit der Kamera-App aufnehmen",
+    file_intro: "Dieser Browser kann hier nicht aufnehmen. Nehmen Sie Ihre Antwort mit der Kamera-App auf (oder wählen Sie ein Video); sie wird von hier hochgeladen.",
+    file_button: "Mit der Kamera-App aufnehmen",
+    file_uploading: "Ihr Video wird hochgeladen… {p} %",
+    file_refused: "Diese Datei ist kein Video, das wir verwenden können. Nehmen Sie die Antwort mit der Kamera-App erneut auf (MP4, MOV oder WebM).",
+    file_too_large: "Das Video ist länger, als diese Frage erlaubt. Nehmen Sie eine kürzere Antwort auf.",
 };
 
 static FR: RecorderTexts = RecorderTexts {
@@ -352,6 +389,12 @@ static FR: RecorderTexts = RecorderTexts {
     withdraw: "Me retirer de cet entretien",
     withdraw_confirm: "Voulez-vous vraiment vous retirer ? Vous ne pourrez plus répondre à cet entretien.",
     seconds: "s",
+    file_offer: "Enregistrer plutôt avec l'appli Appareil photo",
+    file_intro: "Ce navigateur ne peut pas enregistrer ici. Enregistrez votre réponse avec l'appli Appareil photo (ou choisissez une vidéo) ; elle sera envoyée d'ici.",
+    file_button: "Enregistrer avec l'appli Appareil photo",
+    file_uploading: "Envoi de votre vidéo… {p} %",
+    file_refused: "Ce fichier n'est pas une vidéo utilisable. Enregistrez de nouveau votre réponse avec l'appli Appareil photo (MP4, MOV ou WebM).",
+    file_too_large: "Cette vidéo est plus longue que ce que permet cette question. Enregistrez une réponse plus courte.",
 };
 
 static ES: RecorderTexts = RecorderTexts {
@@ -401,6 +444,12 @@ static ES: RecorderTexts = RecorderTexts {
     withdraw: "Retirarme de esta entrevista",
     withdraw_confirm: "¿Seguro que quieres retirarte? Después no podrás responder a esta entrevista.",
     seconds: "s",
+    file_offer: "Grabar con la app de cámara",
+    file_intro: "Este navegador no puede grabar aquí. Graba tu respuesta con la app de cámara (o elige un vídeo) y se subirá desde aquí.",
+    file_button: "Grabar con la app de cámara",
+    file_uploading: "Subiendo tu vídeo… {p} %",
+    file_refused: "Este archivo no es un vídeo que podamos usar. Vuelve a grabar la respuesta con la app de cámara (MP4, MOV o WebM).",
+    file_too_large: "El vídeo es más largo de lo que permite esta pregunta. Graba una respuesta más corta.",
 };
 
 #[cfg(test)]
@@ -416,12 +465,21 @@ mod tests {
                 let english = en[key].as_str().unwrap();
                 let text = value.as_str().unwrap();
                 assert!(!text.is_empty(), "{lang:?} {key}");
-                for placeholder in ["{n}", "{total}", "{s}", "{max}"] {
+                for placeholder in ["{n}", "{total}", "{s}", "{max}", "{p}"] {
                     assert_eq!(english.contains(placeholder), text.contains(placeholder), "{lang:?} {key}");
                 }
                 // What the status line says are sentences: each ends with its full stop.
-                if ["saved", "no_takes_left", "offline", "back_online", "upload_failed", "server_full"]
-                    .contains(&key.as_str())
+                if [
+                    "saved",
+                    "no_takes_left",
+                    "offline",
+                    "back_online",
+                    "upload_failed",
+                    "server_full",
+                    "file_refused",
+                    "file_too_large",
+                ]
+                .contains(&key.as_str())
                 {
                     assert!(text.ends_with('.'), "{lang:?} {key}: {text}");
                 }
