@@ -269,11 +269,31 @@ class WebDriverTab {
   }
   async element(sel) {
     const found = await this.cmd('POST', '/element', { using: 'css selector', value: sel });
-    return found[ELEMENT] ?? Object.values(found)[0];
+    // The W3C key, or the one this driver uses instead.
+    this.elementKey = ELEMENT in found ? ELEMENT : Object.keys(found)[0];
+    return found[this.elementKey];
   }
   async click(sel) {
     await this.visible(sel);
     await this.cmd('POST', `/element/${await this.element(sel)}/click`, {});
+  }
+  /// A finger's tap (a touch pointer), as on a phone.
+  async tap(sel) {
+    await this.visible(sel);
+    const el = await this.element(sel);
+    await this.cmd('POST', '/actions', {
+      actions: [{
+        type: 'pointer',
+        id: 'finger',
+        parameters: { pointerType: 'touch' },
+        actions: [
+          { type: 'pointerMove', duration: 0, origin: { [this.elementKey]: el }, x: 0, y: 0 },
+          { type: 'pointerDown', button: 0 },
+          { type: 'pointerUp', button: 0 },
+        ],
+      }],
+    });
+    await this.cmd('DELETE', '/actions');
   }
   async submit(sel) {
     const before = await this.evaluate(() => performance.timeOrigin);

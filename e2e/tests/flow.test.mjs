@@ -198,3 +198,50 @@ for (const engine of ENGINES) {
     }
   });
 }
+
+test('webkit in a phone-sized window (390×844 asked), by touch: a one-column landing page, finger-sized targets, an answer', async () => {
+  const single = await server.api('POST', '/interviews', {
+    name: 'Phone', title: 'On the phone',
+    questions: [{ text: 'Why us?', max_answer_seconds: 30, max_takes: 1, think_seconds: null }],
+  });
+  const inv = await server.api('POST', '/invitations', {
+    candidate: { first_name: 'Pia', last_name: 'Puhelin', email: 'phone@example.fi' }, email: 'phone@example.fi',
+    language: 'en', interview_id: single.id, deadline: '2099-12-31',
+  });
+  const mail = await server.waitForMail((m) => m.to.includes('phone@example.fi'), 'the invitation email');
+  const link = mail.text.match(/https?:\/\/\S+\/i\/[A-Za-z0-9_-]+/)[0];
+  const browser = await openEngine('webkit');
+  try {
+    const tab = await browser.newTab({ width: 390, height: 844 });
+    await tab.goto(link);
+    const layout = await tab.evaluate(() => {
+      const box = document.querySelector('input[name=consent]').getBoundingClientRect();
+      const dt = document.querySelector('dl.facts dt').getBoundingClientRect();
+      const dd = document.querySelector('dl.facts dd').getBoundingClientRect();
+      return { width: innerWidth, box: [box.width, box.height], oneColumn: dd.top > dt.top && Math.abs(dd.left - dt.left) < 2 };
+    });
+    // MiniBrowser's window does not shrink below about 450 px: as narrow as it goes, inside the phone layout.
+    assert.ok(layout.width <= 480, `a phone-wide viewport (${layout.width} px)`);
+    assert.ok(layout.box[0] >= 24 && layout.box[1] >= 24, `consent box ${layout.box}`);
+    assert.equal(layout.oneColumn, true, 'the deadline sits under its label');
+    await tab.tap('input[name=consent]');
+    assert.equal(await tab.evaluate(() => document.querySelector('input[name=consent]').checked), true, 'tapped');
+    await tab.submit('form button.primary');
+    await tab.tap('#allow');
+    await tab.visible('#device-ok:not([hidden])');
+    await tab.tap('#device-ok');
+    await tab.tap('#to-questions');
+    await tab.tap('#record');
+    await tab.visible('#stop:not([hidden])');
+    await new Promise((r) => setTimeout(r, 2000));
+    await tab.tap('#stop');
+    await tab.visible('#decide:not([hidden])', 60000);
+    await tab.tap('#keep');
+    await tab.visible('p.closed');
+    assert.match(await tab.text('p.closed'), /You have answered this video interview/);
+    assert.equal((await server.api('GET', `/invitations/${inv.id}`)).status, 'answered');
+    await tab.close();
+  } finally {
+    await browser.close();
+  }
+});
