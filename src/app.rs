@@ -39,7 +39,7 @@ impl Application {
         crate::install_tls_provider();
         std::fs::create_dir_all(&config.data_dir)?;
         let store = Store::connect(&config.resolved_database_url(), config.max_db_connections).await?;
-        store::migrate(&store).await?;
+        store::migrate::migrate(&store).await?;
         let listener = TcpListener::bind(config.listen).await?;
         let port = listener.local_addr()?.port();
         let base_url = match &config.base_url {

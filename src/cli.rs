@@ -158,7 +158,7 @@ pub enum ImportCommand {
 async fn open_store(config: &Config) -> anyhow::Result<Store> {
     std::fs::create_dir_all(&config.data_dir)?;
     let store = Store::connect(&config.resolved_database_url(), 4).await?;
-    store::migrate(&store).await?;
+    store::migrate::migrate(&store).await?;
     Ok(store)
 }
 

@@ -45,7 +45,7 @@ async fn run() -> anyhow::Result<()> {
         }
         Command::Migrate => {
             let store = candor::store::Store::connect(&config.resolved_database_url(), 2).await?;
-            candor::store::migrate(&store).await?;
+            candor::store::migrate::migrate(&store).await?;
             eprintln!("The database is up to date.");
             Ok(())
         }

@@ -11,7 +11,7 @@ pub mod interviews;
 pub mod invitations;
 pub mod jobs;
 pub mod mail_log;
-mod migrate;
+pub mod migrate;
 pub mod orgs;
 pub mod reviews;
 pub mod sessions;
@@ -25,8 +25,6 @@ use sqlx::{AnyPool, Row};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
-
-pub use migrate::migrate;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
