@@ -64,7 +64,7 @@ try {
   const takeDir = join(server.dir, 'media', 'takes', inv.id);
   const takeId = readdirSync(takeDir)[0];
   const bytesIn = (pred) => readdirSync(join(takeDir, takeId)).filter(pred).reduce((n, f) => n + statSync(join(takeDir, takeId, f)).size, 0);
-  sizes.before = bytesIn(() => true);
+  sizes.before = bytesIn((f) => !f.endsWith('.part'));
 
   // Each seek in a fresh context (nothing cached): load the page, wait for metadata, seek to the middle.
   async function measureSeeks(into) {
@@ -91,8 +91,15 @@ try {
 
   // The worker rewrites the take once it runs.
   await server.restart({ worker: true });
-  await waitFor(() => readdirSync(join(takeDir, takeId)).some((f) => f.startsWith('seekable-')), 'the rewritten take', 120000);
-  sizes.after = bytesIn((f) => f.startsWith('seekable-'));
+  // Rewritten once the answers page gives the take's duration (the new object is recorded only once complete).
+  const check = await browser.newContext({ storageState: state });
+  const cp = await check.newPage();
+  await waitFor(async () => {
+    await cp.goto(answers);
+    return /\d+:\d\d · answered/.test(await cp.textContent('.player figcaption'));
+  }, 'the rewritten take', 120000);
+  await check.close();
+  sizes.after = bytesIn((f) => f.startsWith('seekable-') && !f.endsWith('.part'));
   await measureSeeks(seeks.after);
 } finally {
   await webkit.close();
