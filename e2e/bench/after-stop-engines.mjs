@@ -12,7 +12,7 @@ import { resolve, join } from 'node:path';
 const ROOT = resolve(import.meta.dirname, '..', '..');
 process.env.CANDOR_BIN ||= join(ROOT, 'target', 'release', 'candor');
 const { Server } = await import('../tests/helpers.mjs');
-const { openEngine } = await import('../tests/engines.mjs');
+const { openEngine, startRecordingIn } = await import('../tests/engines.mjs');
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 180);
 const RUNS = Number(process.env.BENCH_RUNS || 1);
@@ -37,14 +37,7 @@ try {
         const mail = await server.waitForMail((m) => m.to.includes(email), 'the invitation');
         const link = mail.text.match(/https?:\/\/\S+\/i\/[A-Za-z0-9_-]+/)[0];
         const tab = await browser.newTab();
-        await tab.goto(link);
-        await tab.check('input[name=consent]');
-        await tab.submit('form button.primary');
-        await tab.click('#allow');
-        await tab.click('#device-ok');
-        await tab.click('#to-questions');
-        await tab.click('#record');
-        await tab.visible('#stop:not([hidden])');
+        await startRecordingIn(tab, link);
         console.log(`${engine}: recording ${SECONDS} s…`);
         await new Promise((r) => setTimeout(r, SECONDS * 1000));
         const t0 = Date.now();

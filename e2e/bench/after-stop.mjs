@@ -10,14 +10,11 @@ import { join, resolve } from 'node:path';
 const ROOT = resolve(import.meta.dirname, '..', '..');
 process.env.CANDOR_BIN ||= join(ROOT, 'target', 'release', 'candor');
 const { Server, launch, startRecording } = await import('../tests/helpers.mjs');
+const { percentile } = await import('./common.mjs');
 
 const RUNS = Number(process.env.BENCH_RUNS || 5);
 const SECONDS = Number(process.env.BENCH_SECONDS || 180);
 const UPLINK = Number(process.env.BENCH_UPLINK_BITS || 2000000);
-
-function percentile(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.round((sorted.length - 1) * p))];
-}
 
 const server = await Server.start();
 const browser = await launch();

@@ -11,15 +11,12 @@ import { resolve, join } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 process.env.CANDOR_BIN ||= join(ROOT, 'target', 'release', 'candor');
-const { Server, launch, signIn, waitFor } = await import('../tests/helpers.mjs');
-const { openEngine } = await import('../tests/engines.mjs');
+const { Server, launch } = await import('../tests/helpers.mjs');
+const { openEngine, startRecordingIn } = await import('../tests/engines.mjs');
+const { longAnswerInvitation, measureSeeks, rewriteAndWait, seekSummary, durations } = await import('./common.mjs');
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 300);
 const SEEKS = Number(process.env.BENCH_SEEKS || 5);
-
-function percentile(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.round((sorted.length - 1) * p))];
-}
 
 const server = await Server.start({ worker: false });
 const browser = await launch();
@@ -27,33 +24,12 @@ const webkit = await openEngine('webkit');
 const seeks = { before: [], after: [] };
 let sizes = { before: 0, after: 0 };
 try {
-  const interview = await server.api('POST', '/interviews', {
-    name: 'MP4 seek bench', title: 'MP4 seek bench',
-    questions: [{ text: 'Tell us about a project', max_answer_seconds: Math.min(600, SECONDS + 30), max_takes: 1, think_seconds: null }],
-  });
-  const inv = await server.api('POST', '/invitations', {
-    candidate: { first_name: 'Long', last_name: 'Answer', email: 'long@example.com' }, email: 'long@example.com',
-    language: 'en', interview_id: interview.id, deadline: '2099-12-31',
-  });
-  // No worker yet (so the take stays as recorded): the personal link comes from the recruiter's Copy-link page.
-  const answers = `${server.base}/invitations/${inv.id}/answers`;
-  const recruiter = await browser.newContext();
-  const sp = await recruiter.newPage();
-  await signIn(sp, `${server.base}/invitations/${inv.id}/link`, /\/link$/);
-  const link = await sp.inputValue('#f-link');
-  const state = await recruiter.storageState();
+  const { inv, link, state, recruiter, answers } = await longAnswerInvitation(server, browser, 'MP4 seek bench', SECONDS);
   await recruiter.close();
 
   // A real recording through the candidate's page, in WebKit.
   const tab = await webkit.newTab();
-  await tab.goto(link);
-  await tab.check('input[name=consent]');
-  await tab.submit('form button.primary');
-  await tab.click('#allow');
-  await tab.click('#device-ok');
-  await tab.click('#to-questions');
-  await tab.click('#record');
-  await tab.visible('#stop:not([hidden])');
+  await startRecordingIn(tab, link);
   console.log(`recording ${SECONDS} s in WebKit…`);
   await new Promise((r) => setTimeout(r, SECONDS * 1000));
   await tab.click('#stop');
@@ -66,55 +42,17 @@ try {
   const bytesIn = (pred) => readdirSync(join(takeDir, takeId)).filter(pred).reduce((n, f) => n + statSync(join(takeDir, takeId, f)).size, 0);
   sizes.before = bytesIn((f) => !f.endsWith('.part'));
 
-  // Each seek in a fresh context (nothing cached): load the page, wait for metadata, seek to the middle.
-  async function measureSeeks(into) {
-    for (let i = 0; i < SEEKS; i++) {
-      const context = await browser.newContext({ storageState: state });
-      const p = await context.newPage();
-      await p.goto(answers);
-      const r = await p.evaluate(async (target) => {
-        const v = document.querySelector('video');
-        v.muted = true;
-        if (v.readyState < 1) await new Promise((ok) => v.addEventListener('loadedmetadata', ok, { once: true }));
-        const t0 = performance.now();
-        const seeked = new Promise((ok) => v.addEventListener('seeked', () => ok(true), { once: true }));
-        v.currentTime = target;
-        const done = await Promise.race([seeked, new Promise((ok) => setTimeout(() => ok(false), 120000))]);
-        return { ms: performance.now() - t0, done, at: v.currentTime, duration: v.duration };
-      }, SECONDS / 2);
-      console.log(`seek: ${JSON.stringify(r)}`);
-      into.push(r);
-      await context.close();
-    }
-  }
-  await measureSeeks(seeks.before);
+  await measureSeeks(browser, state, answers, SECONDS / 2, SEEKS, seeks.before);
 
-  // The worker rewrites the take once it runs.
-  await server.restart({ worker: true });
-  // Rewritten once the answers page gives the take's duration (the new object is recorded only once complete).
-  const check = await browser.newContext({ storageState: state });
-  const cp = await check.newPage();
-  await waitFor(async () => {
-    await cp.goto(answers);
-    return /\d+:\d\d · answered/.test(await cp.textContent('.player figcaption'));
-  }, 'the rewritten take', 120000);
-  await check.close();
+  await rewriteAndWait(server, browser, state, answers);
   sizes.after = bytesIn((f) => f.startsWith('seekable-') && !f.endsWith('.part'));
-  await measureSeeks(seeks.after);
+  await measureSeeks(browser, state, answers, SECONDS / 2, SEEKS, seeks.after);
 } finally {
   await webkit.close();
   await browser.close();
   server.stop();
 }
 
-const summary = (rows) => {
-  const ms = rows.filter((r) => r.done).map((r) => r.ms).sort((a, b) => a - b);
-  const failed = rows.length - ms.length;
-  return ms.length
-    ? `${Math.round(percentile(ms, 0.5))} | ${Math.round(percentile(ms, 0.95))} | ${Math.round(ms.at(-1))} | ${failed}`
-    : `— | — | — | ${failed}`;
-};
-const dur = (rows) => rows.map((r) => (Number.isFinite(r.duration) ? r.duration.toFixed(1) : String(r.duration))).filter((v, i, a) => a.indexOf(v) === i).join(', ');
 const date = execSync('date -u "+%Y-%m-%d %H:%M UTC"').toString().trim();
 const chromium = execSync('/usr/bin/chromium --version').toString().trim();
 const webkitVersion = execSync("dpkg-query -W -f='${Version}' webkit2gtk-driver").toString().trim();
@@ -127,8 +65,8 @@ A ${SECONDS}-second answer (${(sizes.before / 1e6).toFixed(1)} MB as recorded, $
 
 | | p50 ms | p95 ms | max ms | timed out | duration the player reports (s) |
 | --- | --- | --- | --- | --- | --- |
-| as recorded (fragmented MP4: moov without samples, then moof + mdat) | ${summary(seeks.before)} | ${dur(seeks.before)} |
-| after the rewrite (progressive MP4, moov first) | ${summary(seeks.after)} | ${dur(seeks.after)} |
+| as recorded (fragmented MP4: moov without samples, then moof + mdat) | ${seekSummary(seeks.before)} | ${durations(seeks.before)} |
+| after the rewrite (progressive MP4, moov first) | ${seekSummary(seeks.after)} | ${durations(seeks.after)} |
 <!-- mp4-seek:end -->`;
 const file = join(ROOT, 'bench', 'RESULTS.md');
 const text = readFileSync(file, 'utf8');

@@ -12,7 +12,8 @@ import net from 'node:net';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 process.env.CANDOR_BIN ||= join(ROOT, 'target', 'release', 'candor');
-const { Server, launch, signIn, startRecording, waitFor } = await import('../tests/helpers.mjs');
+const { Server, launch, startRecording } = await import('../tests/helpers.mjs');
+const { longAnswerInvitation, measureSeeks, rewriteAndWait, seekSummary, durations } = await import('./common.mjs');
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 300);
 const SEEKS = Number(process.env.BENCH_SEEKS || 5);
@@ -38,10 +39,6 @@ function freePort() {
   });
 }
 
-function percentile(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.round((sorted.length - 1) * p))];
-}
-
 const server = await Server.start({ worker: false });
 const browser = await launch();
 let nginx;
@@ -50,21 +47,7 @@ let ranges = [];
 let fileBytes = 0;
 let durationSeen = 0;
 try {
-  const interview = await server.api('POST', '/interviews', {
-    name: 'Seek bench', title: 'Seek bench',
-    questions: [{ text: 'Tell us about a project', max_answer_seconds: Math.min(600, SECONDS + 30), max_takes: 1, think_seconds: null }],
-  });
-  const inv = await server.api('POST', '/invitations', {
-    candidate: { first_name: 'Long', last_name: 'Answer', email: 'long@example.com' }, email: 'long@example.com',
-    language: 'en', interview_id: interview.id, deadline: '2099-12-31',
-  });
-  // No worker yet (so the take stays as recorded): the personal link comes from the recruiter's Copy-link page.
-  const answers = `${server.base}/invitations/${inv.id}/answers`;
-  const recruiter = await browser.newContext();
-  const sp = await recruiter.newPage();
-  await signIn(sp, `${server.base}/invitations/${inv.id}/link`, /\/link$/);
-  const link = await sp.inputValue('#f-link');
-  const state = await recruiter.storageState();
+  const { inv, link, state, recruiter, page: sp, answers } = await longAnswerInvitation(server, browser, 'Seek bench', SECONDS);
 
   // A real recording through the candidate's page.
   const candidate = await browser.newContext();
@@ -82,39 +65,10 @@ try {
   const mediaPath = new URL(await sp.locator('video').getAttribute('src'), server.base).pathname;
   await recruiter.close();
 
-  // Each seek in a fresh context (nothing cached): load the page, wait for metadata, seek to the middle.
-  async function measureSeeks(into) {
-    for (let i = 0; i < SEEKS; i++) {
-      const context = await browser.newContext({ storageState: state });
-      const p = await context.newPage();
-      await p.goto(answers);
-      const r = await p.evaluate(async (target) => {
-        const v = document.querySelector('video');
-        v.muted = true;
-        if (v.readyState < 1) await new Promise((ok) => v.addEventListener('loadedmetadata', ok, { once: true }));
-        const t0 = performance.now();
-        const seeked = new Promise((ok) => v.addEventListener('seeked', () => ok(true), { once: true }));
-        v.currentTime = target;
-        const done = await Promise.race([seeked, new Promise((ok) => setTimeout(() => ok(false), 120000))]);
-        return { ms: performance.now() - t0, done, at: v.currentTime, duration: v.duration };
-      }, SECONDS / 2);
-      console.log(`seek: ${JSON.stringify(r)}`);
-      into.push(r);
-      await context.close();
-    }
-  }
-  await measureSeeks(seeks.before);
+  await measureSeeks(browser, state, answers, SECONDS / 2, SEEKS, seeks.before);
 
-  // The worker rewrites the take once it runs.
-  await server.restart({ worker: true });
-  const check = await browser.newContext({ storageState: state });
-  const cp = await check.newPage();
-  await waitFor(async () => {
-    await cp.goto(answers);
-    return /\d+:\d\d · answered/.test(await cp.textContent('.player figcaption'));
-  }, 'the rewritten take', 120000);
-  await check.close();
-  await measureSeeks(seeks.after);
+  await rewriteAndWait(server, browser, state, answers);
+  await measureSeeks(browser, state, answers, SECONDS / 2, SEEKS, seeks.after);
   durationSeen = seeks.after[0]?.duration || 0;
 
   // Range serving: the rewritten object, through Candor (session, authorization, object store) and by nginx.
@@ -180,14 +134,6 @@ end
   server.stop();
 }
 
-const summary = (rows) => {
-  const ms = rows.filter((r) => r.done).map((r) => r.ms).sort((a, b) => a - b);
-  const failed = rows.length - ms.length;
-  return ms.length
-    ? `${Math.round(percentile(ms, 0.5))} | ${Math.round(percentile(ms, 0.95))} | ${Math.round(ms.at(-1))} | ${failed}`
-    : `— | — | — | ${failed}`;
-};
-const dur = (rows) => rows.map((r) => (Number.isFinite(r.duration) ? r.duration.toFixed(1) : String(r.duration))).filter((v, i, a) => a.indexOf(v) === i).join(', ');
 const date = execSync('date -u "+%Y-%m-%d %H:%M UTC"').toString().trim();
 const chromium = execSync('/usr/bin/chromium --version').toString().trim();
 const ratio = ranges.length ? (ranges[0][1].mbps / ranges[1][1].mbps).toFixed(2) : '—';
@@ -200,8 +146,8 @@ Seek: a ${SECONDS}-second answer recorded through the candidate's page (${(fileB
 
 | | p50 ms | p95 ms | max ms | timed out | duration the player reports (s) |
 | --- | --- | --- | --- | --- | --- |
-| as recorded (MediaRecorder WebM: no duration, no cues) | ${summary(seeks.before)} | ${dur(seeks.before)} |
-| after the rewrite (duration, cues before the clusters) | ${summary(seeks.after)} | ${dur(seeks.after)} |
+| as recorded (MediaRecorder WebM: no duration, no cues) | ${seekSummary(seeks.before)} | ${durations(seeks.before)} |
+| after the rewrite (duration, cues before the clusters) | ${seekSummary(seeks.after)} | ${durations(seeks.after)} |
 
 Range serving: \`wrk -t2 -c${CONNECTIONS} -d${RANGE_SECONDS}s\` with random ${CHUNK === 1048576 ? '1 MiB' : `${CHUNK}-byte`} \`Range\` requests of the same ${(fileBytes / 1e6).toFixed(1)} MB file (every response checked to be 206), wrk on the same 2 cores:
 

@@ -5,10 +5,9 @@
 // fake camera and microphone devices and no permission prompt. A `Tab` offers what the flow needs, with the same
 // meaning on every engine; selectors are CSS.
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import { chromium } from 'playwright-core';
 import puppeteer from 'puppeteer-core';
-import { CHROMIUM } from './helpers.mjs';
+import { CHROMIUM, freePort, waitFor as waitUntil } from './helpers.mjs';
 
 export const FIREFOX = process.env.FIREFOX || '/usr/bin/firefox-esr';
 export const MINIBROWSER = process.env.MINIBROWSER || '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
@@ -101,27 +100,6 @@ export async function openEngine(engine) {
     };
   }
   throw new Error(`unknown engine ${engine}`);
-}
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-    s.on('error', fail);
-  });
-}
-
-async function waitUntil(check, what, ms = 30000) {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /// One W3C WebDriver command; its `value`, or an error with the driver's message.
@@ -246,6 +224,18 @@ class PuppeteerTab {
   close() {
     return this.context.close();
   }
+}
+
+/// From the personal link to recording the first question on `tab`: consent, devices, no practice, Record.
+export async function startRecordingIn(tab, link) {
+  await tab.goto(link);
+  await tab.check('input[name=consent]');
+  await tab.submit('form button.primary');
+  await tab.click('#allow');
+  await tab.click('#device-ok');
+  await tab.click('#to-questions');
+  await tab.click('#record');
+  await tab.visible('#stop:not([hidden])');
 }
 
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecc';

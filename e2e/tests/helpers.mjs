@@ -12,7 +12,7 @@ const ROOT = resolve(import.meta.dirname, '..', '..');
 const BIN = process.env.CANDOR_BIN || join(ROOT, 'target', 'debug', 'candor');
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
-function freePort() {
+export function freePort() {
   return new Promise((ok, fail) => {
     const s = net.createServer();
     s.listen(0, '127.0.0.1', () => {
