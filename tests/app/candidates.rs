@@ -194,3 +194,41 @@ fn url_escape(s: &str) -> String {
 }
 
 both!(create_view_edit_delete_with_timeline, list_pages_and_sorts, typeahead_by_part_of_a_name);
+
+/// What a screen reader announces for the recruiter's controls: the typeahead's list box has a name, a button's
+/// accessible name contains the label it shows (so "Move up" can be spoken to it), and no table header is empty.
+async fn recruiter_controls_have_names(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let user = app.create_org_admin("Acme", "ada@acme.fi").await;
+    let token = app.api_token(&user).await;
+    app.login(&user).await;
+    app.add_candidate("Anna", "Berg", "anna@example.fi").await;
+
+    let fragment = app.get_html("/candidates/suggest?q=an").await;
+    let doc = scraper::Html::parse_fragment(&fragment);
+    let listbox = scraper::Selector::parse("[role=listbox]").unwrap();
+    let names: Vec<_> = doc.select(&listbox).map(|e| e.value().attr("aria-label").unwrap_or("").to_owned()).collect();
+    assert_eq!(names, ["Candidates matching “an”"]);
+
+    let interview = crate::candidate::new_interview(&app, &token, "Support", "").await;
+    let form = app.get_html(&format!("/interviews/{interview}/edit")).await;
+    let doc = scraper::Html::parse_document(&form);
+    let labelled = scraper::Selector::parse("button[aria-label]").unwrap();
+    let buttons: Vec<_> = doc.select(&labelled).collect();
+    assert!(buttons.len() >= 3, "move and remove buttons");
+    for b in buttons {
+        let (shown, name) = (b.text().collect::<String>(), b.value().attr("aria-label").unwrap().to_owned());
+        assert!(name.to_lowercase().contains(&shown.trim().to_lowercase()), "“{name}” does not contain “{shown}”");
+    }
+
+    for page in ["/jobs", "/candidates", "/invitations?status=any", "/interviews", "/users"] {
+        let html = app.get_html(page).await;
+        let doc = scraper::Html::parse_document(&html);
+        let th = scraper::Selector::parse("th").unwrap();
+        for h in doc.select(&th) {
+            assert!(!h.text().collect::<String>().trim().is_empty(), "an empty table header on {page}");
+        }
+    }
+}
+
+both!(recruiter_controls_have_names);
