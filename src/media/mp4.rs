@@ -128,10 +128,19 @@ struct Run {
     samples: Vec<Sample>,
 }
 
+impl Run {
+    /// Its bytes, all samples together.
+    fn len(&self) -> usize {
+        self.samples.iter().map(|s| s.size as usize).sum()
+    }
+}
+
 /// `sample_is_non_sync_sample` in ISO/IEC 14496-12 sample flags.
 const NON_SYNC: u32 = 0x0001_0000;
 
-/// The sample runs of one `moof`, with their data checked to lie inside `mdat` payloads of the file.
+/// The sample runs of one `moof`, with their data checked to lie inside `mdat` payloads of the file. What a file
+/// claims is never trusted further than its bytes go: a sample count must fit the `trun` that lists the samples
+/// (or, with every field defaulted, the file at one byte a sample), and offsets are checked arithmetic.
 fn read_moof(data: &[u8], moof: &BoxAt, trex: &[(u32, Defaults)], mdats: &[(usize, usize)]) -> Result<Vec<Run>> {
     let mut runs = Vec::new();
     for traf in children(data, moof, b"traf") {
@@ -159,9 +168,19 @@ fn read_moof(data: &[u8], moof: &BoxAt, trex: &[(u32, Defaults)], mdats: &[(usiz
             let vf = r.u32()?;
             let (version, flags) = (vf >> 24, vf & 0x00FF_FFFF);
             let count = r.u32()? as usize;
-            let offset = if flags & 0x01 != 0 { (base as i64 + i64::from(r.u32()? as i32)) as usize } else { next };
+            let offset = if flags & 0x01 != 0 {
+                let relative = i64::from(r.u32()? as i32);
+                usize::try_from(base as i64 + relative).map_err(|_| Mp4Error::Malformed("trun offset"))?
+            } else {
+                next
+            };
             let first_flags = if flags & 0x04 != 0 { Some(r.u32()?) } else { None };
-            let mut samples = Vec::with_capacity(count.min(100_000));
+            let per_sample = [0x100, 0x200, 0x400, 0x800].iter().filter(|f| flags & **f != 0).count() * 4;
+            let room = (trun.body(data).len() - r.at).checked_div(per_sample).unwrap_or(data.len());
+            if count > room {
+                return Err(Mp4Error::Malformed("trun count"));
+            }
+            let mut samples = Vec::with_capacity(count);
             for i in 0..count {
                 let duration = if flags & 0x100 != 0 { r.u32()? } else { d.duration };
                 let size = if flags & 0x200 != 0 { r.u32()? } else { d.size };
@@ -175,15 +194,16 @@ fn read_moof(data: &[u8], moof: &BoxAt, trex: &[(u32, Defaults)], mdats: &[(usiz
                 };
                 samples.push(Sample { duration, size, sync: sflags & NON_SYNC == 0, cto });
             }
-            let len: usize = samples.iter().map(|s| s.size as usize).sum();
-            next = offset + len;
+            let run = Run { track, offset, samples };
+            let end = offset.checked_add(run.len()).ok_or(Mp4Error::Malformed("trun data"))?;
+            next = end;
             // The run's bytes must be inside one mdat's payload: a repeated moof points at the next moof instead,
             // and a cut-short last fragment points past the end of the file.
-            if !mdats.iter().any(|&(from, to)| offset >= from && offset + len <= to) {
+            if !mdats.iter().any(|&(from, to)| offset >= from && end <= to) {
                 return Err(Mp4Error::Malformed("trun data"));
             }
-            if !samples.is_empty() {
-                runs.push(Run { track, offset, samples });
+            if !run.samples.is_empty() {
+                runs.push(run);
             }
         }
     }
@@ -294,6 +314,11 @@ fn runs_of<T: PartialEq + Copy>(values: impl Iterator<Item = T>) -> Vec<(u32, T)
     out
 }
 
+/// A track's duration in its own timescale: the sum of its samples' durations.
+fn track_duration(runs: &[Run], track: u32) -> u64 {
+    runs.iter().filter(|r| r.track == track).flat_map(|r| r.samples.iter()).map(|s| u64::from(s.duration)).sum()
+}
+
 /// Rewrites a fragmented MP4 (see the module's documentation). `NotFragmented` for a file that needs no rewrite.
 pub fn remux(input: &[u8]) -> Result<Remuxed> {
     let top = boxes(input, 0, input.len());
@@ -338,7 +363,7 @@ pub fn remux(input: &[u8]) -> Result<Remuxed> {
 
     // The new file: ftyp, moov (sized first, chunk offsets filled in once the mdat's place is known), mdat.
     let ftyp = mk(b"ftyp", b"isom\x00\x00\x02\x00isomiso2avc1mp41");
-    let payload: usize = all_runs.iter().map(|r| r.samples.iter().map(|s| s.size as usize).sum::<usize>()).sum();
+    let payload: usize = all_runs.iter().map(Run::len).sum();
     let mdat_header = if payload + 8 > u32::MAX as usize { 16 } else { 8 };
     let wide = payload + 4096 > u32::MAX as usize;
     let build = |mdat_start: usize| -> Vec<u8> {
@@ -347,14 +372,14 @@ pub fn remux(input: &[u8]) -> Result<Remuxed> {
         let mut chunk_at = Vec::with_capacity(all_runs.len());
         for run in &all_runs {
             chunk_at.push(at);
-            at += run.samples.iter().map(|s| s.size as usize).sum::<usize>();
+            at += run.len();
         }
         let mut traks = Vec::new();
         let mut movie_duration = 0u64;
         for t in &tracks {
             let runs: Vec<(usize, &Run)> = all_runs.iter().enumerate().filter(|(_, r)| r.track == t.id).collect();
             let samples: Vec<&Sample> = runs.iter().flat_map(|(_, r)| r.samples.iter()).collect();
-            let duration: u64 = samples.iter().map(|s| u64::from(s.duration)).sum();
+            let duration = track_duration(&all_runs, t.id);
             let in_movie = duration * u64::from(movie_timescale) / u64::from(t.timescale);
             movie_duration = movie_duration.max(in_movie);
             let stts: Vec<Vec<u32>> =
@@ -429,22 +454,10 @@ pub fn remux(input: &[u8]) -> Result<Remuxed> {
         out.extend_from_slice(b"mdat");
     }
     for run in &all_runs {
-        let len: usize = run.samples.iter().map(|s| s.size as usize).sum();
-        out.extend_from_slice(&input[run.offset..run.offset + len]);
+        out.extend_from_slice(&input[run.offset..run.offset + run.len()]);
     }
-    let duration_ms = tracks
-        .iter()
-        .map(|t| {
-            let d: u64 = all_runs
-                .iter()
-                .filter(|r| r.track == t.id)
-                .flat_map(|r| r.samples.iter())
-                .map(|s| u64::from(s.duration))
-                .sum();
-            d * 1000 / u64::from(t.timescale)
-        })
-        .max()
-        .unwrap_or(0);
+    let duration_ms =
+        tracks.iter().map(|t| track_duration(&all_runs, t.id) * 1000 / u64::from(t.timescale)).max().unwrap_or(0);
     let cues = all_runs.iter().flat_map(|r| r.samples.iter()).filter(|s| s.sync).count();
     Ok(Remuxed { bytes: out, duration_ms, cues })
 }
@@ -572,6 +585,42 @@ mod tests {
         for (t, f) in frames.iter().enumerate() {
             assert_eq!(f[..], all[t][..f.len()], "the frames kept are the first ones");
         }
+    }
+
+    /// A box of `kind` around `body`, for hand-made files.
+    fn boxed(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        mk(kind, body)
+    }
+
+    #[test]
+    fn a_hostile_fragment_costs_nothing_and_changes_nothing() {
+        // The fixture's moov, then a moof whose trun claims four billion samples with every field defaulted, and
+        // one whose data offset points before the start of the file; then the fixture's own fragments.
+        let top = boxes(WEBKIT, 0, WEBKIT.len());
+        let head: Vec<u8> = top
+            .iter()
+            .filter(|b| &b.kind != b"moof" && &b.kind != b"mdat")
+            .flat_map(|b| whole(WEBKIT, b).to_vec())
+            .collect();
+        let fragments: Vec<u8> = top
+            .iter()
+            .filter(|b| &b.kind == b"moof" || &b.kind == b"mdat")
+            .flat_map(|b| whole(WEBKIT, b).to_vec())
+            .collect();
+        let tfhd = boxed(b"tfhd", &[0, 0x02, 0, 0, 0, 0, 0, 1]);
+        let huge = boxed(b"trun", &[0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]);
+        let before_start = boxed(b"trun", &[0, 0, 0x02, 0x01, 0, 0, 0, 1, 0x80, 0, 0, 0, 0, 0, 0, 8]);
+        let mut file = head;
+        for trun in [huge, before_start] {
+            let traf = boxed(b"traf", &[tfhd.clone(), trun].concat());
+            file.extend(boxed(b"moof", &[boxed(b"mfhd", &[0; 8]), traf].concat()));
+            file.extend(boxed(b"mdat", &[7; 64]));
+        }
+        file.extend(fragments);
+        let started = std::time::Instant::now();
+        let out = remux(&file).unwrap();
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "no sample list built for the claim");
+        assert_eq!(output_frames(&out.bytes, &parse(&out.bytes)), input_frames(WEBKIT), "only the real frames");
     }
 
     #[test]
