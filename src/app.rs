@@ -57,19 +57,16 @@ impl Application {
             Some(key) => key,
             None => store::deployment::link_key(&store, config.legacy_link_key()).await?,
         };
-        let links = crate::jobs::Links { base_url: base_url.clone(), link_key: link_key.clone() };
-        let worker = Worker::new(store.clone(), mailer, config.mail_from.clone(), media.clone(), links);
+        let secure_cookies = base_url.starts_with("https://");
+        let usecases = crate::usecase::Context { store: store.clone(), link_key, base_url };
+        let worker = Worker::new(mailer, config.mail_from.clone(), media.clone(), usecases.clone());
         let disk = crate::disk::DiskSpace::new(&config.data_dir, config.disk_reserve, config.disk_warn_below);
-        let usecases =
-            crate::usecase::Context { store: store.clone(), link_key: link_key.clone(), base_url: base_url.clone() };
         let state = AppState(Arc::new(Inner {
             usecases,
-            link_key,
             disk,
             node_id,
             media_checked_at: std::sync::atomic::AtomicI64::new(0),
-            secure_cookies: base_url.starts_with("https://"),
-            base_url,
+            secure_cookies,
             metrics: metrics_handle()?,
             store,
             media,

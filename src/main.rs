@@ -33,7 +33,7 @@ async fn run() -> anyhow::Result<()> {
         Command::Serve => {
             tracing::info!(?config, "starting");
             let app = candor::Application::build(config).await?;
-            eprintln!("Candor is listening on {}", app.state().base_url);
+            eprintln!("Candor is listening on {}", app.state().usecases.base_url);
             if let Some(link) = app.setup_link() {
                 println!(
                     "\nNo account exists yet. Open this link to create your organization and its first admin \

@@ -33,15 +33,8 @@ pub struct Worker {
     media: MediaStore,
     /// One rewrite at a time per node: a rewrite holds the whole take in memory.
     remux_gate: std::sync::Arc<tokio::sync::Semaphore>,
-    links: Links,
-}
-
-/// What emails need to build candidates' personal links.
-#[derive(Clone)]
-pub struct Links {
-    /// The server's public base URL, without a trailing slash.
-    pub base_url: String,
-    pub link_key: Vec<u8>,
+    /// What emails need to build candidates' personal links: the link key and the public address.
+    links: crate::usecase::Context,
 }
 
 /// The delay before attempt `attempts + 1`: 5 s, 10 s, 20 s … capped at one hour.
@@ -51,7 +44,8 @@ pub fn backoff_ms(attempts: i64) -> i64 {
 }
 
 impl Worker {
-    pub fn new(store: Store, mailer: Mailer, mail_from: String, media: MediaStore, links: Links) -> Self {
+    pub fn new(mailer: Mailer, mail_from: String, media: MediaStore, links: crate::usecase::Context) -> Self {
+        let store = links.store.clone();
         let remux_gate = std::sync::Arc::new(tokio::sync::Semaphore::new(1));
         Self { store, mailer, mail_from, media, remux_gate, links }
     }
@@ -190,7 +184,7 @@ impl Worker {
             let language = crate::domain::Language::parse("language", &t.language)
                 .map_err(|e| anyhow::anyhow!("invitation {}: {}", t.invitation_id, e.message))?;
             let token = store::invitations::invitation_token(&self.links.link_key, &t.invitation_id);
-            let link = format!("{}/i/{token}", self.links.base_url);
+            let link = self.links.link(&format!("/i/{token}"));
             let email = mail::templates::reminder(&mail::templates::InvitationEmail {
                 to: &t.email,
                 bcc: None,

@@ -10,18 +10,15 @@ use std::sync::Arc;
 
 pub struct Inner {
     pub store: Store,
-    /// What the use cases need (the same store, link key and public address).
+    /// What the use cases need: the same store, the key personal links are derived from, and the address people
+    /// reach Candor at (without a trailing slash).
     pub usecases: crate::usecase::Context,
     /// Where recordings are stored.
     pub media: crate::media::MediaStore,
     pub config: Config,
-    /// The address people reach Candor at, without a trailing slash.
-    pub base_url: String,
     pub secure_cookies: bool,
     pub metrics: PrometheusHandle,
     pub worker: Worker,
-    /// The key personal links are derived from.
-    pub link_key: Vec<u8>,
     /// Free space where DATA_DIR is.
     pub disk: crate::disk::DiskSpace,
     /// This process, in health checks.
@@ -41,8 +38,9 @@ impl Deref for AppState {
 }
 
 impl AppState {
+    /// An absolute link to `path` on this site.
     pub fn link(&self, path: &str) -> String {
-        format!("{}{path}", self.base_url)
+        self.usecases.link(path)
     }
 }
 

@@ -23,7 +23,7 @@ pub async fn invite(
     let res = app.api(Method::POST, "/invitations", token).json(&body).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
     let id = res.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
-    let link = candor::store::invitations::invitation_token(&app.state.link_key, &id);
+    let link = candor::store::invitations::invitation_token(&app.state.usecases.link_key, &id);
     (id, format!("/i/{link}"))
 }
 

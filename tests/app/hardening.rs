@@ -326,7 +326,7 @@ async fn nodes_without_a_secret_key_share_one(db: Db) {
     let c = candidate(&mut first).await;
     let url = first.database_url.clone();
     let mut second = TestApp::spawn_with(db, |cfg| cfg.database_url = Some(url)).await;
-    assert_eq!(first.state.link_key, second.state.link_key);
+    assert_eq!(first.state.usecases.link_key, second.state.usecases.link_key);
     second.new_browser();
     assert_eq!(second.get(&c.link).await.status(), StatusCode::OK, "the link works on the other node");
 
@@ -336,7 +336,7 @@ async fn nodes_without_a_secret_key_share_one(db: Db) {
     std::fs::write(dir.path().join("data/secret.key"), &legacy).unwrap();
     let data = dir.path().join("data");
     let old = TestApp::spawn_with(db, move |cfg| cfg.data_dir = data).await;
-    assert_eq!(old.state.link_key, legacy, "an earlier installation's key is kept");
+    assert_eq!(old.state.usecases.link_key, legacy, "an earlier installation's key is kept");
 }
 
 both!(nodes_without_a_secret_key_share_one);

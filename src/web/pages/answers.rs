@@ -127,7 +127,7 @@ async fn answers_page(ctx: &Page, id: &str, problem: Problem) -> Result<AnswersP
         .await?
         .into_iter()
         .map(|s| ShareRow {
-            url: ctx.state.link(&format!("/s/{}", reviews::share_token(&ctx.state.link_key, &s.id))),
+            url: ctx.state.link(&format!("/s/{}", reviews::share_token(&ctx.state.usecases.link_key, &s.id))),
             by: s.created_by_name.clone(),
             state: match s.revoked_at {
                 Some(t) => format!("revoked on {}", local_time(t, &tz)),

@@ -311,7 +311,7 @@ struct LinkPage {
 
 pub async fn link(ctx: Page, Path(id): Path<String>) -> PageResult {
     let inv = invitations::get(&ctx.state.store, ctx.org_id(), &id).await?;
-    let link = ctx.state.link(&format!("/i/{}", invitation_token(&ctx.state.link_key, &inv.id)));
+    let link = ctx.state.link(&format!("/i/{}", invitation_token(&ctx.state.usecases.link_key, &inv.id)));
     let page = LinkPage { layout: ctx.layout("Candidate link", "invitations"), inv, link };
     let mut res = render(&page, &page.layout)?;
     res.headers_mut().insert("cache-control", axum::http::HeaderValue::from_static("no-store"));
