@@ -131,10 +131,13 @@ type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q
 
 /// Binds a new candidate's columns in `candidates` order, from `id` to `full_key`.
 fn bind_candidate<'q>(query: AnyQuery<'q>, id: &str, org_id: &'q str, c: &'q NewCandidate) -> AnyQuery<'q> {
+    bind_fields(query.bind(id.to_owned()).bind(org_id), c)
+}
+
+/// Binds what a person entered and its search keys, from `first_name` to `full_key` (inserts and updates alike).
+fn bind_fields<'q>(query: AnyQuery<'q>, c: &'q NewCandidate) -> AnyQuery<'q> {
     let (first_key, last_key, full_key) = c.keys();
     query
-        .bind(id.to_owned())
-        .bind(org_id)
         .bind(c.first_name.as_str())
         .bind(c.last_name.as_str())
         .bind(c.email.as_str())
@@ -214,26 +217,17 @@ pub async fn update(
         return Ok(before);
     }
     let mut tx = store.begin().await?;
-    let (first_key, last_key, full_key) = new.keys();
-    let done = sqlx::query(
+    let query = sqlx::query(
         "UPDATE candidates SET first_name = $1, last_name = $2, email = $3, email_key = $4, phone = $5, notes = $6, \
          first_key = $7, last_key = $8, full_key = $9, updated_at = $10 WHERE org_id = $11 AND id = $12",
-    )
-    .bind(new.first_name.as_str())
-    .bind(new.last_name.as_str())
-    .bind(new.email.as_str())
-    .bind(new.email.key())
-    .bind(new.phone.as_ref().map(|p| p.as_str().to_owned()))
-    .bind(new.notes.clone())
-    .bind(first_key)
-    .bind(last_key)
-    .bind(full_key)
-    .bind(store.now_ms())
-    .bind(org_id)
-    .bind(id)
-    .execute(&mut *tx)
-    .await
-    .map_err(conflict_as("candidate_email"))?;
+    );
+    let done = bind_fields(query, new)
+        .bind(store.now_ms())
+        .bind(org_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(conflict_as("candidate_email"))?;
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }

@@ -179,8 +179,11 @@ fn landing_page(link: &Link, token: &str, csrf: &CsrfToken, consent_error: bool,
     Ok((code, [(header::CACHE_CONTROL, "no-store")], Html(page.render()?)).into_response())
 }
 
-/// How many of the link's questions have a kept answer.
+/// How many of the link's questions have a kept answer (none before the candidate consented: nothing is asked).
 async fn answered_count(state: &AppState, link: &Link) -> PageResult<usize> {
+    if link.consented_at.is_none() {
+        return Ok(0);
+    }
     let progress = answering::progress(&state.store, &link.invitation_id).await?;
     Ok(progress.iter().filter(|p| p.kept).count())
 }
