@@ -88,6 +88,28 @@
     }
   }
 
+  /// What every upload of a take does, recorded or chosen as a file: keep retrying while the network is away — as
+  /// long as the server keeps an unfinished upload (24 hours) — but not on the server's refusals; count the take
+  /// once the server has made it (`created` gets its URL).
+  function takeUpload(q, created) {
+    return {
+      retryDelays: [0, 500, 1000, 2000, 3000].concat(Array(RETRY_FOR_MS / 5000).fill(5000)),
+      onShouldRetry: (err) => {
+        const status = err.originalResponse ? err.originalResponse.getStatus() : 0;
+        const retry = !(status >= 400 && status < 500 && status !== 409 && status !== 423) && status !== 507;
+        if (retry) diag.retries += 1;
+        return retry;
+      },
+      onAfterResponse: (req, res) => {
+        if (req.getMethod() === 'POST' && res.getStatus() === 201) {
+          created(res.getHeader('Location'));
+          q.takes_used += 1;
+          diag.takes += 1;
+        }
+      },
+    };
+  }
+
   // ---- device check ----
 
   /// The meter's audio context, made (or resumed) in the click that starts the device check: browsers start an
@@ -246,22 +268,9 @@
           uploadLengthDeferred: true,
           metadata: { question: question.id, filetype: type || 'video/webm' },
           storeFingerprintForResuming: false,
-          // Keep retrying while the network is away — as long as the server keeps an unfinished upload (24 hours) —
-          // but not on the server's refusals.
-          retryDelays: [0, 500, 1000, 2000, 3000].concat(Array(RETRY_FOR_MS / 5000).fill(5000)),
-          onShouldRetry: (err) => {
-            const status = err.originalResponse ? err.originalResponse.getStatus() : 0;
-            const retry = !(status >= 400 && status < 500 && status !== 409 && status !== 423) && status !== 507;
-            if (retry) diag.retries += 1;
-            return retry;
-          },
-          onAfterResponse: (req, res) => {
-            if (req.getMethod() === 'POST' && res.getStatus() === 201) {
-              takeUrl = res.getHeader('Location');
-              question.takes_used += 1;
-              diag.takes += 1;
-            }
-          },
+          ...takeUpload(question, (url) => {
+            takeUrl = url;
+          }),
           // Refused (the link closed — disabled, withdrawn, past the deadline — or the upload expired): the server's
           // page says what now, so go there rather than record on for nothing.
           onError: (e) => {
@@ -494,18 +503,9 @@
         metadata: { question: q.id, filetype: file.type || 'video/mp4' },
         storeFingerprintForResuming: true,
         removeFingerprintOnSuccess: true,
-        retryDelays: [0, 500, 1000, 2000, 3000].concat(Array(RETRY_FOR_MS / 5000).fill(5000)),
-        onShouldRetry: (err) => {
-          const status = err.originalResponse ? err.originalResponse.getStatus() : 0;
-          return !(status >= 400 && status < 500 && status !== 409 && status !== 423) && status !== 507;
-        },
-        onAfterResponse: (req, res) => {
-          if (req.getMethod() === 'POST' && res.getStatus() === 201) {
-            takeUrl = res.getHeader('Location');
-            q.takes_used += 1;
-            diag.takes += 1;
-          }
-        },
+        ...takeUpload(q, (url) => {
+          takeUrl = url;
+        }),
         onProgress: (sent, total) => {
           bar.hidden = false;
           bar.value = total ? sent / total : 0;
@@ -654,7 +654,7 @@
     const env = environmentProblem();
     if (env) explain(env);
     // A browser that cannot record here (no MediaRecorder, an in-app browser) can still answer with a video file.
-    const canUseFiles = !cfg.audio_only && (env === 'unsupported' || env === 'in_app') && window.isSecureContext !== false;
+    const canUseFiles = !cfg.audio_only && (env === 'unsupported' || env === 'in_app');
     $('use-file').hidden = !canUseFiles;
     const how = await new Promise((resolve) => {
       $('allow').onclick = askForDevices;

@@ -3,7 +3,7 @@
 // flow.test.mjs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Server, launch, openFirstQuestion, sha256, signIn, waitFor } from './helpers.mjs';
@@ -15,17 +15,7 @@ let interviewId;
 before(async () => {
   server = await Server.start();
   browser = await launch();
-  const interview = await server.api('POST', '/interviews', {
-    name: 'E2E',
-    title: 'Support engineer',
-    intro_text: 'Welcome!',
-    outro_text: 'Thanks — we will be in touch within a week.',
-    questions: [
-      { text: 'Why support?', max_answer_seconds: 30, max_takes: 2, think_seconds: 3 },
-      { text: 'A hard day?', max_answer_seconds: 30, max_takes: 1, think_seconds: null },
-    ],
-  });
-  interviewId = interview.id;
+  interviewId = await server.supportInterview('E2E');
 });
 
 after(async () => {
@@ -33,18 +23,8 @@ after(async () => {
   if (server) server.stop();
 });
 
-async function invite(email, language = 'en', on = server, interview = interviewId) {
-  const inv = await on.api('POST', '/invitations', {
-    candidate: { first_name: 'Aino', last_name: 'Järvinen', email },
-    email,
-    language,
-    interview_id: interview,
-    deadline: '2099-12-31',
-    notify_me: true,
-  });
-  const mail = await on.waitForMail((m) => m.to.includes(email), `the invitation email to ${email}`);
-  const link = mail.text.match(/https?:\/\/\S+\/i\/[A-Za-z0-9_-]+/)[0];
-  return { id: inv.id, link };
+function invite(email, language = 'en', on = server, interview = interviewId) {
+  return on.invite(interview, email, language);
 }
 
 async function consentAndCheckDevices(page, link) {
@@ -296,6 +276,14 @@ test('a browser that cannot record answers with a video file from the camera app
   await page.setInputFiles('#file-input', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello '.repeat(1000)) });
   await page.waitForSelector('#problem:not([hidden])');
   assert.match(await page.textContent('#problem'), /Tätä tiedostoa ei voi käyttää videona/);
+  assert.equal(await page.textContent('#take-label'), 'Yritys 1/2');
+
+  // A video longer than the question allows (over its size cap): refused up front, said so, nothing used up.
+  const tooBig = join(mkdtempSync(join(tmpdir(), 'candor-long-')), 'long.mp4');
+  writeFileSync(tooBig, '');
+  truncateSync(tooBig, 200 * 1024 * 1024); // over 60 s × 2 MB/s + 8 MiB
+  await page.setInputFiles('#file-input', tooBig);
+  await page.waitForFunction(() => /pidempi kuin/.test(document.getElementById('problem').textContent));
   assert.equal(await page.textContent('#take-label'), 'Yritys 1/2');
 
   // A real recording: uploaded with progress, played back, kept.
