@@ -29,15 +29,9 @@ try {
     const browser = await openEngine(engine);
     try {
       for (let run = 0; run < RUNS; run++) {
-        const email = `${engine}-${run}@example.com`;
-        const inv = await server.api('POST', '/invitations', {
-          candidate: { first_name: 'Run', last_name: String(run), email }, email, language: 'en',
-          interview_id: interview.id, deadline: '2099-12-31',
-        });
-        const mail = await server.waitForMail((m) => m.to.includes(email), 'the invitation');
-        const link = mail.text.match(/https?:\/\/\S+\/i\/[A-Za-z0-9_-]+/)[0];
+        const inv = await server.invite(interview.id, `${engine}-${run}@example.com`);
         const tab = await browser.newTab();
-        await startRecordingIn(tab, link);
+        await startRecordingIn(tab, inv.link);
         console.log(`${engine}: recording ${SECONDS} s…`);
         await new Promise((r) => setTimeout(r, SECONDS * 1000));
         const t0 = Date.now();

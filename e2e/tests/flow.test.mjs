@@ -12,35 +12,12 @@ let interviewId;
 
 before(async () => {
   server = await Server.start();
-  const interview = await server.api('POST', '/interviews', {
-    name: 'Flow',
-    title: 'Support engineer',
-    intro_text: 'Welcome!',
-    outro_text: 'Thanks — we will be in touch within a week.',
-    questions: [
-      { text: 'Why support?', max_answer_seconds: 30, max_takes: 2, think_seconds: 3 },
-      { text: 'A hard day?', max_answer_seconds: 30, max_takes: 1, think_seconds: null },
-    ],
-  });
-  interviewId = interview.id;
+  interviewId = await server.supportInterview('Flow');
 });
 
 after(() => {
   if (server) server.stop();
 });
-
-async function invite(email, language) {
-  const inv = await server.api('POST', '/invitations', {
-    candidate: { first_name: 'Aino', last_name: 'Järvinen', email },
-    email,
-    language,
-    interview_id: interviewId,
-    deadline: '2099-12-31',
-    notify_me: true,
-  });
-  const mail = await server.waitForMail((m) => m.to.includes(email), `the invitation email to ${email}`);
-  return { id: inv.id, link: mail.text.match(/https?:\/\/\S+\/i\/[A-Za-z0-9_-]+/)[0] };
-}
 
 /// Records on the question on screen for `ms`, stops, and waits for the take to be uploaded.
 async function recordFor(tab, ms) {
@@ -62,7 +39,7 @@ for (const engine of ENGINES) {
   test(`${engine}: from the email to Answered, then the recruiter plays and seeks the answer`, async () => {
     const browser = await openEngine(engine);
     try {
-      const { id, link } = await invite(`flow-${engine}@example.fi`, 'fi');
+      const { id, link } = await server.invite(interviewId, `flow-${engine}@example.fi`, 'fi');
       const tab = await browser.newTab();
 
       // Landing in the invitation's language, consent.
@@ -204,12 +181,7 @@ test('webkit in a phone-sized window (390×844 asked), by touch: a one-column la
     name: 'Phone', title: 'On the phone',
     questions: [{ text: 'Why us?', max_answer_seconds: 30, max_takes: 1, think_seconds: null }],
   });
-  const inv = await server.api('POST', '/invitations', {
-    candidate: { first_name: 'Pia', last_name: 'Puhelin', email: 'phone@example.fi' }, email: 'phone@example.fi',
-    language: 'en', interview_id: single.id, deadline: '2099-12-31',
-  });
-  const mail = await server.waitForMail((m) => m.to.includes('phone@example.fi'), 'the invitation email');
-  const link = mail.text.match(/https?:\/\/\S+\/i\/[A-Za-z0-9_-]+/)[0];
+  const { id, link } = await server.invite(single.id, 'phone@example.fi');
   const browser = await openEngine('webkit');
   try {
     const tab = await browser.newTab({ width: 390, height: 844 });
@@ -239,7 +211,7 @@ test('webkit in a phone-sized window (390×844 asked), by touch: a one-column la
     await tab.tap('#keep');
     await tab.visible('p.closed');
     assert.match(await tab.text('p.closed'), /You have answered this video interview/);
-    assert.equal((await server.api('GET', `/invitations/${inv.id}`)).status, 'answered');
+    assert.equal((await server.api('GET', `/invitations/${id}`)).status, 'answered');
     await tab.close();
   } finally {
     await browser.close();

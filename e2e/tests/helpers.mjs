@@ -98,6 +98,37 @@ export class Server {
       .map((f) => decodeMail(readFileSync(join(dir, f), 'utf8')));
   }
 
+  /// The interview the candidate tests share: a question with 3 s to think and two takes, then one with no time
+  /// limit to think and one take; returns its id.
+  async supportInterview(name) {
+    const interview = await this.api('POST', '/interviews', {
+      name,
+      title: 'Support engineer',
+      intro_text: 'Welcome!',
+      outro_text: 'Thanks — we will be in touch within a week.',
+      questions: [
+        { text: 'Why support?', max_answer_seconds: 30, max_takes: 2, think_seconds: 3 },
+        { text: 'A hard day?', max_answer_seconds: 30, max_takes: 1, think_seconds: null },
+      ],
+    });
+    return interview.id;
+  }
+
+  /// Invites `email` to interview `interviewId` (deadline far ahead, Notify me on) through the API, and reads the
+  /// personal link from the invitation email it sent.
+  async invite(interviewId, email, language = 'en') {
+    const inv = await this.api('POST', '/invitations', {
+      candidate: { first_name: 'Aino', last_name: 'Järvinen', email },
+      email,
+      language,
+      interview_id: interviewId,
+      deadline: '2099-12-31',
+      notify_me: true,
+    });
+    const mail = await this.waitForMail((m) => m.to.includes(email), `the invitation email to ${email}`);
+    return { id: inv.id, link: mail.text.match(/https?:\/\/\S+\/i\/[A-Za-z0-9_-]+/)[0] };
+  }
+
   async waitForMail(predicate, what) {
     return waitFor(() => this.mails().find(predicate), what);
   }
