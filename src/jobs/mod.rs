@@ -289,7 +289,12 @@ impl Worker {
         let remuxed = match result {
             Ok(r) => r,
             Err(e) => {
-                tracing::warn!(error = %e, take_id, "take cannot be rewritten; it stays as recorded");
+                if matches!(e.downcast_ref(), Some(crate::media::mp4::Mp4Error::NotFragmented)) {
+                    // A progressive MP4 (a camera app's file) already has its index.
+                    tracing::debug!(take_id, "take needs no rewrite");
+                } else {
+                    tracing::warn!(error = %e, take_id, "take cannot be rewritten; it stays as recorded");
+                }
                 store::takes::record_remux(&self.store, take_id, None, None).await?;
                 return Ok(());
             }
