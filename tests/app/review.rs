@@ -120,10 +120,24 @@ async fn a_kept_mp4_recording_becomes_progressive(db: Db) {
     assert_eq!(res.bytes().await.unwrap(), rewritten[..100]);
 }
 
+/// A progressive MP4, as a camera app writes one and a candidate may upload: kept as it came, no job left failing.
+async fn a_progressive_mp4_is_kept_as_it_came(db: Db) {
+    let mut app = TestApp::spawn(db).await;
+    let c = candidate(&mut app).await;
+    let progressive = candor::media::mp4::remux(RECORDED_MP4).unwrap().bytes;
+    let take = keep_recording(&app, &c, 0, &progressive).await;
+    app.run_pending_jobs().await;
+    assert_eq!(stored(&app, &take).await, progressive);
+    assert_eq!(candor::store::takes::segments(&app.store, &take).await.unwrap().len(), 3, "not rewritten");
+    let dead = candor::store::jobs::list(&app.store, &c.recruiter.org_id, Some("dead"), 10).await.unwrap();
+    assert!(dead.is_empty(), "no job left failing: {dead:?}");
+}
+
 both!(
     a_kept_recording_is_rewritten_for_seeking,
     a_recording_that_cannot_be_read_stays_as_recorded,
-    a_kept_mp4_recording_becomes_progressive
+    a_kept_mp4_recording_becomes_progressive,
+    a_progressive_mp4_is_kept_as_it_came
 );
 
 /// A candidate who kept both answers (as recorded), and the recruiter signed in.
