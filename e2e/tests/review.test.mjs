@@ -92,12 +92,15 @@ test('seek, rate and share a completed interview', async () => {
   await rp.keyboard.press('>');
   assert.equal(await rp.evaluate(() => document.querySelector('video').playbackRate), 2);
 
-  // Rate the answer 4.5.
+  // Rate the answer 4.5 by clicking the ninth half star, while the answer plays: saved without a page load, so the
+  // video keeps playing.
   const question = await rp.locator('.answer .review input[name=subject]').first().inputValue();
-  await rp.selectOption(`#stars-${question}`, '4.5');
-  await rp.click(`#review-${question} .rating-form button`);
-  await rp.waitForURL(/\/answers/);
-  assert.match(await rp.textContent(`#review-${question} .rating-summary`), /★ 4\.5/);
+  await rp.evaluate(() => { window.samePage = true; const v = document.querySelector('video'); v.muted = true; return v.play(); });
+  await rp.click(`label[for="stars-${question}-9"]`);
+  await rp.waitForFunction((q) => /★ 4\.5/.test(document.querySelector(`#review-${q} .rating-summary`).textContent), question);
+  assert.equal(await rp.evaluate(() => window.samePage), true, 'no page load');
+  assert.equal(await rp.evaluate(() => document.querySelector('video').paused), false, 'the answer still plays');
+  await rp.waitForFunction(() => /Rated 4\.5/.test(document.querySelector('#saved-status').textContent));
 
   // A share link, opened by a colleague in a fresh browser context.
   await rp.click('#share button.primary');

@@ -36,6 +36,11 @@ impl Stars {
 /// The mean of some ratings, to one decimal (`None` for none).
 pub fn average(halves: impl IntoIterator<Item = i64>) -> Option<String> {
     let (sum, n) = halves.into_iter().fold((0i64, 0i64), |(s, n), h| (s + h, n + 1));
+    halves_average(sum, n)
+}
+
+/// The mean of `n` ratings whose halves add up to `sum`, in stars to one decimal (`None` for none).
+pub fn halves_average(sum: i64, n: i64) -> Option<String> {
     // Tenths, halves rounded up (4.25 → 4.3), from integers so no float tie decides.
     (n > 0).then(|| {
         let tenths = (sum * 10 + n) / (2 * n);
@@ -98,6 +103,93 @@ pub fn retention_months(field: &str, input: &str) -> Result<i64, FieldError> {
     whole_number(field, input, |m| (1..=120).contains(&m), "Enter a number of months from 1 to 120.")
 }
 
+/// The recruiter's decision on an invitation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    #[default]
+    Undecided,
+    Advance,
+    Hold,
+    Reject,
+}
+
+impl Decision {
+    pub const ALL: [Decision; 4] = [Decision::Undecided, Decision::Advance, Decision::Hold, Decision::Reject];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.as_str() == s.trim())
+    }
+
+    /// A form's decision, or the field's message.
+    pub fn parse_field(field: &str, input: &str) -> Result<Self, FieldError> {
+        Self::parse(input).ok_or_else(|| FieldError::new(field, "Choose undecided, advance, hold or reject."))
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Undecided => "undecided",
+            Decision::Advance => "advance",
+            Decision::Hold => "hold",
+            Decision::Reject => "reject",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Decision::Undecided => "Undecided",
+            Decision::Advance => "Advance",
+            Decision::Hold => "Hold",
+            Decision::Reject => "Reject",
+        }
+    }
+}
+
+/// A scorecard score: a whole number 1–5.
+pub fn score(field: &str, input: &str) -> Result<i64, FieldError> {
+    whole_number(field, input, |s| (1..=5).contains(&s), "Choose a score from 1 to 5.")
+}
+
+/// At most this many criteria on one interview's scorecard.
+pub const CRITERIA_MAX: usize = 10;
+
+/// A criterion's name (1–100 characters) and optional description (at most 500), as entered.
+pub fn criterion(name: &str, description: &str) -> Result<(String, Option<String>), super::FieldErrors> {
+    let mut errors = super::FieldErrors::new();
+    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name.is_empty() {
+        errors.push("name", "Enter the criterion's name, e.g. Communication.");
+    } else if name.chars().count() > 100 {
+        errors.push("name", "Enter a name of at most 100 characters.");
+    } else if let Some(problem) = super::fields::name_problem(&name) {
+        errors.push("name", problem);
+    }
+    let description = description.trim();
+    if description.chars().count() > 500 {
+        errors.push("description", "A description may be at most 500 characters.");
+    } else if !super::fields::multiline_ok(description) {
+        errors.push("description", "A description cannot contain control characters.");
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok((name, (!description.is_empty()).then(|| description.to_owned())))
+}
+
+/// An average of whole scores, to one decimal (`None` for none), from integers like [`average`].
+pub fn score_average(sum: i64, n: i64) -> Option<String> {
+    (n > 0).then(|| {
+        let tenths = (sum * 20 + n) / (2 * n);
+        format!("{}.{}", tenths / 10, tenths % 10)
+    })
+}
+
+/// A cell for a spreadsheet: text that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, a tab
+/// or a carriage return) gets a leading apostrophe, so it is shown as typed.
+pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}").into() } else { cell.into() }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,5 +220,31 @@ mod tests {
         assert!(reviewer_name("n", "").is_err());
         assert!(share_days("d", "14").is_ok());
         assert!(share_days("d", "15").is_err());
+    }
+
+    #[test]
+    fn scores_decisions_and_criteria() {
+        assert_eq!(score("s", " 3 ").unwrap(), 3);
+        for bad in ["0", "6", "2.5", "", "x"] {
+            assert_eq!(score("s", bad).unwrap_err().message, "Choose a score from 1 to 5.", "{bad}");
+        }
+        assert_eq!(Decision::parse("advance"), Some(Decision::Advance));
+        assert_eq!(Decision::parse("Advance"), None);
+        assert!(Decision::parse_field("decision", "maybe").is_err());
+        assert_eq!(score_average(7, 2), Some("3.5".into()));
+        assert_eq!(score_average(10, 3), Some("3.3".into()));
+        assert_eq!(score_average(0, 0), None);
+        assert_eq!(criterion("  Team   work ", " ").unwrap(), ("Team work".into(), None));
+        assert!(criterion("", "").is_err());
+        assert!(criterion("x", &"d".repeat(501)).is_err());
+    }
+
+    #[test]
+    fn formulas_are_neutralized() {
+        for bad in ["=1+1", "+46 70", "-2", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(spreadsheet_safe(bad), format!("'{bad}"));
+        }
+        assert_eq!(spreadsheet_safe("Åsa Öberg"), "Åsa Öberg");
+        assert_eq!(spreadsheet_safe(""), "");
     }
 }

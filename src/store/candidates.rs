@@ -388,7 +388,8 @@ pub const SEARCH_MAX: usize = 10;
 /// came back and the query has at least three characters (a trigram needs three).
 pub async fn search(store: &Store, org_id: &str, query: &str, limit: usize) -> StoreResult<Vec<Candidate>> {
     let q = search_key(query);
-    let limit = limit.clamp(1, SEARCH_MAX);
+    // One more than shown may be asked for, to say that there are more.
+    let limit = limit.clamp(1, SEARCH_MAX + 1);
     if q.is_empty() {
         return Ok(Vec::new());
     }

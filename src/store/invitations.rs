@@ -88,6 +88,8 @@ pub struct InvitationRow {
     pub media_deleted_at: Option<i64>,
     /// When the last email to the candidate was given up (the mail server refused or never took it).
     pub email_undelivered_at: Option<i64>,
+    /// The recruiter's decision: `undecided`, `advance`, `hold`, `reject`.
+    pub decision: String,
 }
 
 pub struct Created {
@@ -100,7 +102,7 @@ pub struct Created {
 
 const COLUMNS: &str = "i.id, i.candidate_id, c.first_name || ' ' || c.last_name AS candidate_name, i.email, \
     i.interview_id, v.name AS interview_name, i.status, i.language, i.deadline, i.bcc_me, i.notify_me, i.sent_at, \
-    i.answered_at, i.created_at, i.closes_at, i.org_id, i.media_deleted_at, i.email_undelivered_at";
+    i.answered_at, i.created_at, i.closes_at, i.org_id, i.media_deleted_at, i.email_undelivered_at, i.decision";
 const FROM: &str = "invitations i JOIN candidates c ON c.org_id = i.org_id AND c.id = i.candidate_id \
     JOIN interviews v ON v.id = i.interview_id";
 
@@ -124,6 +126,7 @@ fn from_row(row: &AnyRow) -> StoreResult<InvitationRow> {
         org_id: text(row, "org_id")?,
         media_deleted_at: opt_int(row, "media_deleted_at")?,
         email_undelivered_at: opt_int(row, "email_undelivered_at")?,
+        decision: text(row, "decision")?,
     })
 }
 
@@ -281,6 +284,8 @@ impl Sort {
 pub struct ListFilter {
     /// Empty: any status.
     pub statuses: Vec<InvitationStatus>,
+    /// With `statuses`: also the invitations answered at or after this time (Unix ms).
+    pub answered_since: Option<i64>,
     pub candidate_query: Option<String>,
     pub candidate_id: Option<String>,
     pub interview_id: Option<String>,
@@ -309,7 +314,16 @@ pub async fn list(store: &Store, org_id: &str, filter: &ListFilter) -> StoreResu
     };
     if !filter.statuses.is_empty() {
         let list: Vec<String> = filter.statuses.iter().map(|s| arg(s.as_str().to_owned(), &mut args)).collect();
-        inner.push_str(&format!(" AND i.status IN ({})", list.join(", ")));
+        match filter.answered_since {
+            Some(since) => {
+                let p = arg(since.to_string(), &mut args);
+                inner.push_str(&format!(
+                    " AND (i.status IN ({}) OR (i.status = 'answered' AND i.answered_at >= CAST({p} AS BIGINT)))",
+                    list.join(", ")
+                ));
+            }
+            None => inner.push_str(&format!(" AND i.status IN ({})", list.join(", "))),
+        }
     }
     let mut few_candidates = false;
     if let Some(q) = filter.candidate_query.as_deref().map(search_key).filter(|q| !q.is_empty()) {

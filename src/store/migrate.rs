@@ -51,6 +51,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/common/0008_hardening.sql"),
         include_str!("../../migrations/common/0008_hardening.sql"),
     ),
+    (
+        9,
+        "review workspace",
+        include_str!("../../migrations/common/0009_review_workspace.sql"),
+        include_str!("../../migrations/common/0009_review_workspace.sql"),
+    ),
 ];
 
 /// Brings the schema up to date. Safe to run from several nodes at once: on PostgreSQL the nodes queue on an advisory

@@ -47,7 +47,7 @@ impl Reviewer {
         }
     }
 
-    fn actor(&self) -> EventActor {
+    pub(crate) fn actor(&self) -> EventActor {
         match self {
             Reviewer::User { label, .. } => EventActor { label: label.clone() },
             Reviewer::Guest { .. } => EventActor { label: self.display_name() },

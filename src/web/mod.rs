@@ -4,7 +4,9 @@
 pub mod api;
 pub mod auth;
 pub mod candidate;
+pub mod clock;
 pub mod error;
+pub mod export;
 pub mod pages;
 pub mod state;
 

@@ -155,7 +155,7 @@ sys.exit(1 if errors else 0)\n";
             for p in op["parameters"].as_array().into_iter().flatten() {
                 let name = p["name"].as_str().unwrap();
                 let expected = match name {
-                    "id" => "path",
+                    "id" | "criterion" => "path",
                     "Idempotency-Key" => "header",
                     _ => "query",
                 };

@@ -187,6 +187,11 @@ async fn typeahead_by_part_of_a_name(db: Db) {
     assert!(fragment.contains("&#60;b&#62;Bold&#60;/b&#62;") && !fragment.contains("<b>Bold"));
     let fragment = app.get("/candidates/suggest?q=%3Cimg%20src%3Dx%3E").await.text().await.unwrap();
     assert!(!fragment.contains("<img"), "the query is escaped in the no-match message");
+    // More matches than shown: said, and not said when all are shown.
+    let fragment = app.get_html("/candidates/suggest?q=anna").await;
+    assert_eq!(fragment.matches("role=\"option\"").count(), 10);
+    assert!(fragment.contains("More candidates match than the 10 shown"), "{fragment}");
+    assert!(!app.get_html("/candidates/suggest?q=aino").await.contains("More candidates match"));
 }
 
 fn url_escape(s: &str) -> String {

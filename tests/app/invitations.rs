@@ -321,6 +321,7 @@ async fn invitations_expire_after_the_deadline_date(db: Db) {
         &app.store,
         &user.org_id,
         &candor::store::invitations::ListFilter {
+            answered_since: None,
             statuses: vec![],
             candidate_query: None,
             candidate_id: None,
@@ -576,7 +577,7 @@ async fn invitations_list_filters_sorts_and_pages(db: Db) {
     let mut path = "/invitations".to_owned();
     loop {
         let html = app.get_html(&path).await;
-        seen.extend(texts(&html, "table.invitations tbody tr td:nth-child(2)"));
+        seen.extend(texts(&html, "table.invitations tbody tr td:nth-child(1) .hint"));
         let doc = scraper::Html::parse_document(&html);
         match doc.select(&scraper::Selector::parse("a[rel=next]").unwrap()).next() {
             Some(a) => path = a.value().attr("href").unwrap().to_owned(),

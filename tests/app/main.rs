@@ -22,3 +22,4 @@ mod tenancy;
 mod tus_details;
 mod upkeep;
 mod uploads;
+mod workspace;

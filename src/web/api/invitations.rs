@@ -85,6 +85,7 @@ pub async fn list(
         Some(c) => Some(decode_cursor(c).ok_or_else(|| invalid("cursor", "This cursor is not valid."))?),
     };
     let filter = ListFilter {
+        answered_since: None,
         statuses,
         candidate_query: None,
         candidate_id: p.candidate_id,

@@ -4,6 +4,7 @@
 mod candidates;
 mod interviews;
 mod invitations;
+mod reviews;
 
 use super::error::ApiError;
 use crate::web::state::AppState;
@@ -25,6 +26,19 @@ pub fn routes() -> Router<AppState> {
         .route("/invitations/{id}/disable", axum::routing::post(invitations::disable))
         .route("/interviews", get(interviews::list).post(interviews::create))
         .route("/interviews/{id}", get(interviews::get).patch(interviews::update).delete(interviews::delete))
+        .route("/interviews/{id}/responses", get(reviews::list))
+        .route("/interviews/{id}/responses.csv", get(reviews::export))
+        .route("/interviews/{id}/criteria", get(reviews::criteria).post(reviews::add_criterion))
+        .route(
+            "/interviews/{id}/criteria/{criterion}",
+            axum::routing::patch(reviews::rename_criterion).delete(reviews::delete_criterion),
+        )
+        .route("/invitations/{id}/reviews", get(reviews::get))
+        .route("/invitations/{id}/ratings", axum::routing::post(reviews::rate))
+        .route("/invitations/{id}/scores", axum::routing::put(reviews::score))
+        .route("/invitations/{id}/comments", axum::routing::post(reviews::comment))
+        .route("/invitations/{id}/decision", axum::routing::put(reviews::decide))
+        .route("/funnel", get(reviews::funnel))
         .fallback(|| async { ApiError::not_found() })
 }
 
@@ -37,6 +51,9 @@ pub fn routes() -> Router<AppState> {
         invitations::list, invitations::create, invitations::get, invitations::update, invitations::delete,
         invitations::resend,
         invitations::disable,
+        reviews::list, reviews::export, reviews::funnel, reviews::criteria, reviews::add_criterion,
+        reviews::rename_criterion, reviews::delete_criterion, reviews::get, reviews::rate, reviews::score,
+        reviews::comment, reviews::decide,
     ),
     components(schemas(
         crate::store::candidates::Candidate, candidates::CandidateInput, candidates::CandidatePatch,
@@ -44,7 +61,10 @@ pub fn routes() -> Router<AppState> {
         interviews::InterviewBody, interviews::QuestionBody, interviews::InterviewPatch, interviews::InterviewList,
         interviews::InterviewSummary, crate::store::invitations::InvitationRow, invitations::InvitationBody,
         invitations::ExternalCandidate, invitations::InvitationPage, invitations::InvitationPatch, ErrorBody,
-        ErrorDetail,
+        ErrorDetail, reviews::ResponsePage, reviews::ResponseItem, reviews::Average, reviews::CriterionBody,
+        crate::store::scorecards::Criterion, reviews::Review, reviews::RatingItem, reviews::ScoreItem,
+        reviews::CommentItem, reviews::RatingBody, reviews::ScoresBody, reviews::CommentBody, reviews::DecisionBody,
+        reviews::Decided, crate::domain::Decision, crate::store::responses::Funnel,
     )),
     modifiers(&BearerAuth, &StandardResponses),
     security(("bearer" = []))

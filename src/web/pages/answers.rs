@@ -6,9 +6,10 @@ use super::layout::{CsrfOnly, Page, redirect_with, render_invalid};
 use super::layout::{Layout, local_time, render};
 use super::playback::{AnswerRow, CommentRow, ReviewBlock, STAR_CHOICES, answer_rows, serve_take};
 use super::timeline::describe_event;
-use crate::domain::FieldErrors;
-use crate::domain::InvitationStatus;
+use crate::domain::{Decision, FieldErrors, InvitationStatus, score_average};
+use crate::store::responses::{self, Neighbours};
 use crate::store::reviews::{self, Reviewer};
+use crate::store::scorecards::{self, Criterion, Score};
 use crate::store::{candidates, interviews, invitations};
 use crate::usecase::reviews::Rated;
 use crate::usecase::{self, UseCaseError};
@@ -54,6 +55,41 @@ struct AnswersPage {
     share_days_default: i64,
     events: Vec<EventRow>,
     media_deleted: Option<String>,
+    /// The candidates before and after this one among the interview's answered ones.
+    nav: Neighbours,
+    criteria: Vec<CriterionRow>,
+    score_error: Option<String>,
+    decision: Decision,
+    decisions: [Decision; 4],
+}
+
+/// A scorecard criterion as the reviewer sees it: their score and everyone's average.
+pub(crate) struct CriterionRow {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub mine: Option<i64>,
+    pub average: Option<String>,
+    pub count: i64,
+}
+
+/// The scorecard of an invitation: `scores` of live `criteria`, as `me` sees it.
+pub(crate) fn criterion_rows(criteria: &[Criterion], scores: &[Score], me: &str) -> Vec<CriterionRow> {
+    criteria
+        .iter()
+        .filter(|c| c.deleted_at.is_none())
+        .map(|c| {
+            let of: Vec<&Score> = scores.iter().filter(|s| s.criterion_id == c.id).collect();
+            CriterionRow {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                description: c.description.clone(),
+                mine: of.iter().find(|s| s.reviewer == me).map(|s| s.score),
+                average: score_average(of.iter().map(|s| s.score).sum(), of.len() as i64),
+                count: of.len() as i64,
+            }
+        })
+        .collect()
 }
 
 /// A form's problem to show on the page again (422), in the block of `subject`.
@@ -63,6 +99,7 @@ struct Problem {
     rating: Option<String>,
     comment: Option<String>,
     draft: String,
+    score: Option<String>,
 }
 
 /// The answers of an invitation, question by question, with media under `media_base` (`/invitations/{id}` for
@@ -122,6 +159,9 @@ async fn answers_page(ctx: &Page, id: &str, problem: Problem) -> Result<AnswersP
             block.comment_draft = problem.draft.clone();
         }
     }
+    let criteria = scorecards::criteria_of(&ctx.state.store, &interview.id, false).await?;
+    let scores = scorecards::scores_of(&ctx.state.store, &inv.id).await?;
+    let nav = responses::neighbours(&ctx.state.store, &org.id, &inv.interview_id, &inv.id, inv.answered_at).await?;
     let now = ctx.state.store.now_ms();
     let shares = reviews::shares_of(&ctx.state.store, &inv.id)
         .await?
@@ -156,7 +196,6 @@ async fn answers_page(ctx: &Page, id: &str, problem: Problem) -> Result<AnswersP
         sent: local_time(inv.sent_at, &tz),
         answered: inv.answered_at.map(|t| local_time(t, &tz)).unwrap_or_default(),
         media_deleted: inv.media_deleted_at.map(|t| local_time(t, &tz)),
-        inv,
         answers: rows,
         overall,
         stars: STAR_CHOICES,
@@ -164,6 +203,12 @@ async fn answers_page(ctx: &Page, id: &str, problem: Problem) -> Result<AnswersP
         share_days: crate::domain::SHARE_DAYS,
         share_days_default: crate::domain::SHARE_DAYS_DEFAULT,
         events,
+        nav,
+        criteria: criterion_rows(&criteria, &scores, &me),
+        score_error: problem.score,
+        decision: Decision::parse(&inv.decision).unwrap_or_default(),
+        decisions: Decision::ALL,
+        inv,
     })
 }
 
@@ -256,6 +301,39 @@ pub async fn delete_comment(
     ctx.verify(&form.csrf)?;
     usecase::reviews::change_comment(&ctx.state.usecases, &ctx.user.actor, &id, &comment_id, None).await?;
     Ok(ctx.redirect(&format!("/invitations/{id}/answers"), "Comment deleted."))
+}
+
+/// `POST /invitations/{id}/scores`: the user's scorecard of the candidate (`scores.<criterion id>` = 1–5, blank to
+/// remove), saved together or not at all.
+pub async fn score(ctx: Page, Path(id): Path<String>, Form(form): Form<Vec<(String, String)>>) -> PageResult {
+    let csrf = form.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or("");
+    ctx.verify(csrf)?;
+    let scores: Vec<(String, String)> =
+        form.iter().filter_map(|(k, v)| k.strip_prefix("scores.").map(|c| (c.to_owned(), v.clone()))).collect();
+    match usecase::reviews::score_candidate(&ctx.state.usecases, &ctx.user.actor, &id, &scores).await {
+        Ok(()) => Ok(ctx.redirect(&format!("/invitations/{id}/answers#scorecard"), "Scores saved.")),
+        Err(UseCaseError::Invalid(e)) => {
+            let problem = Problem { score: first_message(e), ..Default::default() };
+            let page = answers_page(&ctx, &id, problem).await?;
+            render_invalid(&page, &page.layout)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct DecisionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    decision: String,
+}
+
+/// `POST /invitations/{id}/decision`: undecided, advance, hold or reject; on the candidate's timeline.
+pub async fn decide(ctx: Page, Path(id): Path<String>, Form(form): Form<DecisionForm>) -> PageResult {
+    ctx.verify(&form.csrf)?;
+    let (decision, _) = usecase::reviews::decide(&ctx.state.usecases, &ctx.user.actor, &id, &form.decision).await?;
+    Ok(ctx.redirect(&format!("/invitations/{id}/answers#decision"), &format!("Decision: {}.", decision.label())))
 }
 
 #[derive(serde::Deserialize)]

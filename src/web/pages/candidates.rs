@@ -99,6 +99,8 @@ pub async fn list(ctx: Page, Query(q): Query<ListQuery>) -> PageResult {
 struct SuggestFragment {
     items: Vec<Candidate>,
     q: String,
+    /// More candidates match than are shown.
+    more: bool,
 }
 
 #[derive(serde::Deserialize)]
@@ -109,8 +111,10 @@ pub struct SuggestQuery {
 
 /// The typeahead's HTML fragment: up to ten candidates whose first or last name matches `q`.
 pub async fn suggest(State(state): State<AppState>, user: CurrentUser, Query(q): Query<SuggestQuery>) -> PageResult {
-    let items = candidates::search(&state.store, &user.actor.org.id, &q.q, candidates::SEARCH_MAX).await?;
-    Ok(Html(SuggestFragment { items, q: q.q }.render()?).into_response())
+    let mut items = candidates::search(&state.store, &user.actor.org.id, &q.q, candidates::SEARCH_MAX + 1).await?;
+    let more = items.len() > candidates::SEARCH_MAX;
+    items.truncate(candidates::SEARCH_MAX);
+    Ok(Html(SuggestFragment { items, q: q.q, more }.render()?).into_response())
 }
 
 #[derive(Template)]

@@ -18,6 +18,8 @@ struct Row {
     candidate: String,
     email: String,
     interview: String,
+    interview_id: String,
+    decision: crate::domain::Decision,
     status: &'static str,
     status_key: String,
     sent: String,
@@ -51,10 +53,20 @@ pub struct ListQuery {
     after: Option<String>,
 }
 
+/// The default list shows invitations answered within this many days, with the open ones.
+const RECENT_DAYS: i64 = 30;
+
 pub async fn list(ctx: Page, Query(q): Query<ListQuery>) -> PageResult {
     let org = &ctx.user.actor.org;
-    let statuses = usecase::invitations::statuses_of(&q.status)
-        .ok_or_else(|| PageError::BadRequest("Unknown status filter.".into()))?;
+    // The default view: what is open, and what was answered in the last 30 days.
+    let current = q.status.is_empty() || q.status == "current";
+    let statuses = if current {
+        vec![InvitationStatus::Pending, InvitationStatus::InProgress]
+    } else {
+        usecase::invitations::statuses_of(&q.status)
+            .ok_or_else(|| PageError::BadRequest("Unknown status filter.".into()))?
+    };
+    let answered_since = current.then(|| ctx.state.store.now_ms() - RECENT_DAYS * 24 * 3600 * 1000);
     let sort = Sort::parse(&q.sort).ok_or_else(|| PageError::BadRequest("Unknown sort order.".into()))?;
     let after = match q.after.as_deref() {
         Some(a) => Some(
@@ -64,6 +76,7 @@ pub async fn list(ctx: Page, Query(q): Query<ListQuery>) -> PageResult {
         None => None,
     };
     let filter = ListFilter {
+        answered_since,
         statuses,
         candidate_query: Some(q.q.clone()).filter(|s| !s.trim().is_empty()),
         candidate_id: None,
@@ -91,16 +104,19 @@ pub async fn list(ctx: Page, Query(q): Query<ListQuery>) -> PageResult {
                 candidate: i.candidate_name,
                 email: i.email,
                 interview: i.interview_name,
+                interview_id: i.interview_id,
+                decision: crate::domain::Decision::parse(&i.decision).unwrap_or_default(),
                 deadline: i.deadline,
             }
         })
         .collect();
-    let mut statuses: Vec<(&'static str, &'static str)> = vec![("open", "Pending or In progress"), ("any", "Any")];
+    let mut statuses: Vec<(&'static str, &'static str)> =
+        vec![("current", "Open or answered in the last 30 days"), ("open", "Pending or In progress"), ("any", "Any")];
     statuses.extend(InvitationStatus::ALL.iter().map(|s| (s.as_str(), s.label())));
     let page = ListPage {
         layout: ctx.layout("Manage video interview invitations", "invitations"),
         rows,
-        status: if q.status.is_empty() { "open".into() } else { q.status },
+        status: if q.status.is_empty() { "current".into() } else { q.status },
         q: q.q,
         sort: sort.as_str(),
         next: page.next.map(|(k, id)| usecase::invitations::encode_cursor(k, &id)),

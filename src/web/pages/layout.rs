@@ -206,14 +206,7 @@ pub fn redirect_with(state: &AppState, to: &str, message: &str) -> Response {
     res
 }
 
-/// A time as people read it, in the organization's time zone (`Organization::tz`, looked up once per page):
-/// `2026-11-26 14:05`.
-pub fn local_time(ms: i64, tz: &jiff::tz::TimeZone) -> String {
-    match jiff::Timestamp::from_millisecond(ms) {
-        Ok(t) => t.to_zoned_datetime(tz.clone()).strftime("%Y-%m-%d %H:%M").to_string(),
-        Err(_) => String::new(),
-    }
-}
+pub use crate::web::clock::local_time;
 
 /// `next` after sign-in: only a path on this site. It is parsed as a URL against this site (as browsers will read
 /// it): anything that leaves the site, carries control characters or white space (which browsers drop, turning

@@ -8,8 +8,10 @@ pub use account::SETUP_TTL_MS;
 mod admin;
 mod answers;
 mod candidates;
+mod dashboard;
 mod interviews;
 pub(crate) mod invitations;
+mod responses;
 mod shared;
 
 use super::auth::CurrentUser;
@@ -53,6 +55,8 @@ pub fn routes() -> Router<AppState> {
         .route("/invitations/{id}/takes/{take}/media", get(answers::media))
         .route("/invitations/{id}/ratings", post(answers::rate))
         .route("/invitations/{id}/comments", post(answers::comment))
+        .route("/invitations/{id}/scores", post(answers::score))
+        .route("/invitations/{id}/decision", post(answers::decide))
         .route("/invitations/{id}/comments/{comment}", post(answers::edit_comment))
         .route("/invitations/{id}/comments/{comment}/delete", post(answers::delete_comment))
         .route("/invitations/{id}/shares", post(answers::share))
@@ -66,6 +70,18 @@ pub fn routes() -> Router<AppState> {
         .route("/interviews/{id}/edit", get(interviews::edit_form))
         .route("/interviews/{id}/clone", get(interviews::clone_form).post(interviews::clone))
         .route("/interviews/{id}/delete", get(interviews::delete_confirm).post(interviews::delete))
+        .route("/interviews/{id}/responses", get(responses::list))
+        .route("/interviews/{id}/dashboard", get(dashboard::interview))
+        .route("/dashboard", get(dashboard::organization))
+        .route("/interviews/{id}/responses.csv", get(responses::export))
+        .route("/interviews/{id}/compare", get(responses::compare))
+        .route("/interviews/{id}/scorecard", get(responses::scorecard))
+        .route("/interviews/{id}/criteria", post(responses::add_criterion))
+        .route("/interviews/{id}/criteria/{criterion}", post(responses::rename_criterion))
+        .route(
+            "/interviews/{id}/criteria/{criterion}/delete",
+            get(responses::delete_criterion_confirm).post(responses::delete_criterion),
+        )
         .route("/candidates", get(candidates::list).post(candidates::create))
         .route("/candidates/new", get(candidates::new_form))
         .route("/candidates/suggest", get(candidates::suggest))

@@ -6,6 +6,7 @@ use super::layout::{Guest, local_time};
 use super::playback::{AnswerRow, STAR_CHOICES, answer_rows, serve_take};
 use crate::domain::{FieldErrors, Stars};
 use crate::store::reviews::{self, ShareLink};
+use crate::store::scorecards::{self, Criterion};
 use crate::store::{interviews, invitations, orgs};
 use crate::usecase;
 use crate::web::auth::CsrfToken;
@@ -36,6 +37,8 @@ struct SharedPage {
     chosen: HashMap<String, String>,
     errors: Vec<(String, String)>,
     thanks: bool,
+    /// The interview's scorecard criteria.
+    criteria: Vec<Criterion>,
 }
 
 impl SharedPage {
@@ -101,6 +104,7 @@ async fn page(
         chosen: HashMap::new(),
         errors: Vec::new(),
         thanks: false,
+        criteria: scorecards::criteria_of(&state.store, &interview.id, false).await?,
     };
     Ok((page, inv))
 }
@@ -145,17 +149,34 @@ pub async fn rate(ctx: Guest, Path(token): Path<String>, Form(form): Form<HashMa
             chosen.push((reviews::Subject { inv: &inv, id: subject, rank: *rank }, Some(stars)));
         }
     }
+    let scores: Vec<(String, String)> = p
+        .criteria
+        .iter()
+        .filter_map(|c| {
+            let value = form.get(&format!("score_{}", c.id)).map(|s| s.trim()).unwrap_or("");
+            (!value.is_empty()).then(|| (c.id.clone(), value.to_owned()))
+        })
+        .collect();
+    for (id, value) in &scores {
+        p.chosen.insert(format!("score_{id}"), value.clone());
+        errors.check(crate::domain::score(&format!("score_{id}"), value));
+    }
     let (Some(name), true) = (name, errors.0.is_empty()) else {
         p.name = form.get("name").cloned().unwrap_or_default();
         p.errors = errors.0.into_iter().map(|e| (e.field, e.message)).collect();
         return html(&p, StatusCode::UNPROCESSABLE_ENTITY);
     };
-    if chosen.is_empty() {
+    if chosen.is_empty() && scores.is_empty() {
         p.name = name;
-        p.errors = vec![("form".into(), "Choose at least one rating.".into())];
+        p.errors = vec![("form".into(), "Choose at least one rating or score.".into())];
         return html(&p, StatusCode::UNPROCESSABLE_ENTITY);
     }
-    usecase::reviews::rate_as_guest(&ctx.state.usecases, &link, name, &chosen).await?;
+    if !chosen.is_empty() {
+        usecase::reviews::rate_as_guest(&ctx.state.usecases, &link, name.clone(), &chosen).await?;
+    }
+    if !scores.is_empty() {
+        usecase::reviews::score_as_guest(&ctx.state.usecases, &link, &inv, name, &scores).await?;
+    }
     Ok(Redirect::to(&format!("/s/{token}?rated=1")).into_response())
 }
 

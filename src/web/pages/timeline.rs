@@ -49,6 +49,25 @@ pub(crate) fn describe_event(kind: &str, detail: &serde_json::Value) -> String {
             Some(q) => format!("Commented on question {q} of “{}”", detail["interview"].as_str().unwrap_or("?")),
             None => format!("Commented on “{}”", detail["interview"].as_str().unwrap_or("?")),
         },
+        "scored" => {
+            let scores: Vec<String> = detail["scores"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|s| match s["score"].as_i64() {
+                            Some(n) => format!("{} {n}", s["criterion"].as_str().unwrap_or("?")),
+                            None => format!("{} removed", s["criterion"].as_str().unwrap_or("?")),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            format!("Scored “{}”: {}", detail["interview"].as_str().unwrap_or("?"), scores.join(", "))
+        }
+        "decided" => format!(
+            "Decision on “{}”: {}",
+            detail["interview"].as_str().unwrap_or("?"),
+            crate::domain::Decision::parse(detail["decision"].as_str().unwrap_or("")).map_or("?", |d| d.label())
+        ),
         "comment_edited" => format!("Edited a comment on “{}”", detail["interview"].as_str().unwrap_or("?")),
         "comment_deleted" => format!("Deleted a comment on “{}”", detail["interview"].as_str().unwrap_or("?")),
         "share_created" => format!(
