@@ -286,6 +286,8 @@ pub struct ListFilter {
     pub statuses: Vec<InvitationStatus>,
     /// With `statuses`: also the invitations answered at or after this time (Unix ms).
     pub answered_since: Option<i64>,
+    /// Only invitations with this decision.
+    pub decision: Option<crate::domain::Decision>,
     pub candidate_query: Option<String>,
     pub candidate_id: Option<String>,
     pub interview_id: Option<String>,
@@ -324,6 +326,10 @@ pub async fn list(store: &Store, org_id: &str, filter: &ListFilter) -> StoreResu
             }
             None => inner.push_str(&format!(" AND i.status IN ({})", list.join(", "))),
         }
+    }
+    if let Some(d) = filter.decision {
+        let p = arg(d.as_str().to_owned(), &mut args);
+        inner.push_str(&format!(" AND i.decision = {p}"));
     }
     let mut few_candidates = false;
     if let Some(q) = filter.candidate_query.as_deref().map(search_key).filter(|q| !q.is_empty()) {

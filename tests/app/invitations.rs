@@ -322,6 +322,7 @@ async fn invitations_expire_after_the_deadline_date(db: Db) {
         &user.org_id,
         &candor::store::invitations::ListFilter {
             answered_since: None,
+            decision: None,
             statuses: vec![],
             candidate_query: None,
             candidate_id: None,

@@ -154,6 +154,15 @@ async fn scorecards_decisions_and_export(db: Db) {
     assert!(list.contains("★ 4.0 <span class=\"hint\">(2)</span>"), "{list}");
     assert!(list.contains("<td>3.5</td><td>4.5</td>") && list.contains("<td>2.0</td><td>1.0</td>"));
     assert!(list.contains("=HYPERLINK(&#34;http://x&#34;) Evil"), "names escaped");
+    let rows = crate::helpers::texts(
+        &app.get_html("/invitations?status=any&decision=reject").await,
+        "table.invitations tbody tr",
+    );
+    assert!(
+        rows.len() == 1 && rows[0].contains("evil@example.com"),
+        "the invitations list filters by decision: {rows:?}"
+    );
+    assert_eq!(app.get("/invitations?decision=maybe").await.status(), StatusCode::BAD_REQUEST);
     let advanced = app.get_html(&format!("/interviews/{iv}/responses?decision=advance")).await;
     assert!(advanced.contains(&first.invitation_id) && !advanced.contains(&second.invitation_id));
     let by_rating = app.get_html(&format!("/interviews/{iv}/responses?sort=rating")).await;
@@ -227,6 +236,8 @@ async fn scorecards_decisions_and_export(db: Db) {
         .await;
     assert_eq!(compare.matches("<video").count(), 4);
     assert!(compare.contains("Åsa Öberg") && !compare.contains("HYPERLINK"));
+    assert!(compare.contains("<dt>Clarity</dt><dd>3.5</dd>"), "scorecard averages beside each candidate: {compare}");
+    assert!(compare.contains("Overall: ★ 4.0"));
     let res = app.get(&format!("/interviews/{iv}/compare?c=nope")).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 

@@ -59,6 +59,8 @@ pub struct ListParams {
     interview_id: Option<String>,
     /// `created` (default, newest first), `answered`, `deadline`.
     sort: Option<String>,
+    /// `undecided`, `advance`, `hold` or `reject`: only invitations with that decision.
+    decision: Option<String>,
     cursor: Option<String>,
     /// 1–200, default 50.
     limit: Option<i64>,
@@ -76,6 +78,13 @@ pub async fn list(
         statuses_of(p.status.as_deref().unwrap_or("")).ok_or_else(|| invalid("status", "Unknown status."))?;
     let sort = Sort::parse(p.sort.as_deref().unwrap_or(""))
         .ok_or_else(|| invalid("sort", "Use created, answered or deadline."))?;
+    let decision = match p.decision.as_deref() {
+        None | Some("") | Some("any") => None,
+        Some(d) => Some(
+            crate::domain::Decision::parse(d)
+                .ok_or_else(|| invalid("decision", "Use undecided, advance, hold or reject."))?,
+        ),
+    };
     let limit = p.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
         return Err(invalid("limit", "Use a limit from 1 to 200."));
@@ -86,6 +95,7 @@ pub async fn list(
     };
     let filter = ListFilter {
         answered_since: None,
+        decision,
         statuses,
         candidate_query: None,
         candidate_id: p.candidate_id,

@@ -2,7 +2,7 @@
 //! internal or an external candidate, and the row actions (resend, disable, delete, copy the candidate's link).
 
 use super::layout::{CsrfOnly, Layout, Page, local_time, render, render_invalid};
-use crate::domain::{Deadline, EmailAddress, FieldErrors, InvitationStatus, Language, today_in};
+use crate::domain::{Deadline, Decision, EmailAddress, FieldErrors, InvitationStatus, Language, today_in};
 use crate::store::candidates::{self, NewCandidate};
 use crate::store::interviews;
 use crate::store::invitations::{self, Invitee, ListFilter, NewInvitation, Sort, invitation_token};
@@ -19,7 +19,7 @@ struct Row {
     email: String,
     interview: String,
     interview_id: String,
-    decision: crate::domain::Decision,
+    decision: Decision,
     status: &'static str,
     status_key: String,
     sent: String,
@@ -40,6 +40,8 @@ struct ListPage {
     next: Option<String>,
     statuses: Vec<(&'static str, &'static str)>,
     sorts: Vec<(&'static str, &'static str)>,
+    decision: String,
+    decisions: Vec<(&'static str, &'static str)>,
 }
 
 #[derive(serde::Deserialize)]
@@ -50,6 +52,8 @@ pub struct ListQuery {
     q: String,
     #[serde(default)]
     sort: String,
+    #[serde(default)]
+    decision: String,
     after: Option<String>,
 }
 
@@ -75,7 +79,12 @@ pub async fn list(ctx: Page, Query(q): Query<ListQuery>) -> PageResult {
         ),
         None => None,
     };
+    let decision = match q.decision.as_str() {
+        "" | "any" => None,
+        d => Some(Decision::parse(d).ok_or_else(|| PageError::BadRequest("Unknown decision filter.".into()))?),
+    };
     let filter = ListFilter {
+        decision,
         answered_since,
         statuses,
         candidate_query: Some(q.q.clone()).filter(|s| !s.trim().is_empty()),
@@ -105,7 +114,7 @@ pub async fn list(ctx: Page, Query(q): Query<ListQuery>) -> PageResult {
                 email: i.email,
                 interview: i.interview_name,
                 interview_id: i.interview_id,
-                decision: crate::domain::Decision::parse(&i.decision).unwrap_or_default(),
+                decision: Decision::parse(&i.decision).unwrap_or_default(),
                 deadline: i.deadline,
             }
         })
@@ -118,6 +127,10 @@ pub async fn list(ctx: Page, Query(q): Query<ListQuery>) -> PageResult {
         rows,
         status: if q.status.is_empty() { "current".into() } else { q.status },
         q: q.q,
+        decision: if q.decision.is_empty() { "any".into() } else { q.decision },
+        decisions: std::iter::once(("any", "Any decision"))
+            .chain(Decision::ALL.into_iter().map(|d| (d.as_str(), d.label())))
+            .collect(),
         sort: sort.as_str(),
         next: page.next.map(|(k, id)| usecase::invitations::encode_cursor(k, &id)),
         statuses,

@@ -144,6 +144,10 @@ struct CompareRow {
     id: String,
     candidate: String,
     decision: Decision,
+    /// The overall rating's average.
+    overall: Option<String>,
+    /// Each live criterion's name and average score.
+    scores: Vec<(String, String)>,
     cells: Vec<Cell>,
 }
 
@@ -191,6 +195,7 @@ pub async fn compare(ctx: Page, Path(id): Path<String>, Query(q): Query<Vec<(Str
         .and_then(|(_, v)| v.parse::<usize>().ok())
         .filter(|n| (1..=interview.questions.len()).contains(n))
         .unwrap_or(1);
+    let criteria = scorecards::criteria_of(&ctx.state.store, &id, false).await?;
     let mut rows = Vec::with_capacity(items.len());
     for r in items {
         let inv = invitations::get(&ctx.state.store, &org.id, &r.id).await?;
@@ -213,7 +218,22 @@ pub async fn compare(ctx: Page, Path(id): Path<String>, Query(q): Query<Vec<(Str
                 }
             })
             .collect();
-        rows.push(CompareRow { id: r.id, candidate: r.candidate_name, decision: r.decision, cells });
+        let overall = r.ratings.get(OVERALL).copied().unwrap_or_default();
+        let scores = criteria
+            .iter()
+            .map(|c| {
+                let avg = r.scores.get(&c.id).and_then(|t| score_average(t.sum, t.n));
+                (c.name.clone(), avg.unwrap_or_else(|| "—".into()))
+            })
+            .collect();
+        rows.push(CompareRow {
+            id: r.id,
+            candidate: r.candidate_name,
+            decision: r.decision,
+            overall: halves_average(overall.sum, overall.n),
+            scores,
+            cells,
+        });
     }
     let page = ComparePage {
         layout: ctx.layout(format!("Compare: {}", interview.name), "interviews"),
