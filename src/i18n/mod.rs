@@ -18,8 +18,10 @@ macro_rules! per_language {
 }
 
 mod candidate;
+mod public;
 mod recorder;
 pub use candidate::{CandidateTexts, candidate_texts, recorded_what};
+pub use public::{PublicTexts, public_texts};
 pub use recorder::{RecorderTexts, recorder_texts};
 
 use crate::domain::Language;
@@ -324,6 +326,9 @@ mod tests {
             assert!(t.how.contains("{count}") && t.needs.contains("{minutes}"));
             assert!(t.extended_subject.contains("{org}") && t.extended_intro.contains("{title}"));
             assert!(t.reminder_subject.contains("{org}") && t.reminder_intro.contains("{title}"));
+            let p = public_texts(lang);
+            assert!(p.lead.contains("{org}") && p.sent_text.contains("{email}"), "{lang:?}");
+            assert_eq!(p.html_lang, lang.code());
         }
     }
 }

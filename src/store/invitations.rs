@@ -47,6 +47,8 @@ pub struct NewInvitation {
     pub bcc_me: bool,
     pub notify_me: bool,
     pub idempotency_key: Option<String>,
+    /// The candidate registered through the interview's public link.
+    pub via_public_link: bool,
 }
 
 /// What the invitation email is built from.
@@ -90,6 +92,8 @@ pub struct InvitationRow {
     pub email_undelivered_at: Option<i64>,
     /// The recruiter's decision: `undecided`, `advance`, `hold`, `reject`.
     pub decision: String,
+    /// `invited` (by a recruiter) or `public` (registered through the interview's public link).
+    pub source: String,
 }
 
 pub struct Created {
@@ -102,7 +106,7 @@ pub struct Created {
 
 const COLUMNS: &str = "i.id, i.candidate_id, c.first_name || ' ' || c.last_name AS candidate_name, i.email, \
     i.interview_id, v.name AS interview_name, i.status, i.language, i.deadline, i.bcc_me, i.notify_me, i.sent_at, \
-    i.answered_at, i.created_at, i.closes_at, i.org_id, i.media_deleted_at, i.email_undelivered_at, i.decision";
+    i.answered_at, i.created_at, i.closes_at, i.org_id, i.media_deleted_at, i.email_undelivered_at, i.decision, i.source";
 const FROM: &str = "invitations i JOIN candidates c ON c.org_id = i.org_id AND c.id = i.candidate_id \
     JOIN interviews v ON v.id = i.interview_id";
 
@@ -127,6 +131,7 @@ fn from_row(row: &AnyRow) -> StoreResult<InvitationRow> {
         media_deleted_at: opt_int(row, "media_deleted_at")?,
         email_undelivered_at: opt_int(row, "email_undelivered_at")?,
         decision: text(row, "decision")?,
+        source: text(row, "source")?,
     })
 }
 
@@ -201,8 +206,8 @@ pub async fn create(
     let now = store.now_ms();
     sqlx::query(
         "INSERT INTO invitations (id, org_id, candidate_id, interview_id, invited_by, email, language, deadline, \
-         closes_at, bcc_me, notify_me, status, token_hash, idempotency_key, created_at, updated_at, sent_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $15)",
+         closes_at, bcc_me, notify_me, status, token_hash, idempotency_key, created_at, updated_at, sent_at, source) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $15, $16)",
     )
     .bind(&id)
     .bind(org_id)
@@ -219,6 +224,7 @@ pub async fn create(
     .bind(hash_secret(&token))
     .bind(new.idempotency_key.clone())
     .bind(now)
+    .bind(if new.via_public_link { "public" } else { "invited" })
     .execute(&mut *tx)
     .await
     .map_err(conflict_as("invitation_idempotency"))?;
@@ -230,7 +236,10 @@ pub async fn create(
         &candidate_id,
         "invited",
         &who,
-        serde_json::json!({ "invitation_id": id, "interview": interview_name, "deadline": new.deadline.iso(), "email": new.email.as_str() }),
+        serde_json::json!({
+            "invitation_id": id, "interview": interview_name, "deadline": new.deadline.iso(),
+            "email": new.email.as_str(), "via_public_link": new.via_public_link,
+        }),
     )
     .await?;
     let title = text(&interview, "title")?;

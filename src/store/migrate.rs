@@ -57,6 +57,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/common/0009_review_workspace.sql"),
         include_str!("../../migrations/common/0009_review_workspace.sql"),
     ),
+    (
+        10,
+        "public links",
+        include_str!("../../migrations/common/0010_public_links.sql"),
+        include_str!("../../migrations/common/0010_public_links.sql"),
+    ),
 ];
 
 /// Brings the schema up to date. Safe to run from several nodes at once: on PostgreSQL the nodes queue on an advisory

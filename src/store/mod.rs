@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod mail_log;
 pub mod migrate;
 pub mod orgs;
+pub mod public_links;
 pub mod responses;
 pub mod reviews;
 pub mod scorecards;

@@ -75,6 +75,8 @@ pub struct Response {
     pub sent_at: i64,
     pub answered_at: Option<i64>,
     pub decision: Decision,
+    /// The candidate registered through the interview's public link.
+    pub via_public_link: bool,
     /// Ratings in halves per subject (a question id or `overall`).
     pub ratings: HashMap<String, Tally>,
     /// The reviewer's own rating in halves per subject.
@@ -169,7 +171,7 @@ pub async fn rows_of(store: &Store, org_id: &str, ids: &[String], reviewer: &str
     let list = placeholders(2, ids.len());
     let sql = format!(
         "SELECT i.id, i.candidate_id, c.first_name || ' ' || c.last_name AS candidate_name, i.email, i.status, \
-         i.sent_at, i.answered_at, i.decision FROM invitations i JOIN candidates c ON c.org_id = i.org_id AND c.id = i.candidate_id \
+         i.sent_at, i.answered_at, i.decision, i.source FROM invitations i JOIN candidates c ON c.org_id = i.org_id AND c.id = i.candidate_id \
          WHERE i.org_id = $1 AND i.id IN ({list})"
     );
     let mut q = sqlx::query(&sql).bind(org_id);
@@ -190,6 +192,7 @@ pub async fn rows_of(store: &Store, org_id: &str, ids: &[String], reviewer: &str
                 sent_at: int(&r, "sent_at")?,
                 answered_at: opt_int(&r, "answered_at")?,
                 decision: Decision::parse(&text(&r, "decision")?).unwrap_or_default(),
+                via_public_link: text(&r, "source")? == "public",
                 ratings: HashMap::new(),
                 mine: HashMap::new(),
                 scores: HashMap::new(),

@@ -9,6 +9,7 @@ pub mod answering;
 pub mod candidates;
 pub mod interviews;
 pub mod invitations;
+pub mod public_links;
 pub mod reviews;
 
 use crate::domain::{FieldError, FieldErrors};

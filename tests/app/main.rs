@@ -17,6 +17,7 @@ mod jobs;
 mod mail;
 mod multinode;
 mod odd_input;
+mod public_links;
 mod review;
 mod tenancy;
 mod tus_details;

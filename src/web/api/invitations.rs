@@ -167,6 +167,7 @@ pub async fn create(
         bcc_me: body.bcc_me,
         notify_me: body.notify_me,
         idempotency_key,
+        via_public_link: false,
     };
     let created = match usecase::invitations::send(&state.usecases, &actor, &new).await {
         Ok(c) => c.invitation,

@@ -2,6 +2,7 @@
 //! page speaks the invitation's language. An unknown token is a plain 404 that reveals nothing; a link that no
 //! longer takes answers (expired, disabled, withdrawn, answered) shows a clear page saying so.
 
+pub mod public;
 pub mod tus;
 
 use super::auth::CsrfToken;
@@ -35,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/i/{token}/interview", get(interview))
         .route("/i/{token}/answers/{question_id}", post(keep_answer))
         .route("/i/{token}/withdraw", post(withdraw))
+        .route("/p/{token}", get(public::view).post(public::submit))
         .merge(uploads)
 }
 

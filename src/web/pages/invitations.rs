@@ -20,6 +20,7 @@ struct Row {
     interview: String,
     interview_id: String,
     decision: Decision,
+    via_public_link: bool,
     status: &'static str,
     status_key: String,
     sent: String,
@@ -114,6 +115,7 @@ pub async fn list(ctx: Page, Query(q): Query<ListQuery>) -> PageResult {
                 email: i.email,
                 interview: i.interview_name,
                 interview_id: i.interview_id,
+                via_public_link: i.source == "public",
                 decision: Decision::parse(&i.decision).unwrap_or_default(),
                 deadline: i.deadline,
             }
@@ -277,6 +279,7 @@ pub async fn create(ctx: Page, Form(form): Form<InvitationForm>) -> PageResult {
         bcc_me,
         notify_me: form.notify_me.is_some(),
         idempotency_key: Some(form.form_key.clone()).filter(|k| !k.is_empty() && k.len() <= 100),
+        via_public_link: false,
     };
     let created = match usecase::invitations::send(&ctx.state.usecases, actor, &new).await {
         Ok(c) => c,

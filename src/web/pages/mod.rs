@@ -11,6 +11,7 @@ mod candidates;
 mod dashboard;
 mod interviews;
 pub(crate) mod invitations;
+mod public_link;
 mod responses;
 mod shared;
 
@@ -71,6 +72,7 @@ pub fn routes() -> Router<AppState> {
         .route("/interviews/{id}/clone", get(interviews::clone_form).post(interviews::clone))
         .route("/interviews/{id}/delete", get(interviews::delete_confirm).post(interviews::delete))
         .route("/interviews/{id}/responses", get(responses::list))
+        .route("/interviews/{id}/public-link", get(public_link::form).post(public_link::save))
         .route("/interviews/{id}/dashboard", get(dashboard::interview))
         .route("/dashboard", get(dashboard::organization))
         .route("/interviews/{id}/responses.csv", get(responses::export))

@@ -30,6 +30,7 @@ struct Row {
     mine: Option<String>,
     scores: Vec<String>,
     decision: Decision,
+    via_public_link: bool,
 }
 
 #[derive(Template)]
@@ -91,6 +92,7 @@ pub async fn list(ctx: Page, Path(id): Path<String>, Query(q): Query<ResponsesQu
                     .map(|c| r.scores.get(&c.id).and_then(|t| score_average(t.sum, t.n)).unwrap_or_else(|| "—".into()))
                     .collect(),
                 decision: r.decision,
+                via_public_link: r.via_public_link,
                 id: r.id,
                 candidate: r.candidate_name,
                 email: r.email,

@@ -4,6 +4,12 @@ pub(crate) fn describe_event(kind: &str, detail: &serde_json::Value) -> String {
     match kind {
         "created" => "Candidate created".into(),
         "imported" => "Imported from a CSV file".into(),
+        "invited" if detail["via_public_link"].as_bool() == Some(true) => format!(
+            "Registered through the public link of “{}” at {}, deadline {}",
+            detail["interview"].as_str().unwrap_or("?"),
+            detail["email"].as_str().unwrap_or("?"),
+            detail["deadline"].as_str().unwrap_or("?")
+        ),
         "invited" => format!(
             "Invited to “{}” at {}, deadline {}",
             detail["interview"].as_str().unwrap_or("?"),
