@@ -58,7 +58,7 @@ impl Application {
             None => store::deployment::link_key(&store, config.legacy_link_key()).await?,
         };
         let secure_cookies = base_url.starts_with("https://");
-        let usecases = crate::usecase::Context { store: store.clone(), link_key, base_url };
+        let usecases = crate::usecase::Context { store: store.clone(), link_key, base_url, webhooks: config.webhooks };
         let worker = Worker::new(mailer, config.mail_from.clone(), media.clone(), usecases.clone());
         let disk = crate::disk::DiskSpace::new(&config.data_dir, config.disk_reserve, config.disk_warn_below);
         let state = AppState(Arc::new(Inner {

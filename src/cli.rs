@@ -78,6 +78,12 @@ pub struct Opts {
     /// Free bytes on DATA_DIR's disk below which admins see a warning.
     #[arg(long, env = "CANDOR_DISK_WARN_BELOW", default_value_t = crate::config::DEFAULT_DISK_WARN_BELOW, global = true)]
     pub disk_warn_below: u64,
+    /// Let webhooks go to plain http endpoints (default: https only).
+    #[arg(long, env = "CANDOR_WEBHOOKS_ALLOW_HTTP", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub webhooks_allow_http: bool,
+    /// Let webhooks go to loopback, private and link-local addresses (default: refused, against request forgery).
+    #[arg(long, env = "CANDOR_WEBHOOKS_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub webhooks_allow_private: bool,
 }
 
 impl Opts {
@@ -100,6 +106,10 @@ impl Opts {
             smtp_timeout: std::time::Duration::from_secs(self.smtp_timeout.max(1)),
             disk_reserve: self.disk_reserve,
             disk_warn_below: self.disk_warn_below,
+            webhooks: crate::config::WebhookPolicy {
+                allow_http: self.webhooks_allow_http,
+                allow_private: self.webhooks_allow_private,
+            },
         }
     }
 }

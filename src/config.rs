@@ -53,6 +53,17 @@ pub struct Config {
     pub disk_reserve: u64,
     /// Free bytes below which admins see a warning on every page.
     pub disk_warn_below: u64,
+    /// Where webhooks may be sent.
+    pub webhooks: WebhookPolicy,
+}
+
+/// Where webhooks may go: https to public addresses only, unless the operator allows more.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WebhookPolicy {
+    /// Plain http endpoints (`CANDOR_WEBHOOKS_ALLOW_HTTP`).
+    pub allow_http: bool,
+    /// Loopback, private, link-local and other internal addresses (`CANDOR_WEBHOOKS_ALLOW_PRIVATE`).
+    pub allow_private: bool,
 }
 
 impl Config {
@@ -76,6 +87,7 @@ impl Config {
             smtp_timeout: std::time::Duration::from_secs(30),
             disk_reserve: DEFAULT_DISK_RESERVE,
             disk_warn_below: DEFAULT_DISK_WARN_BELOW,
+            webhooks: WebhookPolicy::default(),
         }
     }
 

@@ -1,6 +1,8 @@
 //! The worker: claim a due job (with a lease) → run its handler → mark it done, or record the error and retry with
 //! exponential backoff until it is dead. Any number of workers, on any number of nodes, may run at once.
 
+pub mod webhook;
+
 use crate::mail::{self, Mailer, OutgoingEmail};
 use crate::media::MediaStore;
 use crate::store::jobs::{Job, Lane};
@@ -261,8 +263,98 @@ impl Worker {
                 self.remux(&payload.take_id).await?;
                 Ok(false)
             }
+            store::webhooks::DELIVER_WEBHOOK => {
+                #[derive(serde::Deserialize)]
+                struct Payload {
+                    delivery_id: String,
+                }
+                let payload: Payload = serde_json::from_str(&job.payload)?;
+                self.deliver_webhook(&payload.delivery_id, job.attempts >= job.max_attempts).await?;
+                Ok(false)
+            }
             other => anyhow::bail!("unknown job kind {other:?}"),
         }
+    }
+
+    /// Delivers one webhook event to its endpoint and records the attempt; a failure is an error, so the job is
+    /// tried again later (`last`: no attempt follows). An endpoint that failed for a day is switched off and the
+    /// organization's admins are told by email.
+    async fn deliver_webhook(&self, delivery_id: &str, last: bool) -> anyhow::Result<()> {
+        let Some(d) = store::webhooks::delivery(&self.store, delivery_id).await? else {
+            return Ok(());
+        };
+        let endpoint = match store::webhooks::endpoint(&self.store, &d.org_id, &d.endpoint_id).await {
+            Ok(e) => e,
+            Err(store::StoreError::NotFound) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        if !endpoint.enabled {
+            let attempt = store::webhooks::Attempt {
+                response_code: None,
+                duration_ms: 0,
+                error: Some("the endpoint is switched off"),
+                last: true,
+            };
+            store::webhooks::record_attempt(&self.store, &d, &attempt).await?;
+            return Ok(());
+        }
+        let mut body: serde_json::Value = serde_json::from_str(&d.payload)?;
+        if d.event == "invitation.completed"
+            && let Some(id) = body["data"]["invitation"]["id"].as_str().map(str::to_owned)
+        {
+            body["data"]["answers_url"] = self.links.link(&format!("/invitations/{id}/answers")).into();
+        }
+        let body = body.to_string();
+        let outcome =
+            webhook::post(self.links.webhooks, &endpoint.url, &endpoint.secret, &format!("msg_{}", d.id), &body).await;
+        let attempt = store::webhooks::Attempt {
+            response_code: outcome.status.map(i64::from),
+            duration_ms: outcome.duration_ms,
+            error: outcome.error.as_deref(),
+            last,
+        };
+        let switched_off = store::webhooks::record_attempt(&self.store, &d, &attempt).await?;
+        if switched_off {
+            self.tell_admins_endpoint_off(&endpoint).await?;
+        }
+        match outcome.error {
+            None => Ok(()),
+            Some(e) => anyhow::bail!("webhook to {} not delivered: {e}", endpoint.url),
+        }
+    }
+
+    async fn tell_admins_endpoint_off(&self, endpoint: &store::webhooks::Endpoint) -> anyhow::Result<()> {
+        let admins: Vec<String> = store::users::list(&self.store, &endpoint.org_id)
+            .await?
+            .into_iter()
+            .filter(|u| u.active && u.role == "admin")
+            .map(|u| u.email)
+            .collect();
+        if admins.is_empty() {
+            return Ok(());
+        }
+        let page = self.links.link(&format!("/webhooks/{}", endpoint.id));
+        let text = format!(
+            "Every delivery to the webhook endpoint {} failed for a day, so Candor switched it off.\n\n\
+             Its delivery log says why: {page}\n\nOnce the endpoint works again, switch it back on there.\n",
+            endpoint.url
+        );
+        let html = format!(
+            "<p>Every delivery to the webhook endpoint <code>{}</code> failed for a day, so Candor switched it off.</p>\
+             <p>Its delivery log says why: <a href=\"{page}\">{page}</a></p><p>Once the endpoint works again, switch it back on there.</p>",
+            webhook::escape_html(&endpoint.url)
+        );
+        let email = crate::mail::OutgoingEmail {
+            to: admins,
+            cc: Vec::new(),
+            bcc: Vec::new(),
+            reply_to: None,
+            subject: "A webhook endpoint was switched off".to_owned(),
+            html,
+            text,
+        };
+        store::webhooks::queue_notice(&self.store, &email.job(Some(&endpoint.org_id))).await?;
+        Ok(())
     }
 
     /// Rewrites a kept take so it can be seeked at once: WebM gets its duration and cues (`media::webm`), a

@@ -124,7 +124,8 @@ pub(crate) async fn insert_event(
     .bind(store.now_ms())
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    // What the organization's webhooks want to hear of goes out from this same transaction.
+    super::webhooks::queue_event(conn, store, org_id, kind, &detail).await
 }
 
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;

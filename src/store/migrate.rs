@@ -63,6 +63,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/common/0010_public_links.sql"),
         include_str!("../../migrations/common/0010_public_links.sql"),
     ),
+    (
+        11,
+        "webhooks",
+        include_str!("../../migrations/common/0011_webhooks.sql"),
+        include_str!("../../migrations/common/0011_webhooks.sql"),
+    ),
 ];
 
 /// Brings the schema up to date. Safe to run from several nodes at once: on PostgreSQL the nodes queue on an advisory

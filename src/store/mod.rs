@@ -22,6 +22,7 @@ pub mod takes;
 mod tokens;
 pub mod upkeep;
 pub mod users;
+pub mod webhooks;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};

@@ -12,7 +12,7 @@ use crate::store::users::{self, NewUser, User};
 /// How long the link in a new user's set-password email works: a week.
 pub const SET_PASSWORD_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
 
-fn admin_only(actor: &Actor) -> Result<(), UseCaseError> {
+pub(super) fn admin_only(actor: &Actor) -> Result<(), UseCaseError> {
     if actor.user.is_admin() {
         Ok(())
     } else {

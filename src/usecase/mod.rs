@@ -11,6 +11,7 @@ pub mod interviews;
 pub mod invitations;
 pub mod public_links;
 pub mod reviews;
+pub mod webhooks;
 
 use crate::domain::{FieldError, FieldErrors};
 use crate::store::{Store, StoreError};
@@ -23,6 +24,8 @@ pub struct Context {
     pub link_key: Vec<u8>,
     /// The public address, without a trailing slash.
     pub base_url: String,
+    /// Where webhooks may be sent.
+    pub webhooks: crate::config::WebhookPolicy,
 }
 
 impl Context {

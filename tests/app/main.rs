@@ -23,4 +23,5 @@ mod tenancy;
 mod tus_details;
 mod upkeep;
 mod uploads;
+mod webhooks;
 mod workspace;

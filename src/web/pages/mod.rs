@@ -14,6 +14,7 @@ pub(crate) mod invitations;
 mod public_link;
 mod responses;
 mod shared;
+mod webhooks;
 
 use super::auth::CurrentUser;
 use crate::web::state::AppState;
@@ -43,6 +44,11 @@ pub fn routes() -> Router<AppState> {
         .route("/outbox", get(admin::outbox_list))
         .route("/outbox/{id}", get(admin::outbox_view))
         .route("/jobs", get(admin::jobs_list))
+        .route("/webhooks", get(webhooks::list).post(webhooks::create))
+        .route("/webhooks/{id}", get(webhooks::view).post(webhooks::update))
+        .route("/webhooks/{id}/delete", post(webhooks::delete))
+        .route("/webhooks/{id}/test", post(webhooks::test))
+        .route("/webhooks/{id}/deliveries/{delivery}/redeliver", post(webhooks::redeliver))
         .route("/jobs/retry-dead", post(admin::jobs_retry_dead))
         .route("/jobs/{id}/retry", post(admin::job_retry))
         .route("/invitations", get(invitations::list).post(invitations::create))
