@@ -178,10 +178,11 @@ async fn bench(
         let decision = ["undecided", "advance", "hold", "reject"][n % 4];
         invs.push(format!(
             "('{id}', '{org_id}', '{cid}', '{a_id}', '{user_id}', '{email}', 'en', '2099-12-31', {}, 0, 0, 'answered', \
-             'hash-{id}', {sent}, {answered_at}, {sent}, {}, {}, {answered_at}, '{decision}')",
+             'hash-{id}', {sent}, {answered_at}, {sent}, {}, {}, {answered_at}, '{decision}', {})",
             now + 400 * day,
             sent + 60_000,
-            sent + 120_000
+            sent + 120_000,
+            answered_at - sent
         ));
         for (r, reviewer) in reviewers.iter().enumerate() {
             for (s, subject) in questions.iter().map(String::as_str).chain(["overall"]).enumerate() {
@@ -202,7 +203,7 @@ async fn bench(
         &pool,
         "invitations",
         "id, org_id, candidate_id, interview_id, invited_by, email, language, deadline, closes_at, bcc_me, notify_me, \
-         status, token_hash, created_at, updated_at, sent_at, opened_at, started_at, answered_at, decision",
+         status, token_hash, created_at, updated_at, sent_at, opened_at, started_at, answered_at, decision, completed_in_ms",
         &invs,
     )
     .await;
@@ -225,7 +226,8 @@ async fn bench(
         // Copies in the other interview: mixed statuses, sent over the last 16 weeks.
         sqlx::query(&format!(
             "INSERT INTO invitations (id, org_id, candidate_id, interview_id, invited_by, email, language, deadline, closes_at, \
-             bcc_me, notify_me, status, token_hash, created_at, updated_at, sent_at, opened_at, started_at, answered_at, decision) \
+             bcc_me, notify_me, status, token_hash, created_at, updated_at, sent_at, opened_at, started_at, answered_at, decision, \
+             completed_in_ms) \
              WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM k WHERE n < {copies}) \
              SELECT i.id || '-' || k.n, i.org_id, i.candidate_id, '{b_id}', i.invited_by, i.email, i.language, i.deadline, \
              i.closes_at, 0, 0, \
@@ -235,7 +237,8 @@ async fn bench(
              i.sent_at - (k.n % 30) * CAST({day} AS BIGINT), \
              CASE k.n % 6 WHEN 0 THEN NULL ELSE i.opened_at - (k.n % 30) * CAST({day} AS BIGINT) END, \
              CASE WHEN k.n % 6 IN (0, 3) THEN NULL ELSE i.started_at - (k.n % 30) * CAST({day} AS BIGINT) END, \
-             CASE WHEN k.n % 6 IN (2, 5) THEN i.answered_at - (k.n % 30) * CAST({day} AS BIGINT) ELSE NULL END, 'undecided' \
+             CASE WHEN k.n % 6 IN (2, 5) THEN i.answered_at - (k.n % 30) * CAST({day} AS BIGINT) ELSE NULL END, 'undecided', \
+             CASE WHEN k.n % 6 IN (2, 5) THEN i.completed_in_ms ELSE NULL END \
              FROM invitations i, k WHERE i.interview_id = '{a_id}'"
         ))
         .execute(&pool)

@@ -66,6 +66,7 @@ impl Application {
             disk,
             node_id,
             media_checked_at: std::sync::atomic::AtomicI64::new(0),
+            funnels: Default::default(),
             secure_cookies,
             metrics: metrics_handle()?,
             store,

@@ -85,7 +85,7 @@ test('no serious or critical accessibility violation on any recruiter page', asy
     '/interviews/new', `/interviews/${interview.id}/edit`, `/interviews/${interview.id}/clone`,
     `/interviews/${interview.id}/delete`, `/interviews/${interview.id}/responses`, `/interviews/${interview.id}/compare`,
     `/interviews/${interview.id}/scorecard`, `/interviews/${interview.id}/dashboard`, '/profile', '/settings', '/users',
-    '/users/new', '/outbox', '/jobs',
+    '/users/new', '/outbox', '/jobs', '/webhooks', `/interviews/${interview.id}/public-link`,
   ];
   for (const path of paths) {
     const res = await page.goto(`${server.base}${path}`);
@@ -120,11 +120,27 @@ test('no serious or critical accessibility violation on any recruiter page', asy
   await page.fill('.typeahead input[type=text], .typeahead input[type=search]', 'sa');
   await page.waitForSelector('ul.suggestions li');
   problems.push(...(await violations(page)).map((v) => `invitation form, typeahead open: ${v}`));
+  // A webhook endpoint's page, and a public link's registration page.
+  await page.goto(`${server.base}/webhooks`);
+  await page.fill('#url', 'https://hooks.example.com/candor');
+  await page.click('form button.primary');
+  await page.waitForURL(/\/webhooks\/[a-z0-9]+$/);
+  problems.push(...(await violations(page)).map((v) => `webhook endpoint: ${v}`));
+  await page.goto(`${server.base}/interviews/${interview.id}/public-link`);
+  await page.check('input[name=enabled]');
+  await page.click('form.card button.primary');
+  await page.waitForSelector('#public-url');
+  const publicUrl = await page.inputValue('#public-url');
   // The colleague's page.
   const colleague = await browser.newContext({ bypassCSP: true });
   const sp = await colleague.newPage();
   await sp.goto(share);
   problems.push(...(await violations(sp)).map((v) => `share link: ${v}`));
+  await sp.goto(publicUrl);
+  problems.push(...(await violations(sp)).map((v) => `public link: ${v}`));
+  await sp.click('form.register button.primary');
+  await sp.waitForSelector('.field-error');
+  problems.push(...(await violations(sp)).map((v) => `public link with errors: ${v}`));
   await colleague.close();
   // The checker itself: an image without a text alternative and a nameless button on a page are found.
   await page.goto(`${server.base}/dashboard`);

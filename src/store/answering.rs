@@ -366,7 +366,8 @@ pub async fn keep(
     if completed {
         let to = status.apply(InvitationEvent::Complete).map_err(|_| StoreError::Conflict("invitation_status"))?;
         let moved = sqlx::query(
-            "UPDATE invitations SET status = $1, answered_at = $2, updated_at = $2 WHERE id = $3 AND status = $4",
+            "UPDATE invitations SET status = $1, answered_at = $2, updated_at = $2, completed_in_ms = $2 - sent_at \
+             WHERE id = $3 AND status = $4",
         )
         .bind(to.as_str())
         .bind(now)

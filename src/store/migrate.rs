@@ -69,6 +69,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/common/0011_webhooks.sql"),
         include_str!("../../migrations/common/0011_webhooks.sql"),
     ),
+    (
+        12,
+        "funnel",
+        include_str!("../../migrations/common/0012_funnel.sql"),
+        include_str!("../../migrations/common/0012_funnel.sql"),
+    ),
 ];
 
 /// Brings the schema up to date. Safe to run from several nodes at once: on PostgreSQL the nodes queue on an advisory

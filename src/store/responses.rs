@@ -310,12 +310,19 @@ pub struct Funnel {
     pub withdrawn: i64,
     /// Milliseconds from the invitation to its completion, the median of the completed ones.
     pub median_to_complete_ms: Option<i64>,
-    /// Completion times (Unix ms) since `since`, for the weekly chart.
-    #[serde(skip)]
-    pub completed_since: Vec<i64>,
+    /// Completions in each period between the boundaries asked for (e.g. weeks).
+    pub completed_per_period: Vec<i64>,
 }
 
-pub async fn funnel(store: &Store, org_id: &str, interview_id: Option<&str>, since: i64) -> StoreResult<Funnel> {
+/// The funnel, with completions counted between each pair of `boundaries` (Unix ms, ascending). Every figure comes
+/// from an index: the stages from `(org_id, status, opened_at, started_at, answered_at)`, the median from
+/// `completed_in_ms`, the periods from `answered_at`.
+pub async fn funnel(
+    store: &Store,
+    org_id: &str,
+    interview_id: Option<&str>,
+    boundaries: &[i64],
+) -> StoreResult<Funnel> {
     let scope = if interview_id.is_some() { " AND interview_id = $2" } else { "" };
     let counts_sql = format!(
         "SELECT COUNT(*) AS invited, COUNT(opened_at) AS opened, COUNT(started_at) AS started, \
@@ -338,8 +345,8 @@ pub async fn funnel(store: &Store, org_id: &str, interview_id: Option<&str>, sin
     };
     if f.completed > 0 {
         let median_sql = format!(
-            "SELECT answered_at - sent_at AS d FROM invitations WHERE org_id = $1{scope} AND answered_at IS NOT NULL \
-             ORDER BY d LIMIT 1 OFFSET {}",
+            "SELECT completed_in_ms AS d FROM invitations WHERE org_id = $1{scope} AND completed_in_ms IS NOT NULL \
+             ORDER BY completed_in_ms LIMIT 1 OFFSET {}",
             (f.completed - 1) / 2
         );
         let mut q = sqlx::query(&median_sql).bind(org_id);
@@ -348,20 +355,74 @@ pub async fn funnel(store: &Store, org_id: &str, interview_id: Option<&str>, sin
         }
         f.median_to_complete_ms = q.fetch_optional(store.read()).await?.map(|r| int(&r, "d")).transpose()?;
     }
-    let p = if interview_id.is_some() { "$3" } else { "$2" };
-    let weekly_sql = format!(
-        "SELECT answered_at FROM invitations WHERE org_id = $1{scope} AND answered_at >= {p} ORDER BY answered_at"
-    );
-    let mut q = sqlx::query(&weekly_sql).bind(org_id);
-    if let Some(i) = interview_id {
-        q = q.bind(i);
+    if let (Some(first), Some(last)) = (boundaries.first(), boundaries.last())
+        && boundaries.len() > 1
+    {
+        // One row: a sum per period (the boundaries are numbers this code computed, written into the statement).
+        let sums: Vec<String> = boundaries
+            .windows(2)
+            .enumerate()
+            .map(|(i, w)| {
+                format!("CAST(COALESCE(SUM(CASE WHEN answered_at >= {} AND answered_at < {} THEN 1 ELSE 0 END), 0) AS BIGINT) AS p{i}", w[0], w[1])
+            })
+            .collect();
+        let sql = format!(
+            "SELECT {} FROM invitations WHERE org_id = $1{scope} AND answered_at >= {first} AND answered_at < {last}",
+            sums.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(org_id);
+        if let Some(i) = interview_id {
+            q = q.bind(i);
+        }
+        let r = q.fetch_one(store.read()).await?;
+        f.completed_per_period =
+            (0..boundaries.len() - 1).map(|i| int(&r, &format!("p{i}"))).collect::<StoreResult<_>>()?;
     }
-    f.completed_since = q
-        .bind(since)
-        .fetch_all(store.read())
-        .await?
-        .iter()
-        .map(|r| int(r, "answered_at"))
-        .collect::<StoreResult<_>>()?;
     Ok(f)
+}
+
+/// Funnels computed a moment ago, per node: a dashboard asked for many times a second is computed once every
+/// [`FUNNEL_FRESH_MS`] per organization (or interview) and week range, and shown at most that old. While one request
+/// computes it, the others for the same funnel wait for that result rather than computing it too.
+#[derive(Default)]
+pub struct FunnelCache {
+    entries: std::sync::Mutex<HashMap<FunnelKey, FunnelSlot>>,
+}
+
+/// The organization, the interview (if one), the first period's start.
+type FunnelKey = (String, Option<String>, i64);
+/// When it was computed (store clock) and what, behind the lock its computation holds.
+type FunnelSlot = std::sync::Arc<tokio::sync::Mutex<Option<(i64, Funnel)>>>;
+
+/// How old a funnel may be when shown.
+pub const FUNNEL_FRESH_MS: i64 = 5_000;
+
+impl FunnelCache {
+    pub async fn funnel(
+        &self,
+        store: &Store,
+        org_id: &str,
+        interview_id: Option<&str>,
+        boundaries: &[i64],
+    ) -> StoreResult<Funnel> {
+        let key = (org_id.to_owned(), interview_id.map(str::to_owned), boundaries.first().copied().unwrap_or(0));
+        let slot = {
+            let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if entries.len() > 10_000 {
+                entries.clear();
+            }
+            entries.entry(key).or_default().clone()
+        };
+        let mut held = slot.lock().await;
+        let now = store.now_ms();
+        if let Some((at, f)) = held.as_ref()
+            && now - *at < FUNNEL_FRESH_MS
+            && *at <= now
+        {
+            return Ok(f.clone());
+        }
+        let f = funnel(store, org_id, interview_id, boundaries).await?;
+        *held = Some((now, f.clone()));
+        Ok(f)
+    }
 }

@@ -25,6 +25,8 @@ pub struct Inner {
     pub node_id: String,
     /// When the media storage last passed the health check (Unix ms): checked at most every 30 s.
     pub media_checked_at: std::sync::atomic::AtomicI64,
+    /// Dashboards computed a moment ago (at most a few seconds old).
+    pub funnels: crate::store::responses::FunnelCache,
 }
 
 #[derive(Clone)]

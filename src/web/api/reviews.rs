@@ -137,7 +137,8 @@ pub async fn export(
     Ok(crate::web::export::csv_response(&interview, body))
 }
 
-/// The organization's funnel, or one interview's with `interview_id`.
+/// The organization's funnel, or one interview's with `interview_id`; completions per period are the last 12
+/// weeks, oldest first.
 #[utoipa::path(get, operation_id = "get_funnel", path = "/api/v1/funnel", tag = "reviews",
     params(("interview_id" = Option<String>, Query, description = "One interview's funnel")),
     responses((status = 200, body = Funnel), (status = 404, body = ErrorBody)))]
@@ -150,8 +151,12 @@ pub async fn funnel(
     if let Some(id) = interview {
         interviews::get(&state.store, &actor.org.id, id).await?;
     }
-    let since = state.store.now_ms();
-    Ok(Json(responses::funnel(&state.store, &actor.org.id, interview.map(String::as_str), since).await?))
+    // Completions per week, the last 12 weeks (7 × 24 hours each).
+    // Up to the end of this minute, so requests within a minute ask for the same periods.
+    let now = state.store.now_ms() / 60_000 * 60_000 + 60_000;
+    let week = 7 * 24 * 3600 * 1000;
+    let boundaries: Vec<i64> = (0..=12).rev().map(|w| now - w * week).collect();
+    Ok(Json(state.funnels.funnel(&state.store, &actor.org.id, interview.map(String::as_str), &boundaries).await?))
 }
 
 /// The interview's scorecard criteria, deleted ones too (with `deleted_at`).

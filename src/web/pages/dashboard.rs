@@ -4,7 +4,7 @@
 
 use super::layout::{Layout, Page, render};
 use crate::store::interviews::{self, Interview};
-use crate::store::responses::{self, Funnel};
+use crate::store::responses::Funnel;
 use crate::web::error::{PageError, PageResult};
 use askama::Template;
 use axum::extract::Path;
@@ -72,9 +72,14 @@ async fn dashboard(ctx: Page, interview_id: Option<String>) -> PageResult {
         .checked_sub((now.date().weekday().to_monday_zero_offset() as i64).days())
         .map_err(|e| PageError::Internal(e.into()))?;
     let first = monday.checked_sub(((WEEKS - 1) * 7).days()).map_err(|e| PageError::Internal(e.into()))?;
-    let since =
-        first.to_zoned_datetime(tz.clone()).map_err(|e| PageError::Internal(e.into()))?.timestamp().as_millisecond();
-    let funnel = responses::funnel(&ctx.state.store, &org.id, interview_id.as_deref(), since).await?;
+    // Each week's first instant in the organization's zone (13 boundaries for 12 weeks; DST moves them, not the days).
+    let mut boundaries = Vec::with_capacity(WEEKS as usize + 1);
+    for w in 0..=WEEKS {
+        let day = first.checked_add((w * 7).days()).map_err(|e| PageError::Internal(e.into()))?;
+        let at = day.to_zoned_datetime(tz.clone()).map_err(|e| PageError::Internal(e.into()))?;
+        boundaries.push(at.timestamp().as_millisecond());
+    }
+    let funnel = ctx.state.funnels.funnel(&ctx.state.store, &org.id, interview_id.as_deref(), &boundaries).await?;
 
     let of_invited = |n: i64| if funnel.invited > 0 { (n * 100 + funnel.invited / 2) / funnel.invited } else { 0 };
     let width = |n: i64| if funnel.invited > 0 { n * 600 / funnel.invited } else { 0 };
@@ -104,22 +109,12 @@ async fn dashboard(ctx: Page, interview_id: Option<String>) -> PageResult {
             Some(Week {
                 start: start.to_string(),
                 short: start.strftime("%-d %b").to_string(),
-                count: 0,
+                count: funnel.completed_per_period.get(w as usize).copied().unwrap_or(0),
                 x: w * 50,
                 height: 0,
             })
         })
         .collect();
-    for at in &funnel.completed_since {
-        let Ok(t) = jiff::Timestamp::from_millisecond(*at) else { continue };
-        let day = t.to_zoned_datetime(tz.clone()).date();
-        if let Ok(span) = first.until(day) {
-            let w = span.get_days() as i64 / 7;
-            if let Some(week) = weeks.get_mut(w as usize) {
-                week.count += 1;
-            }
-        }
-    }
     let week_max = weeks.iter().map(|w| w.count).max().unwrap_or(0).max(1);
     for w in &mut weeks {
         w.height = w.count * 160 / week_max;
