@@ -263,6 +263,16 @@ impl Worker {
                 self.remux(&payload.take_id).await?;
                 Ok(false)
             }
+            store::bulk::BULK_SEND => {
+                #[derive(serde::Deserialize)]
+                struct Payload {
+                    bulk_id: String,
+                }
+                let payload: Payload = serde_json::from_str(&job.payload)?;
+                let org_id = job.org_id.as_deref().unwrap_or("");
+                crate::usecase::bulk::run(&self.links, org_id, &payload.bulk_id).await?;
+                Ok(false)
+            }
             store::webhooks::DELIVER_WEBHOOK => {
                 #[derive(serde::Deserialize)]
                 struct Payload {

@@ -75,6 +75,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/common/0012_funnel.sql"),
         include_str!("../../migrations/common/0012_funnel.sql"),
     ),
+    (
+        13,
+        "bulk invitations",
+        include_str!("../../migrations/common/0013_bulk.sql"),
+        include_str!("../../migrations/common/0013_bulk.sql"),
+    ),
 ];
 
 /// Brings the schema up to date. Safe to run from several nodes at once: on PostgreSQL the nodes queue on an advisory

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod answering;
+pub mod bulk;
 pub mod candidates;
 pub mod interviews;
 pub mod invitations;

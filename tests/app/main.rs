@@ -5,6 +5,7 @@ mod helpers;
 
 mod accounts;
 mod api;
+mod bulk;
 mod candidate;
 mod candidates;
 mod cli;

@@ -265,3 +265,118 @@ pub async fn update(
         Err(e) => Err(e.into()),
     }
 }
+
+/// One person of a bulk send: `candidate_id` (an internal candidate) **or** their name and email.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct BulkPerson {
+    pub candidate_id: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    /// This person's language, when the send has none.
+    #[schema(pattern = "^(en|fi|sv|el|de|fr|es)$")]
+    pub language: Option<String>,
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct BulkBody {
+    pub interview_id: String,
+    /// `YYYY-MM-DD`, inclusive.
+    #[schema(format = Date)]
+    pub deadline: String,
+    /// Everyone's language; default: each person's own, else the organization's.
+    #[schema(pattern = "^(en|fi|sv|el|de|fr|es)$")]
+    pub language: Option<String>,
+    #[serde(default)]
+    pub notify_me: bool,
+    /// 1–20,000 people.
+    pub candidates: Vec<BulkPerson>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct BulkRowProblem {
+    /// The person's position in `candidates`, from 1.
+    pub position: i64,
+    pub message: String,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct BulkSummary {
+    pub id: String,
+    /// `sending`, `done` or `cancelled`.
+    pub status: String,
+    pub to_send: i64,
+    pub sent: i64,
+    /// People with an open invitation to the interview already (or listed twice).
+    pub skipped: i64,
+    pub invalid: Vec<BulkRowProblem>,
+}
+
+async fn bulk_summary(state: &AppState, actor: &crate::store::sessions::Actor, id: &str) -> ApiResult<BulkSummary> {
+    let b = usecase::bulk::get(&state.usecases, actor, id).await?;
+    let invalid = crate::store::bulk::rows_with(&state.store, id, "invalid", 1000)
+        .await?
+        .into_iter()
+        .map(|(position, _, message)| BulkRowProblem { position, message })
+        .collect();
+    Ok(BulkSummary { to_send: b.pending, sent: b.sent, skipped: b.skipped, status: b.status, id: b.id, invalid })
+}
+
+/// Invite many people to one interview; sent by a background job (follow it with `get_bulk_invitation`). With an
+/// `Idempotency-Key` header, a repeated request gives back the first send.
+#[utoipa::path(post, operation_id = "create_bulk_invitation", path = "/api/v1/invitations/bulk", request_body = BulkBody, tag = "invitations",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Any unique string, at most 100 characters")),
+    responses((status = 202, body = BulkSummary), (status = 200, body = BulkSummary), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn bulk(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<BulkBody>,
+) -> ApiResult<Response> {
+    let key = match headers.get("idempotency-key").map(|v| v.to_str().map(str::trim)) {
+        None => None,
+        Some(Ok(k)) if !k.is_empty() && k.len() <= 100 => Some(format!("api:{k}")),
+        Some(_) => return Err(invalid("Idempotency-Key", "Use 1 to 100 visible characters.")),
+    };
+    let people: Vec<(i64, usecase::bulk::Person)> = body
+        .candidates
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let person = match p.candidate_id {
+                Some(id) => usecase::bulk::Person::Candidate(id),
+                None => usecase::bulk::Person::External {
+                    first_name: p.first_name.unwrap_or_default(),
+                    last_name: p.last_name.unwrap_or_default(),
+                    email: p.email.unwrap_or_default(),
+                    language: p.language,
+                },
+            };
+            (i as i64 + 1, person)
+        })
+        .collect();
+    let settings = usecase::bulk::Settings {
+        interview_id: &body.interview_id,
+        language: body.language.as_deref().unwrap_or(""),
+        deadline: &body.deadline,
+        notify_me: body.notify_me,
+        idempotency_key: key.as_deref(),
+    };
+    let (id, repeated) = usecase::bulk::preview(&state.usecases, &actor, &settings, &people).await?;
+    if repeated {
+        return Ok((StatusCode::OK, Json(bulk_summary(&state, &actor, &id).await?)).into_response());
+    }
+    usecase::bulk::start(&state.usecases, &actor, &id).await?;
+    Ok((StatusCode::ACCEPTED, Json(bulk_summary(&state, &actor, &id).await?)).into_response())
+}
+
+/// A bulk send's progress.
+#[utoipa::path(get, operation_id = "get_bulk_invitation", path = "/api/v1/invitations/bulk/{id}", tag = "invitations",
+    responses((status = 200, body = BulkSummary), (status = 404, body = ErrorBody)))]
+pub async fn bulk_status(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<BulkSummary>> {
+    Ok(Json(bulk_summary(&state, &actor, &id).await?))
+}

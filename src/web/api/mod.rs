@@ -22,6 +22,8 @@ pub fn routes() -> Router<AppState> {
         .route("/candidates/{id}", get(candidates::get).patch(candidates::update).delete(candidates::delete))
         .route("/invitations", get(invitations::list).post(invitations::create))
         .route("/invitations/{id}", get(invitations::get).patch(invitations::update).delete(invitations::delete))
+        .route("/invitations/bulk", axum::routing::post(invitations::bulk))
+        .route("/invitations/bulk/{id}", get(invitations::bulk_status))
         .route("/invitations/{id}/resend", axum::routing::post(invitations::resend))
         .route("/invitations/{id}/disable", axum::routing::post(invitations::disable))
         .route("/interviews", get(interviews::list).post(interviews::create))
@@ -50,7 +52,7 @@ pub fn routes() -> Router<AppState> {
         interviews::list, interviews::create, interviews::get, interviews::update, interviews::delete,
         invitations::list, invitations::create, invitations::get, invitations::update, invitations::delete,
         invitations::resend,
-        invitations::disable,
+        invitations::disable, invitations::bulk, invitations::bulk_status,
         reviews::list, reviews::export, reviews::funnel, reviews::criteria, reviews::add_criterion,
         reviews::rename_criterion, reviews::delete_criterion, reviews::get, reviews::rate, reviews::score,
         reviews::comment, reviews::decide,
@@ -64,7 +66,8 @@ pub fn routes() -> Router<AppState> {
         ErrorDetail, reviews::ResponsePage, reviews::ResponseItem, reviews::Average, reviews::CriterionBody,
         crate::store::scorecards::Criterion, reviews::Review, reviews::RatingItem, reviews::ScoreItem,
         reviews::CommentItem, reviews::RatingBody, reviews::ScoresBody, reviews::CommentBody, reviews::DecisionBody,
-        reviews::Decided, crate::domain::Decision, crate::store::responses::Funnel,
+        reviews::Decided, crate::domain::Decision, crate::store::responses::Funnel, invitations::BulkBody,
+        invitations::BulkPerson, invitations::BulkSummary, invitations::BulkRowProblem,
     )),
     modifiers(&BearerAuth, &StandardResponses),
     security(("bearer" = []))

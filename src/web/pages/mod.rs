@@ -7,6 +7,7 @@ mod timeline;
 pub use account::SETUP_TTL_MS;
 mod admin;
 mod answers;
+mod bulk;
 mod candidates;
 mod dashboard;
 mod interviews;
@@ -53,6 +54,10 @@ pub fn routes() -> Router<AppState> {
         .route("/jobs/{id}/retry", post(admin::job_retry))
         .route("/invitations", get(invitations::list).post(invitations::create))
         .route("/invitations/new", get(invitations::new_form))
+        .route("/invitations/bulk", get(bulk::form).post(bulk::create).layer(DefaultBodyLimit::max(6 * 1024 * 1024)))
+        .route("/invitations/bulk/{id}", get(bulk::view))
+        .route("/invitations/bulk/{id}/send", post(bulk::send))
+        .route("/invitations/bulk/{id}/cancel", post(bulk::cancel))
         .route("/invitations/{id}/edit", get(invitations::edit_form).post(invitations::edit))
         .route("/invitations/{id}/resend", post(invitations::resend))
         .route("/invitations/{id}/disable", post(invitations::disable))

@@ -1,0 +1,175 @@
+//! Bulk invitations: a preview that says what will happen, the send as a job, cancelling, the API with
+//! Idempotency-Key, and nothing across organizations.
+
+use crate::both;
+use crate::helpers::{Db, TestApp, location, texts};
+use reqwest::{Method, StatusCode};
+
+async fn post_bulk(app: &TestApp, fields: &[(&str, &str)], csv: Option<&str>) -> reqwest::Response {
+    let mut form = reqwest::multipart::Form::new().text("csrf", app.csrf().await);
+    for (k, v) in fields {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    if let Some(csv) = csv {
+        let part = reqwest::multipart::Part::bytes(csv.as_bytes().to_vec())
+            .file_name("people.csv")
+            .mime_str("text/csv")
+            .unwrap();
+        form = form.part("file", part);
+    }
+    app.client.post(app.url("/invitations/bulk")).multipart(form).send().await.unwrap()
+}
+
+async fn invitations_of(app: &TestApp, token: &str) -> Vec<serde_json::Value> {
+    let page = app.api(Method::GET, "/invitations?status=any&limit=200", token).send().await.unwrap();
+    page.json::<serde_json::Value>().await.unwrap()["items"].as_array().unwrap().clone()
+}
+
+async fn a_csv_and_chosen_candidates_previewed_then_sent(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let ada = app.create_org_admin("Acme", "ada@acme.fi").await;
+    let token = app.api_token(&ada).await;
+    app.login(&ada).await;
+    let interview = crate::candidate::new_interview(&app, &token, "Bulk", "").await;
+    let anna = app.add_candidate("Anna", "Open", "anna@example.fi").await;
+    let bo = app.add_candidate("Bo", "Chosen", "bo@example.fi").await;
+    // Anna already has an open invitation to the interview.
+    let res = app
+        .api(Method::POST, "/invitations", &token)
+        .json(&serde_json::json!({"candidate_id": anna, "interview_id": interview, "deadline": "2099-12-31"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let csv = "first_name,last_name,email,language\n\
+               Åsa,Öberg,asa@example.se,sv\n\
+               Cai,Berg,not-an-address,\n\
+               ,Nameless,nameless@example.fi,\n\
+               Dan,Dup,dan@example.fi,\n\
+               Dan,Again,DAN@example.fi,\n\
+               Eve,Lang,eve@example.fi,xx\n\
+               Anna,Open,anna@example.fi,\n\
+               Fay,Fine,fay@example.fi,fi\n";
+    // Bad settings: field by field, nothing stored.
+    let res = post_bulk(&app, &[("interview_id", ""), ("deadline", "2001-01-01")], Some(csv)).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Choose a video interview.") && html.contains("deadline"), "{html}");
+    let res =
+        post_bulk(&app, &[("interview_id", &interview), ("deadline", "2099-12-31")], Some("name;mail\nx;y\n")).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("The first row must name the columns"));
+
+    let before = invitations_of(&app, &token).await.len();
+    let res = post_bulk(
+        &app,
+        &[("c", &bo), ("interview_id", &interview), ("deadline", "2099-12-31"), ("notify_me", "yes")],
+        Some(csv),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page = location(&res);
+    let preview = app.get_html(&page).await;
+    let summary = texts(&preview, "p.summary").join(" ");
+    assert!(
+        summary
+            .contains("4 invitations will be sent; 2 people are skipped; 3 rows are invalid: line 3, line 4, line 7"),
+        "{summary}"
+    );
+    assert!(preview.contains("Listed twice.") && preview.contains("Already has an open invitation to this interview."));
+    assert_eq!(invitations_of(&app, &token).await.len(), before, "nothing sent before Send");
+
+    assert!(app.post_form(&format!("{page}/send"), &[]).await.status().is_redirection());
+    assert_eq!(app.post_form(&format!("{page}/send"), &[]).await.status(), StatusCode::BAD_REQUEST, "sent once");
+    app.run_pending_jobs().await;
+    let after = invitations_of(&app, &token).await;
+    assert_eq!(after.len(), before + 4);
+    let lang =
+        |email: &str| after.iter().find(|i| i["email"] == email).map(|i| i["language"].as_str().unwrap().to_owned());
+    assert_eq!(lang("asa@example.se").as_deref(), Some("sv"));
+    assert_eq!(lang("fay@example.fi").as_deref(), Some("fi"));
+    assert!(lang("bo@example.fi").is_some() && lang("dan@example.fi").is_some());
+    assert!(texts(&app.get_html(&page).await, "p.summary").join(" ").contains("Done: 4 of 4 sent"));
+    let mails = app.outbox_files().len();
+    assert!(mails >= 5, "the invitation emails went out: {mails}");
+
+    // A preview cancelled: nothing sent; a finished one cannot be cancelled.
+    let res = post_bulk(
+        &app,
+        &[("interview_id", &interview), ("deadline", "2099-12-31")],
+        Some("first_name,last_name,email\nGus,New,gus@example.fi\n"),
+    )
+    .await;
+    let other = location(&res);
+    assert!(app.post_form(&format!("{other}/cancel"), &[]).await.status().is_redirection());
+    assert_eq!(app.post_form(&format!("{other}/send"), &[]).await.status(), StatusCode::BAD_REQUEST);
+    app.run_pending_jobs().await;
+    assert!(!invitations_of(&app, &token).await.iter().any(|i| i["email"] == "gus@example.fi"));
+    assert_eq!(app.post_form(&format!("{page}/cancel"), &[]).await.status(), StatusCode::BAD_REQUEST);
+
+    // Another organization sees none of it.
+    let eve = app.create_org_admin("Other", "eve@other.example").await;
+    let mut other_app = app;
+    other_app.new_browser();
+    other_app.login(&eve).await;
+    assert_eq!(other_app.get(&page).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(other_app.post_form(&format!("{page}/cancel"), &[]).await.status(), StatusCode::NOT_FOUND);
+}
+
+async fn bulk_through_the_api(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let ada = app.create_org_admin("Acme", "ada@acme.fi").await;
+    let token = app.api_token(&ada).await;
+    let interview = crate::candidate::new_interview(&app, &token, "Bulk", "").await;
+    let body = serde_json::json!({
+        "interview_id": interview, "deadline": "2099-12-31", "language": "de",
+        "candidates": [
+            {"first_name": "Jörg", "last_name": "Müller", "email": "joerg@example.de"},
+            {"first_name": "Bad", "last_name": "Mail", "email": "nope"},
+            {"first_name": "Lena", "last_name": "Ost", "email": "lena@example.de"},
+        ],
+    });
+    let send = |key: &str| {
+        app.api(Method::POST, "/invitations/bulk", &token).header("Idempotency-Key", key).json(&body).send()
+    };
+    let res = send("k1").await.unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let first: serde_json::Value = res.json().await.unwrap();
+    assert_eq!((first["to_send"].as_i64(), first["invalid"][0]["position"].as_i64()), (Some(2), Some(2)));
+    let res = send("k1").await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "the same key gives the first send back");
+    assert_eq!(res.json::<serde_json::Value>().await.unwrap()["id"], first["id"]);
+    app.run_pending_jobs().await;
+    let id = first["id"].as_str().unwrap();
+    let status: serde_json::Value =
+        app.api(Method::GET, &format!("/invitations/bulk/{id}"), &token).send().await.unwrap().json().await.unwrap();
+    assert_eq!((status["status"].as_str(), status["sent"].as_i64()), (Some("done"), Some(2)));
+    let all = invitations_of(&app, &token).await;
+    assert_eq!(all.len(), 2, "no duplicates");
+    assert!(all.iter().all(|i| i["language"] == "de"));
+    // Bad requests: exact statuses.
+    for (body, field) in [
+        (serde_json::json!({"interview_id": interview, "deadline": "2099-12-31", "candidates": []}), "candidates"),
+        (
+            serde_json::json!({"interview_id": interview, "deadline": "soon", "candidates": [{"candidate_id": "x"}]}),
+            "deadline",
+        ),
+    ] {
+        let res = app.api(Method::POST, "/invitations/bulk", &token).json(&body).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(res.json::<serde_json::Value>().await.unwrap()["error"]["fields"][field].is_string(), "{field}");
+    }
+    let res = app
+        .api(Method::POST, "/invitations/bulk", &token)
+        .json(&serde_json::json!({"interview_id": "nope", "deadline": "2099-12-31", "candidates": [{"candidate_id": "x"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let eve = app.create_org_admin("Other", "eve@other.example").await;
+    let other = app.api_token(&eve).await;
+    let res = app.api(Method::GET, &format!("/invitations/bulk/{id}"), &other).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
+
+both!(a_csv_and_chosen_candidates_previewed_then_sent, bulk_through_the_api);
