@@ -444,6 +444,29 @@ pub async fn search(store: &Store, org_id: &str, query: &str, limit: usize) -> S
     Ok(found)
 }
 
+/// The ids of every candidate whose last name, or "first last", starts with `query` (folded), at most `max`: what
+/// "all matching this search" means for a bulk send.
+pub async fn ids_starting_with(store: &Store, org_id: &str, query: &str, max: usize) -> StoreResult<Vec<String>> {
+    let q = search_key(query);
+    if q.is_empty() {
+        return Ok(Vec::new());
+    }
+    let upper = format!("{q}\u{10FFFF}");
+    sqlx::query(
+        "SELECT id FROM candidates WHERE org_id = $1 AND \
+         ((full_key >= $2 AND full_key < $3) OR (last_key >= $2 AND last_key < $3)) ORDER BY last_key, first_key, id LIMIT $4",
+    )
+    .bind(org_id)
+    .bind(&q)
+    .bind(&upper)
+    .bind(max as i64)
+    .fetch_all(store.read())
+    .await?
+    .iter()
+    .map(|r| text(r, "id"))
+    .collect()
+}
+
 /// The same search done the naive way, for benchmarks to compare against: `LIKE '%q%'` over the folded names,
 /// names that start with `q` ranked first — which has to look at every candidate of the organization.
 pub async fn search_by_scan(store: &Store, org_id: &str, query: &str, limit: usize) -> StoreResult<Vec<Candidate>> {

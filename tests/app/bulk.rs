@@ -107,6 +107,18 @@ async fn a_csv_and_chosen_candidates_previewed_then_sent(db: Db) {
     assert!(!invitations_of(&app, &token).await.iter().any(|i| i["email"] == "gus@example.fi"));
     assert_eq!(app.post_form(&format!("{page}/cancel"), &[]).await.status(), StatusCode::BAD_REQUEST);
 
+    // Everyone matching a search: the candidates list offers it, the preview counts them.
+    for (first, email) in [("Ilse", "ilse@example.fi"), ("Ilona", "ilona@example.fi")] {
+        app.add_candidate(first, "Virta", email).await;
+    }
+    let list = app.get_html("/candidates?q=virta").await;
+    assert!(list.contains("Invite all 2 candidates whose name starts with “virta”"), "{list}");
+    let form = app.get_html("/invitations/bulk?q=virta").await;
+    assert!(form.contains("2 candidates whose names start with “virta”"));
+    let res = post_bulk(&app, &[("q", "virta"), ("interview_id", &interview), ("deadline", "2099-12-31")], None).await;
+    let all = location(&res);
+    assert!(texts(&app.get_html(&all).await, "p.summary").join(" ").contains("2 invitations will be sent"));
+
     // Another organization sees none of it.
     let eve = app.create_org_admin("Other", "eve@other.example").await;
     let mut other_app = app;

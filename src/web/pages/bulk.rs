@@ -3,8 +3,8 @@
 
 use super::layout::{Layout, Page, languages, render, render_invalid};
 use crate::domain::FieldErrors;
-use crate::store::{bulk, interviews};
-use crate::usecase::bulk::{Person, Settings, people_from_csv};
+use crate::store::{bulk, candidates, interviews};
+use crate::usecase::bulk::{BULK_MAX, Person, Settings, people_from_csv};
 use crate::usecase::{self, UseCaseError};
 use crate::web::error::{PageError, PageResult};
 use askama::Template;
@@ -18,6 +18,9 @@ const CSV_LIMIT: usize = 5 * 1024 * 1024;
 struct FormPage {
     layout: Layout,
     chosen: Vec<String>,
+    /// A search whose every match is invited, and how many match.
+    query: String,
+    matching: usize,
     interviews: Vec<(String, String)>,
     languages: Vec<(&'static str, &'static str)>,
     interview_id: String,
@@ -33,6 +36,8 @@ async fn form_page(ctx: &Page, chosen: Vec<String>) -> Result<FormPage, PageErro
     Ok(FormPage {
         layout: ctx.layout("Bulk invitations", "invitations"),
         chosen,
+        query: String::new(),
+        matching: 0,
         interviews,
         languages: languages(),
         interview_id: String::new(),
@@ -45,8 +50,12 @@ async fn form_page(ctx: &Page, chosen: Vec<String>) -> Result<FormPage, PageErro
 
 /// `GET /invitations/bulk?c=…&c=…`: the form, with the candidates ticked on the candidates list.
 pub async fn form(ctx: Page, Query(q): Query<Vec<(String, String)>>) -> PageResult {
-    let chosen = q.into_iter().filter(|(k, _)| k == "c").map(|(_, v)| v).collect();
-    let page = form_page(&ctx, chosen).await?;
+    let chosen = q.iter().filter(|(k, _)| k == "c").map(|(_, v)| v.clone()).collect();
+    let mut page = form_page(&ctx, chosen).await?;
+    if let Some((_, query)) = q.iter().find(|(k, _)| k == "q").filter(|(_, v)| !v.trim().is_empty()) {
+        page.matching = candidates::ids_starting_with(&ctx.state.store, ctx.org_id(), query, BULK_MAX).await?.len();
+        page.query = query.clone();
+    }
     render(&page, &page.layout)
 }
 
@@ -56,6 +65,7 @@ pub async fn create(ctx: Page, mut multipart: Multipart) -> PageResult {
     let (mut csrf, mut interview_id, mut language, mut deadline, mut form_key) =
         (String::new(), String::new(), String::new(), String::new(), String::new());
     let mut notify_me = false;
+    let mut query = String::new();
     let mut chosen = Vec::new();
     let mut file: Vec<u8> = Vec::new();
     while let Some(mut field) = multipart.next_field().await.map_err(bad)? {
@@ -67,6 +77,7 @@ pub async fn create(ctx: Page, mut multipart: Multipart) -> PageResult {
             "form_key" => form_key = field.text().await.map_err(bad)?,
             "notify_me" => notify_me = true,
             "c" => chosen.push(field.text().await.map_err(bad)?),
+            "q" => query = field.text().await.map_err(bad)?,
             "file" => {
                 while let Some(chunk) = field.chunk().await.map_err(bad)? {
                     file.extend_from_slice(&chunk);
@@ -84,6 +95,13 @@ pub async fn create(ctx: Page, mut multipart: Multipart) -> PageResult {
     }
     ctx.verify(&csrf)?;
     let mut errors = FieldErrors::new();
+    if !query.trim().is_empty() {
+        for id in candidates::ids_starting_with(&ctx.state.store, ctx.org_id(), &query, BULK_MAX).await? {
+            if !chosen.contains(&id) {
+                chosen.push(id);
+            }
+        }
+    }
     let mut people: Vec<(i64, Person)> =
         chosen.iter().enumerate().map(|(i, id)| (i as i64 + 1, Person::Candidate(id.clone()))).collect();
     if !file.is_empty() {

@@ -46,6 +46,8 @@ struct ListPage {
     sort: &'static str,
     next: Option<String>,
     sorts: Vec<(&'static str, &'static str)>,
+    /// How many candidates' names start with the search (for "invite all"), when searching.
+    matching: usize,
 }
 
 #[derive(serde::Deserialize)]
@@ -75,7 +77,13 @@ pub async fn list(ctx: Page, Query(q): Query<ListQuery>) -> PageResult {
     } else {
         (candidates::search(&ctx.state.store, &org.id, &q.q, candidates::SEARCH_MAX).await?, None)
     };
+    let matching = if q.q.trim().is_empty() {
+        0
+    } else {
+        candidates::ids_starting_with(&ctx.state.store, &org.id, &q.q, crate::usecase::bulk::BULK_MAX).await?.len()
+    };
     let page = ListPage {
+        matching,
         layout: ctx.layout("Candidates", "candidates"),
         rows: {
             let tz = org.tz();
