@@ -90,7 +90,7 @@ async fn list_pages_and_sorts(db: Db) {
     let mut path = "/candidates?sort=name".to_owned();
     loop {
         let html = app.get_html(&path).await;
-        seen.extend(texts(&html, "tbody td:first-child a"));
+        seen.extend(texts(&html, "tbody td:nth-child(2) a"));
         let doc = scraper::Html::parse_document(&html);
         let next = doc
             .select(&scraper::Selector::parse("a[rel=next]").unwrap())
