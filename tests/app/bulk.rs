@@ -119,6 +119,18 @@ async fn a_csv_and_chosen_candidates_previewed_then_sent(db: Db) {
     let all = location(&res);
     assert!(texts(&app.get_html(&all).await, "p.summary").join(" ").contains("2 invitations will be sent"));
 
+    // The form's own key: the same form sent twice makes one send; two forms make two.
+    let form = app.get_html("/invitations/bulk").await;
+    let key = form.split("name=\"form_key\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let again = app.get_html("/invitations/bulk").await;
+    assert!(!again.contains(&key), "each form has its own key");
+    let one = [("form_key", key.as_str()), ("interview_id", interview.as_str()), ("deadline", "2099-12-31")];
+    let csv1 = "first_name,last_name,email\nHal,One,hal@example.fi\n";
+    let first = location(&post_bulk(&app, &one, Some(csv1)).await);
+    assert_eq!(location(&post_bulk(&app, &one, Some(csv1)).await), first, "a double submit");
+    let other_key = [("form_key", "another"), ("interview_id", interview.as_str()), ("deadline", "2099-12-31")];
+    assert_ne!(location(&post_bulk(&app, &other_key, Some(csv1)).await), first);
+
     // Another organization sees none of it.
     let eve = app.create_org_admin("Other", "eve@other.example").await;
     let mut other_app = app;

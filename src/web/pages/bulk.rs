@@ -28,6 +28,8 @@ struct FormPage {
     deadline: String,
     notify_me: bool,
     errors: FieldErrors,
+    /// This form's own key: sending it twice (a double click) makes one bulk send.
+    form_key: String,
 }
 
 async fn form_page(ctx: &Page, chosen: Vec<String>) -> Result<FormPage, PageError> {
@@ -45,6 +47,7 @@ async fn form_page(ctx: &Page, chosen: Vec<String>) -> Result<FormPage, PageErro
         deadline: String::new(),
         notify_me: true,
         errors: FieldErrors::new(),
+        form_key: crate::store::new_id(),
     })
 }
 
@@ -128,6 +131,9 @@ pub async fn create(ctx: Page, mut multipart: Multipart) -> PageResult {
             let mut page = form_page(&ctx, chosen).await?;
             (page.interview_id, page.language, page.deadline, page.notify_me, page.errors) =
                 (interview_id, language, deadline, notify_me, errors);
+            if !form_key.is_empty() {
+                page.form_key = form_key;
+            }
             render_invalid(&page, &page.layout)
         }
         Err(e) => Err(e.into()),
