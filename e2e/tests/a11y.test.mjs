@@ -1,25 +1,14 @@
 // Accessibility of every recruiter page, checked by axe-core (Deque's engine, from npm) in Chromium: no serious or
 // critical violation on any page, with data on it (an answered interview with a scorecard, a share link, candidates,
 // the typeahead open, an error re-render), plus the pages a colleague and a signed-out recruiter see.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { Server, launch, signIn, startRecording } from './helpers.mjs';
+import { serverAndBrowser, signIn, startRecording } from './helpers.mjs';
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
-let server;
-let browser;
-
-before(async () => {
-  server = await Server.start();
-  browser = await launch();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server) server.stop();
-});
+const env = serverAndBrowser();
 
 /// axe-core's serious and critical violations on the page as it is now, one line each.
 async function violations(page) {
@@ -34,6 +23,7 @@ async function violations(page) {
 }
 
 test('no serious or critical accessibility violation on any recruiter page', async () => {
+  const { server, browser } = env;
   const interview = await server.api('POST', '/interviews', {
     name: 'Support <b>', title: 'Support', intro_text: 'Welcome', outro_text: 'Thanks',
     questions: [{ text: 'Why support?', max_answer_seconds: 30, max_takes: 1, think_seconds: null }],

@@ -1,23 +1,13 @@
 // Bulk invitations in Chromium: a CSV file with bad rows is previewed (what will be sent, what is skipped, which
 // lines are invalid), then sent; the rest go out and the page follows the send until it is done.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, launch, signIn } from './helpers.mjs';
+import { serverAndBrowser, signIn } from './helpers.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await Server.start();
-  browser = await launch();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server) server.stop();
-});
+const env = serverAndBrowser();
 
 test('a CSV with bad rows is previewed, then the rest are sent', async () => {
+  const { server, browser } = env;
   const interview = await server.api('POST', '/interviews', {
     name: 'Spring intake', title: 'Spring intake',
     questions: [{ text: 'Why us?', max_answer_seconds: 30, max_takes: 1, think_seconds: null }],

@@ -1,5 +1,6 @@
 // What the browser tests share: a Candor server of their own (the debug binary, SQLite, local mail outbox, its own
 // worker), an organization with an API token, and Debian's Chromium with a fake camera and microphone.
+import { before, after } from 'node:test';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -202,6 +203,21 @@ export async function startRecording(page, link) {
   await openFirstQuestion(page, link);
   await page.click('#record');
   await page.waitForSelector('#stop:not([hidden])');
+}
+
+/// A server and a Chromium for a test file: started before its tests, stopped after them. The returned object holds
+/// them as `server` and `browser` once started.
+export function serverAndBrowser() {
+  const env = { server: null, browser: null };
+  before(async () => {
+    env.server = await Server.start();
+    env.browser = await launch();
+  });
+  after(async () => {
+    if (env.browser) await env.browser.close();
+    if (env.server) env.server.stop();
+  });
+  return env;
 }
 
 export { waitFor };

@@ -1,24 +1,14 @@
 // A public link in Chromium: the recruiter switches it on, a candidate registers on the public page, gets the
 // personal link by email, records and keeps an answer, and the recruiter sees it among the interview's responses,
 // marked "via public link".
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, launch, signIn, startRecording } from './helpers.mjs';
+import { serverAndBrowser, signIn, startRecording } from './helpers.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await Server.start();
-  browser = await launch();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server) server.stop();
-});
+const env = serverAndBrowser();
 
 test('register through a public link, answer from the email, reviewed by the recruiter', async () => {
+  const { server, browser } = env;
   const interview = await server.api('POST', '/interviews', {
     name: 'Summer job', title: 'Summer job 2027', intro_text: 'Tell us about yourself.',
     questions: [{ text: 'Why this job?', max_answer_seconds: 30, max_takes: 1, think_seconds: null }],

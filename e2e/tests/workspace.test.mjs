@@ -1,26 +1,15 @@
 // The review workspace in Chromium: a recruiter reviews three candidates of one interview with the keyboard only —
 // next / previous candidate, play, rate, score, decide — without a single full page load after the first; the
 // comparison view plays question 2 of each candidate, one player at a time.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, launch, signIn, startRecording, waitFor } from './helpers.mjs';
+import { serverAndBrowser, signIn, startRecording, waitFor } from './helpers.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await Server.start();
-  browser = await launch();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server) server.stop();
-});
+const env = serverAndBrowser();
 
 /// A candidate answers both questions of the interview (two seconds each) in their own browser context.
 async function answerBoth(link) {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const page = await context.newPage();
   await startRecording(page, link);
   for (let q = 0; q < 2; q++) {
@@ -42,6 +31,7 @@ async function answerBoth(link) {
 }
 
 test('review three candidates with the keyboard only, then compare question 2', async () => {
+  const { server, browser } = env;
   const interview = await server.api('POST', '/interviews', {
     name: 'Keys',
     title: 'Keys',
