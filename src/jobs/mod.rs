@@ -24,6 +24,11 @@ pub const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(60);
 pub const MEDIA_SWEEP_INTERVAL: Duration = Duration::from_secs(6 * 3600);
 /// How many due jobs one claim loop takes at a time.
 pub const CLAIM_BATCH: usize = 8;
+/// How many due emails one email loop takes at a time: they are delivered over the node's SMTP connections and
+/// logged in one transaction.
+pub const MAIL_CLAIM_BATCH: usize = 32;
+/// How long a claim loop waits after a short batch before claiming again.
+pub const GATHER_PAUSE: Duration = Duration::from_millis(50);
 /// How often an idle worker looks for due jobs.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
 
@@ -37,6 +42,13 @@ pub struct Worker {
     remux_gate: std::sync::Arc<tokio::sync::Semaphore>,
     /// What emails need to build candidates' personal links: the link key and the public address.
     links: crate::usecase::Context,
+}
+
+/// What a job's handler did.
+enum Ran {
+    Done,
+    /// An email delivered, to be logged with its job marked done.
+    Sent(Box<OutgoingEmail>, mail::Delivered),
 }
 
 /// The delay before attempt `attempts + 1`: 5 s, 10 s, 20 s … capped at one hour.
@@ -64,6 +76,7 @@ impl Worker {
     }
 
     /// Claims up to `max` due jobs of one lane and runs them concurrently, renewing their leases while they run.
+    /// The emails of a batch delivered are logged and marked done together, in one transaction.
     async fn run_lane_batch(&self, max: usize, lane: Lane) -> anyhow::Result<usize> {
         let jobs = store::jobs::claim_many(&self.store, LEASE_MS, max, lane).await?;
         let n = jobs.len();
@@ -71,7 +84,7 @@ impl Worker {
             return Ok(0);
         }
         let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
-        let run = futures_util::future::join_all(jobs.into_iter().map(|job| self.run_claimed(job)));
+        let run = futures_util::future::join_all(jobs.into_iter().map(|job| self.attempt(job)));
         tokio::pin!(run);
         let results = loop {
             tokio::select! {
@@ -83,36 +96,59 @@ impl Worker {
                 }
             }
         };
-        for r in results {
-            r?;
+        let sent: Vec<store::mail_log::Delivered> = results
+            .iter()
+            .filter_map(|(job, _, result)| match result {
+                Ok(Ran::Sent(email, delivered)) => Some(store::mail_log::Delivered {
+                    mail: store::mail_log::NewSentMail {
+                        org_id: job.org_id.as_deref(),
+                        job_id: Some(&job.id),
+                        to: email.to.join(", "),
+                        cc: email.cc.join(", "),
+                        bcc: email.bcc.join(", "),
+                        subject: &email.subject,
+                        html: &email.html,
+                        text: &email.text,
+                        transport: delivered.transport,
+                        eml_path: delivered.eml_path.clone(),
+                    },
+                    job_id: &job.id,
+                    invitation_id: job.invitation_id.as_deref(),
+                }),
+                _ => None,
+            })
+            .collect();
+        store::mail_log::record_and_complete(&self.store, &sent).await?;
+        for (job, span, result) in results {
+            let outcome = match result {
+                Ok(ran) => {
+                    if matches!(ran, Ran::Done) {
+                        store::jobs::complete(&self.store, &job.id).await?;
+                    }
+                    span.in_scope(|| tracing::info!("job done"));
+                    "done"
+                }
+                Err(e) => {
+                    let message = format!("{e:#}");
+                    store::jobs::fail(&self.store, &job, &message, backoff_ms(job.attempts)).await?;
+                    span.in_scope(|| tracing::warn!(error = %message, "job failed"));
+                    if job.attempts >= job.max_attempts { "dead" } else { "retry" }
+                }
+            };
+            metrics::counter!("candor_jobs_total", "kind" => job.kind.clone(), "outcome" => outcome).increment(1);
         }
         Ok(n)
     }
 
-    async fn run_claimed(&self, job: Job) -> anyhow::Result<()> {
+    /// Runs a claimed job's handler in its span.
+    async fn attempt(&self, job: Job) -> (Job, tracing::Span, anyhow::Result<Ran>) {
         let span = tracing::info_span!("job", job_id = %job.id, kind = %job.kind, org_id = job.org_id.as_deref().unwrap_or(""), attempt = job.attempts);
         let result = if job.attempts > job.max_attempts {
             Err(anyhow::anyhow!("gave up after {} attempts (lease expired)", job.max_attempts))
         } else {
             self.handle(&job).instrument(span.clone()).await
         };
-        let outcome = match result {
-            Ok(completed) => {
-                if !completed {
-                    store::jobs::complete(&self.store, &job.id).await?;
-                }
-                span.in_scope(|| tracing::info!("job done"));
-                "done"
-            }
-            Err(e) => {
-                let message = format!("{e:#}");
-                store::jobs::fail(&self.store, &job, &message, backoff_ms(job.attempts)).await?;
-                span.in_scope(|| tracing::warn!(error = %message, "job failed"));
-                if job.attempts >= job.max_attempts { "dead" } else { "retry" }
-            }
-        };
-        metrics::counter!("candor_jobs_total", "kind" => job.kind.clone(), "outcome" => outcome).increment(1);
-        Ok(())
+        (job, span, result)
     }
 
     /// Periodic upkeep: reminders before deadlines, expiry of invitations whose deadline has passed and of uploads
@@ -217,31 +253,13 @@ impl Worker {
         Ok(n)
     }
 
-    /// Runs a job's handler; `Ok(true)` when the handler already marked the job done in its own transaction.
-    async fn handle(&self, job: &Job) -> anyhow::Result<bool> {
+    /// Runs a job's handler. An email is only delivered here: its batch logs it and marks it done.
+    async fn handle(&self, job: &Job) -> anyhow::Result<Ran> {
         match job.kind.as_str() {
             mail::SEND_EMAIL => {
                 let email: OutgoingEmail = serde_json::from_str(&job.payload)?;
                 let delivered = self.mailer.send(&self.mail_from, &email, &job.id).await?;
-                store::mail_log::record_and_complete(
-                    &self.store,
-                    store::mail_log::NewSentMail {
-                        org_id: job.org_id.as_deref(),
-                        job_id: Some(&job.id),
-                        to: email.to.join(", "),
-                        cc: email.cc.join(", "),
-                        bcc: email.bcc.join(", "),
-                        subject: &email.subject,
-                        html: &email.html,
-                        text: &email.text,
-                        transport: delivered.transport,
-                        eml_path: delivered.eml_path,
-                    },
-                    &job.id,
-                    job.invitation_id.as_deref(),
-                )
-                .await?;
-                Ok(true)
+                Ok(Ran::Sent(Box::new(email), delivered))
             }
             store::takes::DELETE_MEDIA => {
                 #[derive(serde::Deserialize)]
@@ -252,7 +270,7 @@ impl Worker {
                 for key in &payload.keys {
                     self.media.delete(key).await?;
                 }
-                Ok(false)
+                Ok(Ran::Done)
             }
             store::takes::REMUX => {
                 #[derive(serde::Deserialize)]
@@ -261,7 +279,7 @@ impl Worker {
                 }
                 let payload: Payload = serde_json::from_str(&job.payload)?;
                 self.remux(&payload.take_id).await?;
-                Ok(false)
+                Ok(Ran::Done)
             }
             store::bulk::BULK_SEND => {
                 #[derive(serde::Deserialize)]
@@ -271,7 +289,7 @@ impl Worker {
                 let payload: Payload = serde_json::from_str(&job.payload)?;
                 let org_id = job.org_id.as_deref().unwrap_or("");
                 crate::usecase::bulk::run(&self.links, org_id, &payload.bulk_id).await?;
-                Ok(false)
+                Ok(Ran::Done)
             }
             store::webhooks::DELIVER_WEBHOOK => {
                 #[derive(serde::Deserialize)]
@@ -280,7 +298,7 @@ impl Worker {
                 }
                 let payload: Payload = serde_json::from_str(&job.payload)?;
                 self.deliver_webhook(&payload.delivery_id, job.attempts >= job.max_attempts).await?;
-                Ok(false)
+                Ok(Ran::Done)
             }
             other => anyhow::bail!("unknown job kind {other:?}"),
         }
@@ -429,16 +447,21 @@ impl Worker {
             if *shutdown.borrow() {
                 break;
             }
-            let idle = match self.run_lane_batch(CLAIM_BATCH, lane).await {
-                Ok(ran) => ran == 0,
+            let batch = if lane == Lane::Mail { MAIL_CLAIM_BATCH } else { CLAIM_BATCH };
+            let pause = match self.run_lane_batch(batch, lane).await {
+                Ok(0) => POLL_INTERVAL,
+                // A short batch: jobs trickle in. A moment's wait lets the next claim take several at once, instead
+                // of two writes (claim, completion) per job competing with the requests that create them.
+                Ok(ran) if ran < batch / 2 => GATHER_PAUSE,
+                Ok(_) => Duration::ZERO,
                 Err(e) => {
                     tracing::error!(error = %format!("{e:#}"), "worker cannot reach the job table");
-                    true
+                    POLL_INTERVAL
                 }
             };
-            if idle {
+            if !pause.is_zero() {
                 tokio::select! {
-                    _ = tokio::time::sleep(POLL_INTERVAL) => {}
+                    _ = tokio::time::sleep(pause) => {}
                     _ = shutdown.changed() => {}
                 }
             }

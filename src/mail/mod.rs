@@ -61,6 +61,8 @@ pub struct SmtpPool {
     /// The most any one step of the conversation may take.
     timeout: Duration,
     idle: tokio::sync::Mutex<Vec<lettre::transport::smtp::client::AsyncSmtpConnection>>,
+    /// A permit per open connection: [`SMTP_SESSIONS_MAX`].
+    sessions: tokio::sync::Semaphore,
 }
 
 /// Runs one step of an SMTP conversation within the pool's time limit: a server that accepts and then stops
@@ -86,8 +88,8 @@ enum SmtpTls {
     Required,
 }
 
-/// Idle connections kept per node.
-const SMTP_IDLE_MAX: usize = 16;
+/// Connections open at once per node (most relays take a few dozen per client), all kept open when idle.
+const SMTP_SESSIONS_MAX: usize = 16;
 
 impl SmtpPool {
     async fn connect(&self) -> anyhow::Result<lettre::transport::smtp::client::AsyncSmtpConnection> {
@@ -117,6 +119,7 @@ impl SmtpPool {
     }
 
     async fn send(&self, envelope: &lettre::address::Envelope, raw: &[u8]) -> anyhow::Result<()> {
+        let _session = self.sessions.acquire().await?;
         let pooled = self.idle.lock().await.pop();
         let mut conn = match pooled {
             Some(c) => c,
@@ -140,7 +143,7 @@ impl SmtpPool {
             Err(e) => return Err(anyhow::Error::new(e).context("SMTP delivery failed")),
         };
         let mut idle = self.idle.lock().await;
-        if idle.len() < SMTP_IDLE_MAX {
+        if idle.len() < SMTP_SESSIONS_MAX {
             idle.push(conn);
         }
         Ok(())
@@ -248,6 +251,7 @@ fn smtp_mailer(url: &str, timeout: Duration) -> anyhow::Result<Mailer> {
         credentials,
         timeout,
         idle: tokio::sync::Mutex::new(Vec::new()),
+        sessions: tokio::sync::Semaphore::new(SMTP_SESSIONS_MAX),
     })))
 }
 

@@ -1,8 +1,10 @@
 //! Bulk invitations: the people of one bulk send as rows (each pending, skipped or invalid from the start), its
 //! state (preview → sending → done, or cancelled), and the rows' outcomes as the job sends them.
 
+use super::invitations::{self, EmailContext, NewInvitation};
 use super::jobs::{self, NewJob};
-use super::{Store, StoreError, StoreResult, conflict_as, int, new_id, opt_text, text};
+use super::sessions::Actor;
+use super::{Params, ROWS_PER_INSERT, Store, StoreError, StoreResult, conflict_as, int, new_id, opt_text, text};
 
 pub const BULK_SEND: &str = "bulk_send";
 
@@ -253,27 +255,93 @@ pub async fn next_rows(store: &Store, id: &str, limit: i64) -> StoreResult<Vec<N
     .collect()
 }
 
-/// Records a row's outcome (only while it is pending: a cancel in between wins).
-pub async fn mark(
+/// What the job decided for one pending row.
+pub enum RowSend {
+    Invite(NewInvitation),
+    Invalid(&'static str),
+}
+
+/// Sends a batch of pending rows in one transaction: each row's invitation (with its candidate, timeline event and
+/// email job) and its outcome. The send's row is locked first, so a cancel either comes before (nothing of the batch
+/// is sent: `Ok(false)`) or waits for the batch to commit. A row whose candidate is gone is marked invalid.
+pub async fn send_rows(
     store: &Store,
+    actor: &Actor,
     id: &str,
-    line: i64,
-    outcome: &str,
-    invitation_id: Option<&str>,
-    message: Option<&str>,
-) -> StoreResult<()> {
-    sqlx::query(
-        "UPDATE bulk_rows SET outcome = $1, invitation_id = $2, message = $3 WHERE bulk_id = $4 AND line = $5 \
-         AND outcome = 'pending'",
-    )
-    .bind(outcome)
-    .bind(invitation_id)
-    .bind(message)
-    .bind(id)
-    .bind(line)
-    .execute(store.write())
-    .await?;
-    Ok(())
+    rows: &[(i64, RowSend)],
+    link_key: &[u8],
+    email: impl Fn(&NewInvitation, &EmailContext) -> Result<NewJob, String>,
+) -> StoreResult<bool> {
+    let mut tx = store.begin().await?;
+    let sending = sqlx::query("UPDATE bulk_sends SET updated_at = $1 WHERE id = $2 AND status = 'sending'")
+        .bind(store.now_ms())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    if sending.rows_affected() != 1 {
+        return Ok(false);
+    }
+    let interview_id =
+        sqlx::query("SELECT interview_id FROM bulk_sends WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
+    let interview = invitations::interview_facts(&mut tx, &actor.org.id, &text(&interview_id, "interview_id")?).await?;
+    let news: Vec<NewInvitation> = rows
+        .iter()
+        .filter_map(|(_, r)| match r {
+            RowSend::Invite(new) => Some(new.clone()),
+            RowSend::Invalid(_) => None,
+        })
+        .collect();
+    let mut made =
+        invitations::insert_many(&mut tx, store, actor, &interview, &news, link_key, email).await?.into_iter();
+    let mut outcomes: Vec<(i64, &str, Option<String>, Option<&str>)> = Vec::with_capacity(rows.len());
+    for (line, row) in rows {
+        outcomes.push(match row {
+            RowSend::Invalid(message) => (*line, "invalid", None, Some(*message)),
+            RowSend::Invite(_) => match made.next() {
+                Some(Ok((invitation_id, _))) => (*line, "sent", Some(invitation_id), None),
+                Some(Err(StoreError::NotFound)) => (*line, "invalid", None, Some("The candidate is gone.")),
+                Some(Err(e)) => return Err(e),
+                None => return Err(StoreError::Aborted("an invitation of the batch is missing".into())),
+            },
+        });
+    }
+    // The outcomes in one statement per chunk: CASE on the line.
+    for chunk in outcomes.chunks(ROWS_PER_INSERT) {
+        let mut p = Params::new(store.backend());
+        // Placeholders in the order they appear in the statement, which is the order they are bound in.
+        let mut cases = [String::new(), String::new(), String::new()];
+        for case in cases.iter_mut() {
+            for _ in chunk {
+                case.push_str(&format!(" WHEN {} THEN {}", p.next(), p.next()));
+            }
+        }
+        let sql = format!(
+            "UPDATE bulk_rows SET outcome = CASE line{} END, invitation_id = CASE line{} END, message = CASE line{} END \
+             WHERE bulk_id = {} AND outcome = 'pending' AND line IN ({})",
+            cases[0],
+            cases[1],
+            cases[2],
+            p.next(),
+            p.list(chunk.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for (line, outcome, _, _) in chunk {
+            query = query.bind(*line).bind(*outcome);
+        }
+        for (line, _, invitation_id, _) in chunk {
+            query = query.bind(*line).bind(invitation_id.clone());
+        }
+        for (line, _, _, message) in chunk {
+            query = query.bind(*line).bind(*message);
+        }
+        query = query.bind(id);
+        for (line, _, _, _) in chunk {
+            query = query.bind(*line);
+        }
+        query.execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// Sending → done once no row is pending.

@@ -1,6 +1,9 @@
 //! The candidate base: CRUD, the timeline, keyset-paginated listing, CSV import batches and the name search.
 
-use super::{Backend, Store, StoreError, StoreResult, conflict_as, int, like_escape, new_id, opt_text, text};
+use super::{
+    Backend, Params, ROWS_PER_INSERT, Store, StoreError, StoreResult, conflict_as, int, like_escape, new_id, opt_text,
+    text,
+};
 use crate::domain::{EmailAddress, PersonName, Phone, search_key};
 use base64::Engine;
 use sqlx::any::AnyRow;
@@ -111,21 +114,42 @@ pub(crate) async fn insert_event(
     actor: &EventActor,
     detail: serde_json::Value,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO candidate_events (id, org_id, candidate_id, kind, actor, detail, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(new_id())
-    .bind(org_id)
-    .bind(candidate_id)
-    .bind(kind)
-    .bind(&actor.label)
-    .bind(detail.to_string())
-    .bind(store.now_ms())
-    .execute(&mut *conn)
-    .await?;
-    // What the organization's webhooks want to hear of goes out from this same transaction.
-    super::webhooks::queue_event(conn, store, org_id, kind, &detail).await
+    insert_events(conn, store, org_id, kind, actor, &[(candidate_id.to_owned(), detail)]).await
+}
+
+/// Timeline events of one kind, one per (candidate, detail), in multi-row inserts; what the organization's webhooks
+/// want to hear of goes out from this same transaction.
+pub(crate) async fn insert_events(
+    conn: &mut sqlx::AnyConnection,
+    store: &Store,
+    org_id: &str,
+    kind: &str,
+    actor: &EventActor,
+    events: &[(String, serde_json::Value)],
+) -> StoreResult<()> {
+    let now = store.now_ms();
+    for chunk in events.chunks(ROWS_PER_INSERT) {
+        let mut p = Params::new(store.backend());
+        let rows: Vec<String> = chunk.iter().map(|_| p.row(7)).collect();
+        let sql = format!(
+            "INSERT INTO candidate_events (id, org_id, candidate_id, kind, actor, detail, created_at) VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for (candidate_id, detail) in chunk {
+            query = query
+                .bind(new_id())
+                .bind(org_id)
+                .bind(candidate_id)
+                .bind(kind)
+                .bind(&actor.label)
+                .bind(detail.to_string())
+                .bind(now);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    let details: Vec<&serde_json::Value> = events.iter().map(|(_, d)| d).collect();
+    super::webhooks::queue_events(conn, store, org_id, kind, &details).await
 }
 
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
@@ -158,19 +182,38 @@ pub(crate) async fn insert(
     actor: &EventActor,
     new: &NewCandidate,
 ) -> StoreResult<String> {
-    let id = new_id();
+    let mut ids = insert_many(conn, store, org_id, actor, &[new]).await?;
+    ids.pop().ok_or(StoreError::NotFound)
+}
+
+/// Inserts candidates and their `created` timeline events on an open transaction, in multi-row inserts; gives the
+/// new ids in order. An email already in the organization (or twice in `news`) is `Conflict("candidate_email")`.
+pub(crate) async fn insert_many(
+    conn: &mut sqlx::AnyConnection,
+    store: &Store,
+    org_id: &str,
+    actor: &EventActor,
+    news: &[&NewCandidate],
+) -> StoreResult<Vec<String>> {
     let now = store.now_ms();
-    let query = sqlx::query(
-        "INSERT INTO candidates (id, org_id, first_name, last_name, email, email_key, phone, notes, first_key, last_key, \
-         full_key, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
-    );
-    bind_candidate(query, &id, org_id, new)
-        .bind(now)
-        .execute(&mut *conn)
-        .await
-        .map_err(conflict_as("candidate_email"))?;
-    insert_event(conn, store, org_id, &id, "created", actor, serde_json::json!({})).await?;
-    Ok(id)
+    let ids: Vec<String> = news.iter().map(|_| new_id()).collect();
+    for (chunk, chunk_ids) in news.chunks(ROWS_PER_INSERT).zip(ids.chunks(ROWS_PER_INSERT)) {
+        let mut p = Params::new(store.backend());
+        let rows: Vec<String> = chunk.iter().map(|_| p.row(13)).collect();
+        let sql = format!(
+            "INSERT INTO candidates (id, org_id, first_name, last_name, email, email_key, phone, notes, first_key, \
+             last_key, full_key, created_at, updated_at) VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for (c, id) in chunk.iter().zip(chunk_ids) {
+            query = bind_candidate(query, id, org_id, c).bind(now).bind(now);
+        }
+        query.execute(&mut *conn).await.map_err(conflict_as("candidate_email"))?;
+    }
+    let events: Vec<(String, serde_json::Value)> = ids.iter().map(|id| (id.clone(), serde_json::json!({}))).collect();
+    insert_events(conn, store, org_id, "created", actor, &events).await?;
+    Ok(ids)
 }
 
 /// Creates a candidate and its `created` timeline event. An email already in the organization is

@@ -2,10 +2,10 @@
 //! pages, resent, disabled, deleted. The personal link's token is derived from the invitation id with a server key
 //! (so a resend carries the same link) and only its hash is stored.
 
-use super::candidates::{EventActor, NewCandidate, insert_event};
+use super::candidates::{EventActor, NewCandidate, insert_event, insert_events};
 use super::jobs::{self, NewJob};
 use super::sessions::{Actor, hash_secret};
-use super::{Store, StoreError, StoreResult, conflict_as, int, new_id, opt_int, text};
+use super::{Params, ROWS_PER_INSERT, Store, StoreError, StoreResult, conflict_as, int, new_id, opt_int, text};
 use crate::domain::{Deadline, EmailAddress, InvitationEvent, InvitationStatus, Language, search_key};
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -156,7 +156,7 @@ pub async fn create(
     actor: &Actor,
     new: &NewInvitation,
     link_key: &[u8],
-    email: impl FnOnce(&EmailContext) -> Result<NewJob, String>,
+    email: impl Fn(&EmailContext) -> Result<NewJob, String>,
 ) -> StoreResult<Created> {
     let org_id = &actor.org.id;
     if let Some(key) = &new.idempotency_key
@@ -164,97 +164,231 @@ pub async fn create(
     {
         return Ok(Created { invitation: existing, reused_candidate: false, repeated: true });
     }
-    let who = EventActor::of(actor);
     let mut tx = store.begin().await?;
-    let interview = sqlx::query(
+    let interview = interview_facts(&mut tx, org_id, &new.interview_id).await?;
+    let (id, reused_candidate) = insert(&mut tx, store, actor, &interview, new, link_key, email).await?;
+    tx.commit().await?;
+    Ok(Created { invitation: get(store, org_id, &id).await?, reused_candidate, repeated: false })
+}
+
+/// What an invitation email says of its interview.
+pub(crate) struct InterviewFacts {
+    name: String,
+    title: String,
+    question_count: i64,
+    typical_minutes: i64,
+}
+
+/// The interview's facts for its invitations' emails, on an open transaction; `NotFound` when it is not the
+/// organization's.
+pub(crate) async fn interview_facts(
+    conn: &mut sqlx::AnyConnection,
+    org_id: &str,
+    interview_id: &str,
+) -> StoreResult<InterviewFacts> {
+    let row = sqlx::query(
         "SELECT name, title, (SELECT COUNT(*) FROM questions q WHERE q.interview_id = v.id) AS n, \
          (SELECT CAST(COALESCE(SUM(q.max_answer_seconds + COALESCE(q.think_seconds, 30)), 0) AS BIGINT) \
          FROM questions q WHERE q.interview_id = v.id) AS secs FROM interviews v WHERE v.org_id = $1 AND v.id = $2",
     )
     .bind(org_id)
-    .bind(&new.interview_id)
-    .fetch_optional(&mut *tx)
+    .bind(interview_id)
+    .fetch_optional(&mut *conn)
     .await?
     .ok_or(StoreError::NotFound)?;
-    let (reused_candidate, candidate_id, first_name) = match &new.invitee {
-        Invitee::Existing(id) => {
-            let row = sqlx::query("SELECT id, first_name FROM candidates WHERE org_id = $1 AND id = $2")
-                .bind(org_id)
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-            (false, text(&row, "id")?, text(&row, "first_name")?)
-        }
-        Invitee::New(c) => {
-            let found = sqlx::query("SELECT id, first_name FROM candidates WHERE org_id = $1 AND email_key = $2")
-                .bind(org_id)
-                .bind(c.email.key())
-                .fetch_optional(&mut *tx)
-                .await?;
-            match found {
-                Some(row) => (true, text(&row, "id")?, text(&row, "first_name")?),
-                None => {
-                    let id = super::candidates::insert(&mut tx, store, org_id, &who, c).await?;
-                    (false, id, c.first_name.as_str().to_owned())
+    Ok(InterviewFacts {
+        name: text(&row, "name")?,
+        title: text(&row, "title")?,
+        question_count: int(&row, "n")?,
+        typical_minutes: (int(&row, "secs")? + 59) / 60,
+    })
+}
+
+/// Inserts an invitation of `interview` (and its external candidate when the email is new), its `invited` timeline
+/// event and its email job on an open transaction; gives its id and whether an existing candidate was reused. A
+/// candidate not of the organization: `NotFound`.
+pub(crate) async fn insert(
+    conn: &mut sqlx::AnyConnection,
+    store: &Store,
+    actor: &Actor,
+    interview: &InterviewFacts,
+    new: &NewInvitation,
+    link_key: &[u8],
+    email: impl Fn(&EmailContext) -> Result<NewJob, String>,
+) -> StoreResult<(String, bool)> {
+    let build = |_: &NewInvitation, ctx: &EmailContext| email(ctx);
+    let mut made = insert_many(conn, store, actor, interview, std::slice::from_ref(new), link_key, build).await?;
+    made.pop().ok_or(StoreError::NotFound)?
+}
+
+/// [`insert`] for many invitations of one interview, in a few multi-row statements: each one's result in order
+/// (`NotFound` for a candidate not of the organization; nothing is inserted for it). External invitees with the
+/// same email (already a candidate, or twice in `news`) are one candidate.
+pub(crate) async fn insert_many(
+    conn: &mut sqlx::AnyConnection,
+    store: &Store,
+    actor: &Actor,
+    interview: &InterviewFacts,
+    news: &[NewInvitation],
+    link_key: &[u8],
+    email: impl Fn(&NewInvitation, &EmailContext) -> Result<NewJob, String>,
+) -> StoreResult<Vec<StoreResult<(String, bool)>>> {
+    use std::collections::HashMap;
+    let org_id = &actor.org.id;
+    let who = EventActor::of(actor);
+    // The candidates there are: by id for chosen ones, by email for external ones.
+    let mut by_id: HashMap<String, String> = HashMap::new();
+    let mut by_key: HashMap<String, (String, String)> = HashMap::new();
+    let chosen: Vec<&str> = news
+        .iter()
+        .filter_map(|n| match &n.invitee {
+            Invitee::Existing(id) => Some(id.as_str()),
+            Invitee::New(_) => None,
+        })
+        .collect();
+    let keys: Vec<String> = news
+        .iter()
+        .filter_map(|n| match &n.invitee {
+            Invitee::New(c) => Some(c.email.key()),
+            Invitee::Existing(_) => None,
+        })
+        .collect();
+    for (column, values) in [("id", chosen.iter().map(|s| s.to_string()).collect::<Vec<_>>()), ("email_key", keys)] {
+        for part in values.chunks(500) {
+            let mut p = Params::new(store.backend());
+            let sql = format!(
+                "SELECT id, first_name, email_key FROM candidates WHERE org_id = {} AND {column} IN ({})",
+                p.next(),
+                p.list(part.len())
+            );
+            let mut query = sqlx::query(&sql).bind(org_id);
+            for v in part {
+                query = query.bind(v);
+            }
+            for row in query.fetch_all(&mut *conn).await? {
+                let (id, first_name) = (text(&row, "id")?, text(&row, "first_name")?);
+                if column == "id" {
+                    by_id.insert(id, first_name);
+                } else {
+                    by_key.insert(text(&row, "email_key")?, (id, first_name));
                 }
             }
         }
+    }
+    // Each invitation's candidate: (id, first name, reused), or none when a chosen one is not there. New ones get
+    // their ids from the insert below.
+    let mut fresh: Vec<&NewCandidate> = Vec::new();
+    let mut fresh_keys: HashMap<String, usize> = HashMap::new();
+    enum Whom {
+        Known(String, String, bool),
+        Fresh(usize, bool),
+        Missing,
+    }
+    let whom: Vec<Whom> = news
+        .iter()
+        .map(|n| match &n.invitee {
+            Invitee::Existing(id) => match by_id.get(id) {
+                Some(first) => Whom::Known(id.clone(), first.clone(), false),
+                None => Whom::Missing,
+            },
+            Invitee::New(c) => {
+                let key = c.email.key();
+                if let Some((id, first)) = by_key.get(&key) {
+                    Whom::Known(id.clone(), first.clone(), true)
+                } else if let Some(&i) = fresh_keys.get(&key) {
+                    Whom::Fresh(i, true)
+                } else {
+                    fresh.push(c);
+                    fresh_keys.insert(key, fresh.len() - 1);
+                    Whom::Fresh(fresh.len() - 1, false)
+                }
+            }
+        })
+        .collect();
+    let fresh_ids = super::candidates::insert_many(conn, store, org_id, &who, &fresh).await?;
+    let candidate = |w: &Whom| -> Option<(String, String, bool)> {
+        match w {
+            Whom::Known(id, first, reused) => Some((id.clone(), first.clone(), *reused)),
+            Whom::Fresh(i, reused) => Some((fresh_ids[*i].clone(), fresh[*i].first_name.as_str().to_owned(), *reused)),
+            Whom::Missing => None,
+        }
     };
-    let id = new_id();
-    let token = invitation_token(link_key, &id);
+    // The invitations, their events and their emails.
     let now = store.now_ms();
-    sqlx::query(
-        "INSERT INTO invitations (id, org_id, candidate_id, interview_id, invited_by, email, language, deadline, \
-         closes_at, bcc_me, notify_me, status, token_hash, idempotency_key, created_at, updated_at, sent_at, source) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $15, $16)",
-    )
-    .bind(&id)
-    .bind(org_id)
-    .bind(&candidate_id)
-    .bind(&new.interview_id)
-    .bind(&actor.user.id)
-    .bind(new.email.as_str())
-    .bind(new.language.code())
-    .bind(new.deadline.iso())
-    .bind(new.closes_at)
-    .bind(i64::from(new.bcc_me))
-    .bind(i64::from(new.notify_me))
-    .bind(InvitationStatus::Pending.as_str())
-    .bind(hash_secret(&token))
-    .bind(new.idempotency_key.clone())
-    .bind(now)
-    .bind(if new.via_public_link { "public" } else { "invited" })
-    .execute(&mut *tx)
-    .await
-    .map_err(conflict_as("invitation_idempotency"))?;
-    let interview_name = text(&interview, "name")?;
-    insert_event(
-        &mut tx,
-        store,
-        org_id,
-        &candidate_id,
-        "invited",
-        &who,
-        serde_json::json!({
-            "invitation_id": id, "interview": interview_name, "deadline": new.deadline.iso(),
-            "email": new.email.as_str(), "via_public_link": new.via_public_link,
-        }),
-    )
-    .await?;
-    let title = text(&interview, "title")?;
-    let job = email(&EmailContext {
-        token: &token,
-        candidate_first_name: &first_name,
-        interview_title: &title,
-        question_count: int(&interview, "n")?,
-        typical_minutes: (int(&interview, "secs")? + 59) / 60,
-    })
-    .map_err(StoreError::Aborted)?
-    .about_invitation(&id);
-    jobs::enqueue(&mut tx, store, &job).await?;
-    tx.commit().await?;
-    Ok(Created { invitation: get(store, org_id, &id).await?, reused_candidate, repeated: false })
+    let mut results = Vec::with_capacity(news.len());
+    let mut rows = Vec::new();
+    for (new, w) in news.iter().zip(&whom) {
+        match candidate(w) {
+            None => results.push(Err(StoreError::NotFound)),
+            Some((candidate_id, first_name, reused)) => {
+                let id = new_id();
+                let token = invitation_token(link_key, &id);
+                results.push(Ok((id.clone(), reused)));
+                rows.push((id, token, candidate_id, first_name, new));
+            }
+        }
+    }
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let mut p = Params::new(store.backend());
+        let values: Vec<String> = chunk.iter().map(|_| p.row(18)).collect();
+        let sql = format!(
+            "INSERT INTO invitations (id, org_id, candidate_id, interview_id, invited_by, email, language, deadline, \
+             closes_at, bcc_me, notify_me, status, token_hash, idempotency_key, created_at, updated_at, sent_at, source) \
+             VALUES {}",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for (id, token, candidate_id, _, new) in chunk {
+            query = query
+                .bind(id)
+                .bind(org_id)
+                .bind(candidate_id)
+                .bind(&new.interview_id)
+                .bind(&actor.user.id)
+                .bind(new.email.as_str())
+                .bind(new.language.code())
+                .bind(new.deadline.iso())
+                .bind(new.closes_at)
+                .bind(i64::from(new.bcc_me))
+                .bind(i64::from(new.notify_me))
+                .bind(InvitationStatus::Pending.as_str())
+                .bind(hash_secret(token))
+                .bind(new.idempotency_key.clone())
+                .bind(now)
+                .bind(now)
+                .bind(now)
+                .bind(if new.via_public_link { "public" } else { "invited" });
+        }
+        query.execute(&mut *conn).await.map_err(conflict_as("invitation_idempotency"))?;
+    }
+    let events: Vec<(String, serde_json::Value)> = rows
+        .iter()
+        .map(|(id, _, candidate_id, _, new)| {
+            (
+                candidate_id.clone(),
+                serde_json::json!({
+                    "invitation_id": id, "interview": interview.name, "deadline": new.deadline.iso(),
+                    "email": new.email.as_str(), "via_public_link": new.via_public_link,
+                }),
+            )
+        })
+        .collect();
+    insert_events(conn, store, org_id, "invited", &who, &events).await?;
+    let jobs = rows
+        .iter()
+        .map(|(id, token, _, first_name, new)| {
+            let ctx = EmailContext {
+                token,
+                candidate_first_name: first_name,
+                interview_title: &interview.title,
+                question_count: interview.question_count,
+                typical_minutes: interview.typical_minutes,
+            };
+            Ok(email(new, &ctx).map_err(StoreError::Aborted)?.about_invitation(id))
+        })
+        .collect::<StoreResult<Vec<NewJob>>>()?;
+    jobs::enqueue_many(conn, store, &jobs).await?;
+    Ok(results)
 }
 
 async fn by_idempotency_key(store: &Store, org_id: &str, key: &str) -> StoreResult<Option<InvitationRow>> {

@@ -2,7 +2,7 @@
 //! claim them in small batches with a lease (`UPDATE … WHERE id IN (SELECT … LIMIT n) AND <still claimable>
 //! RETURNING`, which lets exactly one claimer win each job on both databases), retry with backoff and end `dead` after `max_attempts`, keeping the last error.
 
-use super::{Store, StoreError, StoreResult, int, new_id, opt_text, text};
+use super::{Params, ROWS_PER_INSERT, Store, StoreError, StoreResult, int, new_id, opt_text, text};
 use sqlx::any::AnyRow;
 
 #[derive(Debug, Clone)]
@@ -87,23 +87,44 @@ fn from_row(row: &AnyRow) -> StoreResult<Job> {
 }
 
 pub async fn enqueue(conn: &mut sqlx::AnyConnection, store: &Store, job: &NewJob) -> StoreResult<String> {
-    let id = new_id();
+    let mut ids = enqueue_many(conn, store, std::slice::from_ref(job)).await?;
+    ids.pop().ok_or(StoreError::NotFound)
+}
+
+/// Inserts jobs on an open transaction in multi-row inserts; gives their ids in order.
+pub async fn enqueue_many(conn: &mut sqlx::AnyConnection, store: &Store, jobs: &[NewJob]) -> StoreResult<Vec<String>> {
     let now = store.now_ms();
-    sqlx::query(
-        "INSERT INTO jobs (id, org_id, kind, payload, status, attempts, max_attempts, run_at, created_at, updated_at, \
-         invitation_id) VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $7, $7, $8)",
-    )
-    .bind(&id)
-    .bind(job.org_id.clone())
-    .bind(job.kind)
-    .bind(job.payload.to_string())
-    .bind(job.max_attempts)
-    .bind(now + job.delay_ms.max(0))
-    .bind(now)
-    .bind(job.invitation_id.clone())
-    .execute(&mut *conn)
-    .await?;
-    Ok(id)
+    let ids: Vec<String> = jobs.iter().map(|_| new_id()).collect();
+    for (chunk, chunk_ids) in jobs.chunks(ROWS_PER_INSERT).zip(ids.chunks(ROWS_PER_INSERT)) {
+        let mut p = Params::new(store.backend());
+        let rows: Vec<String> = chunk
+            .iter()
+            .map(|_| {
+                let v: Vec<String> = (0..9).map(|_| p.next()).collect();
+                format!("({}, {}, {}, {}, 'queued', 0, {})", v[0], v[1], v[2], v[3], v[4..].join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO jobs (id, org_id, kind, payload, status, attempts, max_attempts, run_at, created_at, updated_at, \
+             invitation_id) VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for (job, id) in chunk.iter().zip(chunk_ids) {
+            query = query
+                .bind(id)
+                .bind(job.org_id.clone())
+                .bind(job.kind)
+                .bind(job.payload.to_string())
+                .bind(job.max_attempts)
+                .bind(now + job.delay_ms.max(0))
+                .bind(now)
+                .bind(now)
+                .bind(job.invitation_id.clone());
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(ids)
 }
 
 /// Which jobs a claim loop takes. Emails have a lane of their own, so a mail server that stalls never holds up

@@ -1,6 +1,6 @@
 //! Every email Candor sent, per organization: what the Outbox page shows.
 
-use super::{Store, StoreError, StoreResult, int, new_id, opt_text, text};
+use super::{Params, ROWS_PER_INSERT, Store, StoreError, StoreResult, int, new_id, opt_text, text};
 use sqlx::any::AnyRow;
 
 #[derive(Debug, Clone)]
@@ -45,48 +45,73 @@ fn from_row(row: &AnyRow) -> StoreResult<SentMail> {
     })
 }
 
-/// Logs a delivered email and marks its job done, in one transaction; an invitation whose email had been given up
-/// (`invitation_id`, the job's) is delivered now.
-pub async fn record_and_complete(
-    store: &Store,
-    mail: NewSentMail<'_>,
-    job_id: &str,
-    invitation_id: Option<&str>,
-) -> StoreResult<()> {
-    let mut tx = store.begin().await?;
-    insert(&mut tx, store, mail).await?;
-    super::jobs::complete_on(&mut tx, store, job_id).await?;
-    if let Some(id) = invitation_id {
-        sqlx::query(
-            "UPDATE invitations SET email_undelivered_at = NULL WHERE id = $1 AND email_undelivered_at IS NOT NULL",
-        )
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(())
+/// A delivered email to log, with its job and the invitation it is about.
+pub struct Delivered<'a> {
+    pub mail: NewSentMail<'a>,
+    pub job_id: &'a str,
+    pub invitation_id: Option<&'a str>,
 }
 
-async fn insert(conn: &mut sqlx::AnyConnection, store: &Store, mail: NewSentMail<'_>) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO sent_mail (id, org_id, job_id, mail_to, mail_cc, mail_bcc, subject, html, text_body, transport, \
-         eml_path, sent_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-    )
-    .bind(new_id())
-    .bind(mail.org_id.map(str::to_owned))
-    .bind(mail.job_id.map(str::to_owned))
-    .bind(mail.to)
-    .bind(mail.cc)
-    .bind(mail.bcc)
-    .bind(mail.subject)
-    .bind(mail.html)
-    .bind(mail.text)
-    .bind(mail.transport)
-    .bind(mail.eml_path)
-    .bind(store.now_ms())
-    .execute(&mut *conn)
-    .await?;
+/// Logs delivered emails and marks their jobs done, in one transaction (multi-row statements); an invitation whose
+/// email had been given up is delivered now.
+pub async fn record_and_complete(store: &Store, delivered: &[Delivered<'_>]) -> StoreResult<()> {
+    if delivered.is_empty() {
+        return Ok(());
+    }
+    let now = store.now_ms();
+    let mut tx = store.begin().await?;
+    for chunk in delivered.chunks(ROWS_PER_INSERT) {
+        let mut p = Params::new(store.backend());
+        let rows: Vec<String> = chunk.iter().map(|_| p.row(12)).collect();
+        let sql = format!(
+            "INSERT INTO sent_mail (id, org_id, job_id, mail_to, mail_cc, mail_bcc, subject, html, text_body, transport, \
+             eml_path, sent_at) VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for d in chunk {
+            let m = &d.mail;
+            query = query
+                .bind(new_id())
+                .bind(m.org_id)
+                .bind(m.job_id)
+                .bind(m.to.as_str())
+                .bind(m.cc.as_str())
+                .bind(m.bcc.as_str())
+                .bind(m.subject)
+                .bind(m.html)
+                .bind(m.text)
+                .bind(m.transport)
+                .bind(m.eml_path.as_deref())
+                .bind(now);
+        }
+        query.execute(&mut *tx).await?;
+        let mut p = Params::new(store.backend());
+        let sql = format!(
+            "UPDATE jobs SET status = 'done', lease_until = NULL, last_error = NULL, updated_at = {} WHERE id IN ({})",
+            p.next(),
+            p.list(chunk.len())
+        );
+        let mut query = sqlx::query(&sql).bind(now);
+        for d in chunk {
+            query = query.bind(d.job_id);
+        }
+        query.execute(&mut *tx).await?;
+        let invitations: Vec<&str> = chunk.iter().filter_map(|d| d.invitation_id).collect();
+        if !invitations.is_empty() {
+            let mut p = Params::new(store.backend());
+            let sql = format!(
+                "UPDATE invitations SET email_undelivered_at = NULL WHERE id IN ({}) AND email_undelivered_at IS NOT NULL",
+                p.list(invitations.len())
+            );
+            let mut query = sqlx::query(&sql);
+            for id in invitations {
+                query = query.bind(id);
+            }
+            query.execute(&mut *tx).await?;
+        }
+    }
+    tx.commit().await?;
     Ok(())
 }
 

@@ -282,6 +282,41 @@ pub(crate) fn opt_int(row: &AnyRow, col: &str) -> StoreResult<Option<i64>> {
     Ok(row.try_get::<Option<i64>, _>(col)?)
 }
 
+/// Rows of one multi-row insert: under both databases' parameter limits, and short enough for SQLite's writer.
+pub(crate) const ROWS_PER_INSERT: usize = 200;
+
+/// Placeholders handed out in bind order: `$1, $2, …` on PostgreSQL, anonymous `?` on SQLite (binding a numbered
+/// one makes SQLite look its name up in a list, which is quadratic in the parameters of one statement). A statement
+/// built with it uses no other placeholders.
+pub(crate) struct Params {
+    backend: Backend,
+    n: usize,
+}
+
+impl Params {
+    pub(crate) fn new(backend: Backend) -> Self {
+        Self { backend, n: 0 }
+    }
+
+    pub(crate) fn next(&mut self) -> String {
+        self.n += 1;
+        match self.backend {
+            Backend::Sqlite => "?".to_owned(),
+            Backend::Postgres => format!("${}", self.n),
+        }
+    }
+
+    /// `(p, p, …)` of `k` placeholders: one row of a multi-row `VALUES`.
+    pub(crate) fn row(&mut self, k: usize) -> String {
+        format!("({})", (0..k).map(|_| self.next()).collect::<Vec<_>>().join(", "))
+    }
+
+    /// `p, p, …` of `k` placeholders: the list of an `IN (…)`.
+    pub(crate) fn list(&mut self, k: usize) -> String {
+        (0..k).map(|_| self.next()).collect::<Vec<_>>().join(", ")
+    }
+}
+
 /// `$first, $first+1, …` for `n` values: the list of an `IN (…)`.
 pub(crate) fn placeholders(first: usize, n: usize) -> String {
     (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")

@@ -1,5 +1,5 @@
 //! Webhooks: an organization's endpoints and each event's deliveries. An event is queued in the transaction of the
-//! change it tells of (the timeline writer calls [`queue_event`]), one delivery row and one `deliver_webhook` job per
+//! change it tells of (the timeline writer calls [`queue_events`]), one delivery row and one `deliver_webhook` job per
 //! endpoint that wants it, so each state change makes its events exactly once and a rolled-back change makes none.
 
 use super::jobs::{self, NewJob};
@@ -129,21 +129,23 @@ pub async fn delete_endpoint(store: &Store, org_id: &str, id: &str) -> StoreResu
     Ok(())
 }
 
-/// Queues `kind` (a timeline event of the invitation `detail` names) to every enabled endpoint of the
-/// organization that wants it, on the change's own transaction, with the invitation's facts as they are in it.
-pub(crate) async fn queue_event(
+/// Queues `kind` (timeline events of the invitations `details` name) to every enabled endpoint of the organization
+/// that wants it, on the change's own transaction, with each invitation's facts as they are in it; the endpoints are
+/// read once.
+pub(crate) async fn queue_events(
     conn: &mut sqlx::AnyConnection,
     store: &Store,
     org_id: &str,
     kind: &str,
-    detail: &serde_json::Value,
+    details: &[&serde_json::Value],
 ) -> StoreResult<()> {
     let Some((event, _)) = EVENTS.iter().find(|(_, k)| *k == kind) else {
         return Ok(());
     };
-    let Some(invitation_id) = detail["invitation_id"].as_str() else {
+    let invitation_ids: Vec<&str> = details.iter().filter_map(|d| d["invitation_id"].as_str()).collect();
+    if invitation_ids.is_empty() {
         return Ok(());
-    };
+    }
     let rows = sqlx::query("SELECT id, events FROM webhook_endpoints WHERE org_id = $1 AND enabled = 1")
         .bind(org_id)
         .fetch_all(&mut *conn)
@@ -156,12 +158,14 @@ pub(crate) async fn queue_event(
     if wanted.is_empty() {
         return Ok(());
     }
-    let Some(data) = invitation_facts(conn, org_id, invitation_id).await? else {
-        return Ok(());
-    };
-    let body = serde_json::json!({ "type": event, "timestamp": rfc3339(store.now_ms()), "data": data }).to_string();
-    for endpoint_id in wanted {
-        queue_delivery(conn, store, org_id, &endpoint_id, event, &body).await?;
+    for invitation_id in invitation_ids {
+        let Some(data) = invitation_facts(conn, org_id, invitation_id).await? else {
+            continue;
+        };
+        let body = serde_json::json!({ "type": event, "timestamp": rfc3339(store.now_ms()), "data": data }).to_string();
+        for endpoint_id in &wanted {
+            queue_delivery(conn, store, org_id, endpoint_id, event, &body).await?;
+        }
     }
     Ok(())
 }

@@ -1,12 +1,13 @@
 //! Bulk invitations: a list of people (a CSV file of first_name, last_name, email and an optional language; chosen
 //! candidates; or the API's list) checked into a preview that says what will happen — how many invitations, who is
 //! skipped because an open invitation to the interview exists, which rows are invalid and why — then sent by a job,
-//! which a cancel stops between rows (invitations not yet created are not created; those sent stay sent). Each row's
+//! which a cancel stops between batches (invitations not yet created are not created; those sent stay sent). Each row's
 //! invitation carries an idempotency key of the bulk send and the row, so a job run twice never invites twice.
 
+use super::invitations::{EmailTo, invitation_job};
 use super::{Context, UseCaseError};
 use crate::domain::{Deadline, EmailAddress, FieldErrors, Language, today_in};
-use crate::store::bulk::{self, Bulk, NewRow};
+use crate::store::bulk::{self, Bulk, NewRow, RowSend};
 use crate::store::candidates::NewCandidate;
 use crate::store::invitations::{Invitee, NewInvitation};
 use crate::store::sessions::Actor;
@@ -211,7 +212,11 @@ pub async fn get(cx: &Context, actor: &Actor, id: &str) -> Result<Bulk, UseCaseE
     Ok(bulk::get(&cx.store, &actor.org.id, id).await?)
 }
 
-/// The job: sends the pending rows, a batch at a time, until none is left or the send is cancelled.
+/// Rows sent in one transaction by the job.
+const BATCH: i64 = 200;
+
+/// The job: sends the pending rows, a batch at a time (each in one transaction with its rows' outcomes), until none
+/// is left or the send is cancelled.
 pub async fn run(cx: &Context, org_id: &str, id: &str) -> Result<(), UseCaseError> {
     let b = bulk::get(&cx.store, org_id, id).await?;
     let org = orgs::get(&cx.store, org_id).await?;
@@ -221,62 +226,64 @@ pub async fn run(cx: &Context, org_id: &str, id: &str) -> Result<(), UseCaseErro
     let deadline = Deadline::from_stored(&b.deadline)
         .ok_or_else(|| UseCaseError::Internal(anyhow::anyhow!("bad stored deadline")))?;
     let org_language = Language::parse("language", &actor.org.language).unwrap_or(Language::En);
+    let closes_at = deadline.closes_at(&tz).as_millisecond();
     loop {
-        let rows = bulk::next_rows(&cx.store, id, 100).await?;
+        let rows = bulk::next_rows(&cx.store, id, BATCH).await?;
         if rows.is_empty() {
             break;
         }
-        for row in rows {
-            let language = b
-                .language
-                .as_deref()
-                .or(row.language.as_deref())
-                .and_then(|l| Language::parse("language", l).ok())
-                .unwrap_or(org_language);
-            let (invitee, email) = match (&row.candidate_id, &row.email) {
-                (Some(cid), Some(email)) => (Invitee::Existing(cid.clone()), EmailAddress::parse("email", email).ok()),
-                _ => match NewCandidate::parse(
-                    row.first_name.as_deref().unwrap_or(""),
-                    row.last_name.as_deref().unwrap_or(""),
-                    row.email.as_deref().unwrap_or(""),
-                    None,
-                    None,
-                ) {
-                    Ok(c) => {
-                        let email = Some(c.email.clone());
-                        (Invitee::New(c), email)
+        let batch: Vec<(i64, RowSend)> = rows
+            .into_iter()
+            .map(|row| {
+                let language = b
+                    .language
+                    .as_deref()
+                    .or(row.language.as_deref())
+                    .and_then(|l| Language::parse("language", l).ok())
+                    .unwrap_or(org_language);
+                let (invitee, email) = match (&row.candidate_id, &row.email) {
+                    (Some(cid), Some(email)) => {
+                        (Invitee::Existing(cid.clone()), EmailAddress::parse("email", email).ok())
                     }
-                    Err(_) => {
-                        bulk::mark(&cx.store, id, row.line, "invalid", None, Some("Not a valid row.")).await?;
-                        continue;
-                    }
-                },
-            };
-            let Some(email) = email else {
-                bulk::mark(&cx.store, id, row.line, "invalid", None, Some("No valid email address.")).await?;
-                continue;
-            };
-            let new = NewInvitation {
-                invitee,
-                email,
-                language,
-                interview_id: b.interview_id.clone(),
-                deadline,
-                closes_at: deadline.closes_at(&tz).as_millisecond(),
-                bcc_me: false,
-                notify_me: b.notify_me,
-                idempotency_key: Some(format!("bulk:{id}:{}", row.line)),
-                via_public_link: false,
-            };
-            match super::invitations::send(cx, &actor, &new).await {
-                Ok(created) => {
-                    bulk::mark(&cx.store, id, row.line, "sent", Some(&created.invitation.id), None).await?;
-                }
-                Err(UseCaseError::NotFound) => {
-                    bulk::mark(&cx.store, id, row.line, "invalid", None, Some("The candidate is gone.")).await?;
-                }
-                Err(e) => return Err(e),
-            }
+                    _ => match NewCandidate::parse(
+                        row.first_name.as_deref().unwrap_or(""),
+                        row.last_name.as_deref().unwrap_or(""),
+                        row.email.as_deref().unwrap_or(""),
+                        None,
+                        None,
+                    ) {
+                        Ok(c) => {
+                            let email = Some(c.email.clone());
+                            (Invitee::New(c), email)
+                        }
+                        Err(_) => return (row.line, RowSend::Invalid("Not a valid row.")),
+                    },
+                };
+                let Some(email) = email else {
+                    return (row.line, RowSend::Invalid("No valid email address."));
+                };
+                let new = NewInvitation {
+                    invitee,
+                    email,
+                    language,
+                    interview_id: b.interview_id.clone(),
+                    deadline,
+                    closes_at,
+                    bcc_me: false,
+                    notify_me: b.notify_me,
+                    idempotency_key: Some(format!("bulk:{id}:{}", row.line)),
+                    via_public_link: false,
+                };
+                (row.line, RowSend::Invite(new))
+            })
+            .collect();
+        let sent = bulk::send_rows(&cx.store, &actor, id, &batch, &cx.link_key, |new, ctx| {
+            let to = EmailTo { to: new.email.as_str(), language: new.language, bcc_me: false, deadline: new.deadline };
+            invitation_job(cx, &actor, &to, ctx, false).map_err(|e| e.to_string())
+        })
+        .await?;
+        if !sent {
+            break;
         }
     }
     bulk::finish(&cx.store, id).await?;

@@ -196,4 +196,55 @@ async fn bulk_through_the_api(db: Db) {
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
 
-both!(a_csv_and_chosen_candidates_previewed_then_sent, bulk_through_the_api);
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
+    let (n,): (i64,) = sqlx::query_as(sql).fetch_one(&pool).await.unwrap();
+    pool.close().await;
+    n
+}
+
+/// More rows than one of the job's transactions takes: every batch sends its rows with their candidates, timeline
+/// events and emails once; an email already in the base reuses its candidate; the emails of a claim are logged
+/// together, each once.
+async fn a_send_of_several_batches(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let ada = app.create_org_admin("Acme", "ada@acme.fi").await;
+    let token = app.api_token(&ada).await;
+    let interview = crate::candidate::new_interview(&app, &token, "Bulk", "").await;
+    app.login(&ada).await;
+    let known = app.add_candidate("Åsa", "Öberg", "asa@example.se").await;
+    let n = 450;
+    let mut people: Vec<serde_json::Value> = (1..n)
+        .map(|i| serde_json::json!({"first_name": "Ελένη", "last_name": format!("Nørgaard {i}"), "email": format!("p{i}@example.com")}))
+        .collect();
+    people.insert(300, serde_json::json!({"first_name": "Asa", "last_name": "Oberg", "email": "ASA@example.se"}));
+    let body = serde_json::json!({"interview_id": interview, "deadline": "2099-12-31", "language": "sv", "candidates": people});
+    let res = app.api(Method::POST, "/invitations/bulk", &token).json(&body).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let id = res.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    app.run_pending_jobs().await;
+    let status: serde_json::Value =
+        app.api(Method::GET, &format!("/invitations/bulk/{id}"), &token).send().await.unwrap().json().await.unwrap();
+    assert_eq!((status["status"].as_str(), status["sent"].as_i64()), (Some("done"), Some(n)));
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM invitations").await, n);
+    assert_eq!(count(&app, "SELECT COUNT(DISTINCT candidate_id) FROM invitations").await, n);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM candidates").await, n, "the known email reused its candidate");
+    assert_eq!(
+        count(&app, &format!("SELECT COUNT(*) FROM invitations WHERE candidate_id = '{known}'")).await,
+        1,
+        "the known candidate {known} invited"
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM candidate_events WHERE kind = 'invited'").await, n);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM candidate_events WHERE kind = 'created'").await, n);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM bulk_rows WHERE outcome = 'sent' AND invitation_id IS NOT NULL").await,
+        n
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM jobs WHERE kind = 'send_email' AND status = 'done'").await, n);
+    assert_eq!(count(&app, "SELECT COUNT(DISTINCT job_id) FROM sent_mail").await, n);
+    assert_eq!(app.outbox_files().len() as i64, n);
+    // The personal links work: each invitation's token hash is its own.
+    assert_eq!(count(&app, "SELECT COUNT(DISTINCT token_hash) FROM invitations").await, n);
+}
+
+both!(a_csv_and_chosen_candidates_previewed_then_sent, bulk_through_the_api, a_send_of_several_batches);
