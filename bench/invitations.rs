@@ -9,42 +9,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::HashSet;
+#[path = "harness.rs"]
+mod harness;
+
+use harness::{Killed, free_port, percentile, wait_port};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn candor() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_candor"));
-    c.env("CANDOR_LOG", "warn");
-    c
-}
-
-struct Killed(Child);
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn wait_port(port: u16) {
-    for _ in 0..400 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("nothing listens on {port}");
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
 
 struct Figures {
     backend: &'static str,
@@ -78,76 +50,20 @@ async fn bench(name: &'static str, database_url: Option<String>, dir: PathBuf, n
             None => c.env_remove("DATABASE_URL"),
         };
     };
-    let mut c = candor();
-    env(&mut c);
-    assert!(
-        c.args([
-            "admin",
-            "create-user",
-            "--org-name",
-            "Bench",
-            "--timezone",
-            "Europe/Helsinki",
-            "--email",
-            "bench@example.com",
-            "--password",
-            "bench password 1"
-        ])
-        .status()
-        .unwrap()
-        .success()
-    );
-    let mut c = candor();
-    env(&mut c);
-    let token =
-        String::from_utf8(c.args(["admin", "create-token", "--email", "bench@example.com"]).output().unwrap().stdout)
-            .unwrap()
-            .trim()
-            .to_owned();
-    let port = free_port();
-    let mut c = candor();
-    env(&mut c);
-    let _server = Killed(
-        c.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_port(port).await;
-    let base = format!("http://127.0.0.1:{port}");
+    let token = harness::create_org(&env);
+    let server = harness::start(&env).await;
+    let base = server.base.clone();
     let client = reqwest::Client::new();
     let interviews: serde_json::Value =
         client.get(format!("{base}/api/v1/interviews")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
     let interview = interviews["items"][0]["id"].as_str().unwrap().to_owned();
-    let deadline = "2099-12-31";
 
     eprintln!("[{name}] sending {n} invitations through the API");
     let started = Instant::now();
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let mut tasks = Vec::new();
-    for _ in 0..16 {
-        let (client, base, token, interview, next) =
-            (client.clone(), base.clone(), token.clone(), interview.clone(), next.clone());
-        tasks.push(tokio::spawn(async move {
-            loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if i >= n {
-                    break;
-                }
-                let language = ["en", "fi", "sv", "de"][i % 4];
-                let body = serde_json::json!({
-                    "candidate": {"first_name": format!("Cand{i}"), "last_name": "Bench", "email": format!("cand{i}@example.com")},
-                    "language": language, "interview_id": interview, "deadline": deadline
-                });
-                let res = client.post(format!("{base}/api/v1/invitations")).bearer_auth(&token).header("Idempotency-Key", format!("bench-{i}")).json(&body).send().await.unwrap();
-                assert_eq!(res.status(), 201, "{}", res.text().await.unwrap_or_default());
-            }
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap();
-    }
+    harness::invite_one_by_one(&base, &token, &interview, n, 16, |i| {
+        (format!("Cand{i}"), "Bench".to_owned(), format!("cand{i}@example.com"))
+    })
+    .await;
     let api_seconds = started.elapsed().as_secs_f64();
     let new_dir = maildir.join("new");
     let delivered_seconds = loop {
@@ -268,12 +184,8 @@ async fn bench(name: &'static str, database_url: Option<String>, dir: PathBuf, n
 }
 
 fn write_results(n: usize, list_rows: usize, figures: &[Figures]) {
-    let date = Command::new("date")
-        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_default();
-    let mut s = String::from("<!-- invitations:begin -->\n## Invitations: delivery and the list under load\n\n");
+    let date = harness::date();
+    let mut s = String::from("## Invitations: delivery and the list under load\n\n");
     s.push_str(&format!(
         "Command: `cargo bench --bench invitations` (BENCH_INVITATIONS={n}, BENCH_LIST_ROWS={list_rows}). Date: {date}. Machine: {} cores, release build, \
          everything on loopback: `candor serve` (one node, its own worker), aiosmtpd (bench/smtp_sink.py: writes each message unparsed) as the SMTP server, PostgreSQL local.\n\n",
@@ -299,15 +211,7 @@ fn write_results(n: usize, list_rows: usize, figures: &[Figures]) {
             s.push_str(&format!("| {} | {label} | {p50:.1} | {p99:.1} | {count} | {failed} |\n", f.backend));
         }
     }
-    s.push_str("<!-- invitations:end -->\n");
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/RESULTS.md");
-    let old = std::fs::read_to_string(&path).unwrap_or_default();
-    let new = match (old.find("<!-- invitations:begin -->"), old.find("<!-- invitations:end -->")) {
-        (Some(a), Some(z)) => format!("{}{}{}", &old[..a], s, &old[z + "<!-- invitations:end -->\n".len()..]),
-        _ => format!("{old}\n{s}"),
-    };
-    std::fs::write(&path, new).unwrap();
-    eprintln!("wrote {}", path.display());
+    harness::write_section("invitations", &s);
 }
 
 fn main() {

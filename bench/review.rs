@@ -8,42 +8,14 @@
 //! server's admin URL), BENCH_BACKENDS (`sqlite,postgres`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "harness.rs"]
+mod harness;
+
+use harness::{candor, percentile};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn candor() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_candor"));
-    c.env("CANDOR_LOG", "warn");
-    c
-}
-
-struct Killed(Child);
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn wait_port(port: u16) {
-    for _ in 0..400 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("nothing listens on {port}");
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
 
 struct Figures {
     backend: &'static str,
@@ -81,14 +53,7 @@ async fn bench(
             None => c.env_remove("DATABASE_URL"),
         };
     };
-    let mut c = candor();
-    env(&mut c);
-    let created = c
-        .args(["admin", "create-user", "--org-name", "Bench", "--timezone", "Europe/Helsinki", "--email"])
-        .args(["bench@example.com", "--password", "bench password 1"])
-        .status()
-        .unwrap();
-    assert!(created.success());
+    let token = harness::create_org(&env);
     // The candidates, through the importer.
     let csv = dir.join("candidates.csv");
     let firsts = ["Aino", "Åsa", "Jörg", "Søren", "Eleni", "Mikko", "Anna", "Pierre"];
@@ -101,25 +66,8 @@ async fn bench(
     let mut c = candor();
     env(&mut c);
     assert!(c.args(["import", "candidates", csv.to_str().unwrap(), "--org-name", "Bench"]).status().unwrap().success());
-    let mut c = candor();
-    env(&mut c);
-    let token =
-        String::from_utf8(c.args(["admin", "create-token", "--email", "bench@example.com"]).output().unwrap().stdout)
-            .unwrap()
-            .trim()
-            .to_owned();
-    let port = free_port();
-    let mut c = candor();
-    env(&mut c);
-    let _server = Killed(
-        c.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_port(port).await;
-    let base = format!("http://127.0.0.1:{port}");
+    let server = harness::start(&env).await;
+    let base = server.base.clone();
     let client = reqwest::Client::new();
     let api = |path: &str, body: serde_json::Value| {
         let req = client.post(format!("{base}/api/v1{path}")).bearer_auth(&token).json(&body);
@@ -335,12 +283,8 @@ async fn bench(
 }
 
 fn write_results(rate: f64, figures: &[Figures]) {
-    let date = Command::new("date")
-        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_default();
-    let mut s = String::from("<!-- review:begin -->\n## Review workspace: responses and dashboards under load\n\n");
+    let date = harness::date();
+    let mut s = String::from("## Review workspace: responses and dashboards under load\n\n");
     s.push_str(&format!(
         "Command: `cargo bench --bench review`. Date: {date}. Machine: {} cores, release build, one `candor serve` node \
          (worker off), a signed-in client on loopback, PostgreSQL local. One interview has 1,000 answered invitations, \
@@ -357,15 +301,7 @@ fn write_results(rate: f64, figures: &[Figures]) {
             ));
         }
     }
-    s.push_str("<!-- review:end -->\n");
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/RESULTS.md");
-    let old = std::fs::read_to_string(&path).unwrap_or_default();
-    let new = match (old.find("<!-- review:begin -->"), old.find("<!-- review:end -->")) {
-        (Some(a), Some(z)) => format!("{}{}{}", &old[..a], s, &old[z + "<!-- review:end -->\n".len()..]),
-        _ => format!("{old}\n{s}"),
-    };
-    std::fs::write(&path, new).unwrap();
-    eprintln!("wrote {}", path.display());
+    harness::write_section("review", &s);
 }
 
 fn main() {
