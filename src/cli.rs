@@ -219,7 +219,17 @@ pub async fn create_token(config: &Config, email: &str) -> anyhow::Result<()> {
         bail!("this user is deactivated");
     }
     let (token, hash) = sessions::new_secret()?;
-    sessions::create_api_token(&store, &user.id, &hash).await?;
+    sessions::create_api_token(&store, &user.id, &hash, "Command line").await?;
+    let entry = crate::store::audit::NewEntry {
+        org_id: &user.org_id,
+        user_id: Some(&user.id),
+        actor: "Command line",
+        action: crate::store::audit::API_TOKEN_CREATED,
+        target: &user.email,
+        detail: serde_json::json!({}),
+        client: "",
+    };
+    crate::store::audit::record(&store, &entry).await?;
     println!("{token}");
     Ok(())
 }

@@ -81,6 +81,18 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/common/0013_bulk.sql"),
         include_str!("../../migrations/common/0013_bulk.sql"),
     ),
+    (
+        14,
+        "audit log",
+        include_str!("../../migrations/common/0014_audit.sql"),
+        include_str!("../../migrations/common/0014_audit.sql"),
+    ),
+    (
+        15,
+        "token names",
+        include_str!("../../migrations/common/0015_token_names.sql"),
+        include_str!("../../migrations/common/0015_token_names.sql"),
+    ),
 ];
 
 /// Brings the schema up to date. Safe to run from several nodes at once: on PostgreSQL the nodes queue on an advisory

@@ -5,6 +5,7 @@
 //! [`Backend`]. Times are Unix milliseconds in `BIGINT` columns; ids are UUIDv7 text.
 
 pub mod answering;
+pub mod audit;
 pub mod bulk;
 pub mod candidates;
 pub mod deployment;

@@ -4,7 +4,7 @@
 use super::orgs::{ORG_COLUMNS, Organization, org_from_row};
 pub(crate) use super::tokens::{delete_password_links, insert_one_time_token};
 use super::users::{USER_COLUMNS, User, user_from_row};
-use super::{Store, StoreResult, int, new_id, text};
+use super::{Store, StoreError, StoreResult, int, new_id, opt_int, text};
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
@@ -69,20 +69,99 @@ pub async fn delete_session(store: &Store, id_hash: &str) -> StoreResult<()> {
     Ok(())
 }
 
-pub async fn create_api_token(store: &Store, user_id: &str, token_hash: &str) -> StoreResult<()> {
-    sqlx::query("INSERT INTO api_tokens (id, user_id, token_hash, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(new_id())
+/// Stores an API token of `user_id` (only its hash) under a name; gives its id.
+pub async fn create_api_token(store: &Store, user_id: &str, token_hash: &str, name: &str) -> StoreResult<String> {
+    let id = new_id();
+    sqlx::query("INSERT INTO api_tokens (id, user_id, token_hash, created_at, name) VALUES ($1, $2, $3, $4, $5)")
+        .bind(&id)
         .bind(user_id)
         .bind(token_hash)
         .bind(store.now_ms())
+        .bind(name)
         .execute(store.write())
         .await?;
-    Ok(())
+    Ok(id)
 }
 
-/// The actor behind an API token, when its user is active.
+/// How stale a token's "last used" may get before a request writes it again: a write a minute at most, not one a
+/// request.
+const TOKEN_SEEN_EVERY_MS: i64 = 60_000;
+
+/// The actor behind an API token, when the token exists (a revoked one is gone at once) and its user is active.
 pub async fn token_actor(store: &Store, token_hash: &str) -> StoreResult<Option<Actor>> {
-    actor_where(store, "api_tokens x", "x.token_hash = $1 AND $2 > 0", token_hash).await
+    let sql = format!(
+        "SELECT {USER_COLUMNS}, {ORG_COLUMNS}, x.id AS token_id, x.last_used_at AS token_seen FROM api_tokens x \
+         JOIN users u ON u.id = x.user_id JOIN organizations o ON o.id = u.org_id \
+         WHERE x.token_hash = $1 AND u.active = 1"
+    );
+    let Some(row) = sqlx::query(&sql).bind(token_hash).fetch_optional(store.read()).await? else {
+        return Ok(None);
+    };
+    let now = store.now_ms();
+    if opt_int(&row, "token_seen")?.is_none_or(|seen| seen < now - TOKEN_SEEN_EVERY_MS) {
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(text(&row, "token_id")?)
+            .execute(store.write())
+            .await?;
+    }
+    Ok(Some(Actor { user: user_from_row(&row)?, org: org_from_row(&row)? }))
+}
+
+/// An API token as its page shows it.
+#[derive(Debug, Clone)]
+pub struct TokenRow {
+    pub id: String,
+    pub name: String,
+    pub user_id: String,
+    pub user_name: String,
+    pub user_email: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+const TOKEN_COLUMNS: &str = "t.id, t.name, t.user_id, u.name AS user_name, u.email AS user_email, t.created_at, \
+    t.last_used_at";
+
+fn token_from_row(r: &sqlx::any::AnyRow) -> StoreResult<TokenRow> {
+    Ok(TokenRow {
+        id: text(r, "id")?,
+        name: text(r, "name")?,
+        user_id: text(r, "user_id")?,
+        user_name: text(r, "user_name")?,
+        user_email: text(r, "user_email")?,
+        created_at: int(r, "created_at")?,
+        last_used_at: opt_int(r, "last_used_at")?,
+    })
+}
+
+/// The organization's API tokens (of one user only, with `user_id`), newest first.
+pub async fn api_tokens(store: &Store, org_id: &str, user_id: Option<&str>) -> StoreResult<Vec<TokenRow>> {
+    let sql = format!(
+        "SELECT {TOKEN_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE u.org_id = $1 \
+         AND ($2 = '' OR t.user_id = $2) ORDER BY t.created_at DESC, t.id DESC"
+    );
+    let rows = sqlx::query(&sql).bind(org_id).bind(user_id.unwrap_or("")).fetch_all(store.read()).await?;
+    rows.iter().map(token_from_row).collect()
+}
+
+/// Deletes one of the organization's API tokens (of one user only, with `user_id`): requests with it fail at once,
+/// on every node. Gives what it was; `NotFound` when it is not there.
+pub async fn revoke_api_token(store: &Store, org_id: &str, id: &str, user_id: Option<&str>) -> StoreResult<TokenRow> {
+    let sql = format!(
+        "SELECT {TOKEN_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE u.org_id = $1 AND t.id = $2 \
+         AND ($3 = '' OR t.user_id = $3)"
+    );
+    let row = sqlx::query(&sql)
+        .bind(org_id)
+        .bind(id)
+        .bind(user_id.unwrap_or(""))
+        .fetch_optional(store.read())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let token = token_from_row(&row)?;
+    sqlx::query("DELETE FROM api_tokens WHERE id = $1").bind(id).execute(store.write()).await?;
+    Ok(token)
 }
 
 /// Stores a one-time token and, in the same transaction, queues the email that carries it.

@@ -1,9 +1,10 @@
 //! Administration of an organization, by its admins: its settings and logo, its users, and its background jobs.
 //! Every function refuses an actor who is not an admin of the organization.
 
-use super::{Context, UseCaseError};
+use super::{Context, UseCaseError, audit};
 use crate::domain::{EmailAddress, PersonName, Role};
 use crate::mail::templates as emails;
+use crate::store::audit as store_audit;
 use crate::store::jobs;
 use crate::store::orgs::{self, NewOrganization, Policies};
 use crate::store::sessions::{self, Actor};
@@ -28,7 +29,11 @@ pub async fn update_settings(
     policies: Policies,
 ) -> Result<(), UseCaseError> {
     admin_only(actor)?;
-    Ok(orgs::update_settings(&cx.store, &actor.org.id, settings, policies).await?)
+    orgs::update_settings(&cx.store, &actor.org.id, settings, policies).await?;
+    let detail = serde_json::json!({
+        "name": settings.name.as_str(), "timezone": settings.timezone.as_str(), "language": settings.language.code(),
+    });
+    audit::record(cx, actor, store_audit::SETTINGS_CHANGED, &actor.org.name, detail).await
 }
 
 /// Sniffs an image type from its first bytes; only PNG, JPEG, GIF and WebP are served back as logos.
@@ -61,7 +66,10 @@ pub async fn set_logo(cx: &Context, actor: &Actor, logo: Option<Vec<u8>>) -> Res
             }
         },
     };
-    Ok(orgs::set_logo(&cx.store, &actor.org.id, logo).await?)
+    let removed = logo.is_none();
+    orgs::set_logo(&cx.store, &actor.org.id, logo).await?;
+    audit::record(cx, actor, store_audit::LOGO_CHANGED, &actor.org.name, serde_json::json!({ "removed": removed }))
+        .await
 }
 
 /// Adds a user with no password yet and emails them a link to set one (valid a week). `Conflict` for an email
@@ -82,6 +90,14 @@ pub async fn add_user(
     let user =
         users::create_invited(&cx.store, &org.id, &new, &hash, SET_PASSWORD_TTL_MS, message.job(Some(&org.id))).await?;
     tracing::info!(user_id = %user.id, org_id = %org.id, "user created");
+    audit::record(
+        cx,
+        actor,
+        store_audit::USER_INVITED,
+        &user.email,
+        serde_json::json!({ "user_id": user.id, "role": user.role }),
+    )
+    .await?;
     Ok(user)
 }
 
@@ -93,6 +109,8 @@ pub async fn set_active(cx: &Context, actor: &Actor, id: &str, active: bool) -> 
     }
     let user = users::get(&cx.store, &actor.org.id, id).await?;
     users::set_active(&cx.store, &actor.org.id, id, active).await?;
+    let action = if active { store_audit::USER_REACTIVATED } else { store_audit::USER_DEACTIVATED };
+    audit::record(cx, actor, action, &user.email, serde_json::json!({ "user_id": user.id })).await?;
     Ok(user)
 }
 

@@ -168,5 +168,9 @@ pub async fn disable(cx: &Context, actor: &Actor, id: &str) -> Result<(), UseCas
 
 /// Deletes an invitation with its answers and takes; a job deletes their stored media.
 pub async fn delete(cx: &Context, actor: &Actor, id: &str) -> Result<(), UseCaseError> {
-    Ok(invitations::delete(&cx.store, actor, id).await?)
+    let inv = invitations::get(&cx.store, &actor.org.id, id).await?;
+    invitations::delete(&cx.store, actor, id).await?;
+    let detail = serde_json::json!({ "invitation_id": inv.id, "candidate_id": inv.candidate_id, "status": inv.status });
+    let target = format!("Invitation of {} to {}", inv.candidate_name, inv.interview_name);
+    super::audit::record(cx, actor, crate::store::audit::INVITATION_DELETED, &target, detail).await
 }

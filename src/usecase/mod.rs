@@ -6,12 +6,14 @@
 pub mod accounts;
 pub mod admin;
 pub mod answering;
+pub mod audit;
 pub mod bulk;
 pub mod candidates;
 pub mod interviews;
 pub mod invitations;
 pub mod public_links;
 pub mod reviews;
+pub mod tokens;
 pub mod webhooks;
 
 use crate::domain::{FieldError, FieldErrors};

@@ -96,7 +96,11 @@ pub async fn share(
 ) -> Result<ShareLink, UseCaseError> {
     let inv = invitations::get(&cx.store, &actor.org.id, invitation_id).await?;
     let days = share_days("days", days)?;
-    Ok(reviews::create_share(&cx.store, actor, &inv, &cx.link_key, days, allow_rating).await?)
+    let link = reviews::create_share(&cx.store, actor, &inv, &cx.link_key, days, allow_rating).await?;
+    let detail = serde_json::json!({ "invitation_id": inv.id, "days": days, "allow_rating": allow_rating });
+    let target = format!("Answers of {} to {}", inv.candidate_name, inv.interview_name);
+    super::audit::record(cx, actor, crate::store::audit::SHARE_LINK_CREATED, &target, detail).await?;
+    Ok(link)
 }
 
 /// Revokes a share link at once.
@@ -107,7 +111,10 @@ pub async fn revoke_share(
     share_id: &str,
 ) -> Result<(), UseCaseError> {
     let inv = invitations::get(&cx.store, &actor.org.id, invitation_id).await?;
-    Ok(reviews::revoke_share(&cx.store, actor, &inv, share_id).await?)
+    reviews::revoke_share(&cx.store, actor, &inv, share_id).await?;
+    let detail = serde_json::json!({ "invitation_id": inv.id, "share_id": share_id });
+    let target = format!("Answers of {} to {}", inv.candidate_name, inv.interview_name);
+    super::audit::record(cx, actor, crate::store::audit::SHARE_LINK_REVOKED, &target, detail).await
 }
 
 /// A colleague opened a share link: on the candidate's timeline.

@@ -56,7 +56,10 @@ fn new_secret() -> Result<String, UseCaseError> {
 pub async fn create(cx: &Context, actor: &Actor, url: &str, events: &[String]) -> Result<String, UseCaseError> {
     admin_only(actor)?;
     let (url, events) = checked(cx, url, events)?;
-    Ok(webhooks::create_endpoint(&cx.store, &actor.org.id, &actor.user.id, &url, &events, &new_secret()?).await?)
+    let id = webhooks::create_endpoint(&cx.store, &actor.org.id, &actor.user.id, &url, &events, &new_secret()?).await?;
+    let detail = serde_json::json!({ "endpoint_id": id, "events": events });
+    super::audit::record(cx, actor, crate::store::audit::WEBHOOK_ENDPOINT_CREATED, &url, detail).await?;
+    Ok(id)
 }
 
 /// Changes an endpoint (admins only).
@@ -75,7 +78,10 @@ pub async fn update(
 
 pub async fn delete(cx: &Context, actor: &Actor, id: &str) -> Result<(), UseCaseError> {
     admin_only(actor)?;
-    Ok(webhooks::delete_endpoint(&cx.store, &actor.org.id, id).await?)
+    let endpoint = webhooks::endpoint(&cx.store, &actor.org.id, id).await?;
+    webhooks::delete_endpoint(&cx.store, &actor.org.id, id).await?;
+    let detail = serde_json::json!({ "endpoint_id": id });
+    super::audit::record(cx, actor, crate::store::audit::WEBHOOK_ENDPOINT_DELETED, &endpoint.url, detail).await
 }
 
 /// Sends a `webhook.test` event to the endpoint.

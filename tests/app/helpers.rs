@@ -416,7 +416,7 @@ impl TestApp {
 
     pub async fn api_token(&self, user: &TestUser) -> String {
         let (token, hash) = store::sessions::new_secret().unwrap();
-        store::sessions::create_api_token(&self.store, &user.user_id, &hash).await.unwrap();
+        store::sessions::create_api_token(&self.store, &user.user_id, &hash, "Tests").await.unwrap();
         token
     }
 

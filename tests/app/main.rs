@@ -5,6 +5,7 @@ mod helpers;
 
 mod accounts;
 mod api;
+mod audit;
 mod bulk;
 mod candidate;
 mod candidates;
@@ -21,6 +22,7 @@ mod odd_input;
 mod public_links;
 mod review;
 mod tenancy;
+mod tokens;
 mod tus_details;
 mod upkeep;
 mod uploads;

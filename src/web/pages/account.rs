@@ -206,7 +206,8 @@ pub async fn login_submit(
         let page = LoginPage { layout, email: form.email.clone(), next: next.clone(), error: Some(message) };
         render_invalid(&page, &page.layout)
     };
-    let ip_key = format!("ip:{}", client_ip(&ctx.headers, Some(peer), &ctx.state.config));
+    let client = client_ip(&ctx.headers, Some(peer), &ctx.state.config).to_string();
+    let ip_key = format!("ip:{client}");
     let account_key = sessions::account_throttle_key(&form.email);
     // Each attempt is counted before its password is checked, so attempts made at once cannot get past the limit.
     if let Err(until) = sessions::throttle_take_attempt(&ctx.state.store, &ip_key, IP_THROTTLE).await? {
@@ -230,16 +231,21 @@ pub async fn login_submit(
             sessions::throttle_clear(&ctx.state.store, &account_key).await?;
             sessions::throttle_give_back(&ctx.state.store, &ip_key).await?;
             let session = start_session(&ctx.state, &ctx.headers, &user.id).await?;
+            usecase::audit::sign_in(&ctx.state.usecases, &user, &client, None).await?;
             tracing::info!(user_id = %user.id, org_id = %user.org_id, "signed in");
             with_session(Redirect::to(&next).into_response(), &ctx.state, &session)
         }
         Some(user) if ok => {
             sessions::throttle_give_back(&ctx.state.store, &account_key).await?;
             sessions::throttle_give_back(&ctx.state.store, &ip_key).await?;
+            usecase::audit::sign_in(&ctx.state.usecases, &user, &client, Some("deactivated")).await?;
             tracing::info!(user_id = %user.id, "sign-in refused: deactivated");
             fail("This account has been deactivated. Ask an administrator of your organization.".into())
         }
         _ => {
+            if let Some(user) = &user {
+                usecase::audit::sign_in(&ctx.state.usecases, user, &client, Some("wrong password")).await?;
+            }
             sessions::throttle_attempt_failed(&ctx.state.store, &account_key, ACCOUNT_THROTTLE).await?;
             sessions::throttle_attempt_failed(&ctx.state.store, &ip_key, IP_THROTTLE).await?;
             fail("The email or password is not right.".into())

@@ -7,6 +7,7 @@ mod timeline;
 pub use account::SETUP_TTL_MS;
 mod admin;
 mod answers;
+mod audit;
 mod bulk;
 mod candidates;
 mod dashboard;
@@ -15,6 +16,7 @@ pub(crate) mod invitations;
 mod public_link;
 mod responses;
 mod shared;
+mod tokens;
 mod webhooks;
 
 use super::auth::CurrentUser;
@@ -36,6 +38,8 @@ pub fn routes() -> Router<AppState> {
         .route("/password/{purpose}/{token}", get(account::choose_password_form).post(account::choose_password_submit))
         .route("/profile", get(account::profile_form).post(account::profile_submit))
         .route("/profile/password", post(account::change_password))
+        .route("/tokens", get(tokens::list).post(tokens::create))
+        .route("/tokens/{id}/revoke", post(tokens::revoke))
         .route("/settings", get(admin::settings_form).post(admin::settings_submit))
         .route("/settings/logo", post(admin::logo_submit).layer(DefaultBodyLimit::max(UPLOAD_LIMIT_BYTES)))
         .route("/org/logo", get(admin::logo))
@@ -45,6 +49,8 @@ pub fn routes() -> Router<AppState> {
         .route("/outbox", get(admin::outbox_list))
         .route("/outbox/{id}", get(admin::outbox_view))
         .route("/jobs", get(admin::jobs_list))
+        .route("/audit", get(audit::list))
+        .route("/audit.csv", get(audit::export))
         .route("/webhooks", get(webhooks::list).post(webhooks::create))
         .route("/webhooks/{id}", get(webhooks::view).post(webhooks::update))
         .route("/webhooks/{id}/delete", post(webhooks::delete))

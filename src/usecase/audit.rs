@@ -1,0 +1,66 @@
+//! The audit log from the use cases' side: what each security-relevant use case records (with the actor as they are
+//! now), the sign-in outcomes, and the admins' view of it. A client address is kept only as a keyed hash, enough to
+//! tell one client from another and nothing more.
+
+use super::{Context, UseCaseError};
+use crate::store::audit::{self, Entry, Filter, NewEntry};
+use crate::store::sessions::Actor;
+use crate::store::users::User;
+use hmac::{Hmac, Mac};
+
+/// A keyed hash of a client address (16 hex digits): the same address gives the same hash on every node.
+pub fn client_hash(cx: &Context, address: &str) -> String {
+    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(&cx.link_key) else {
+        return String::new();
+    };
+    mac.update(b"candor-audit-client:");
+    mac.update(address.as_bytes());
+    mac.finalize().into_bytes().iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Records an action `actor` took on `target`.
+pub async fn record(
+    cx: &Context,
+    actor: &Actor,
+    action: &'static str,
+    target: &str,
+    detail: serde_json::Value,
+) -> Result<(), UseCaseError> {
+    let entry = NewEntry {
+        org_id: &actor.org.id,
+        user_id: Some(&actor.user.id),
+        actor: &actor.user.name,
+        action,
+        target,
+        detail,
+        client: "",
+    };
+    Ok(audit::record(&cx.store, &entry).await?)
+}
+
+/// Records a sign-in to `user`'s account from `client_address`: made, or refused (`reason`, never the password).
+pub async fn sign_in(
+    cx: &Context,
+    user: &User,
+    client_address: &str,
+    refused: Option<&str>,
+) -> Result<(), UseCaseError> {
+    let entry = NewEntry {
+        org_id: &user.org_id,
+        user_id: Some(&user.id),
+        actor: &user.name,
+        action: if refused.is_some() { audit::SIGN_IN_FAILED } else { audit::SIGN_IN },
+        target: &user.email,
+        detail: refused.map_or(serde_json::json!({}), |r| serde_json::json!({ "reason": r })),
+        client: &client_hash(cx, client_address),
+    };
+    Ok(audit::record(&cx.store, &entry).await?)
+}
+
+/// A page of the organization's log, for admins.
+pub async fn list(cx: &Context, actor: &Actor, filter: &Filter) -> Result<Vec<Entry>, UseCaseError> {
+    if !actor.user.is_admin() {
+        return Err(UseCaseError::Refused("Only administrators of your organization can do this.".into()));
+    }
+    Ok(audit::list(&cx.store, &actor.org.id, filter).await?)
+}
