@@ -1,6 +1,7 @@
 //! The audit log from the use cases' side: what each security-relevant use case records (with the actor as they are
 //! now), the sign-in outcomes, and the admins' view of it. A client address is kept only as a keyed hash, enough to
-//! tell one client from another and nothing more.
+//! tell one client from another and nothing more. Entries name no candidate (an invitation's id and its interview
+//! at most): the log outlives a candidate's erasure.
 
 use super::{Context, UseCaseError};
 use crate::store::audit::{self, Entry, Filter, NewEntry};

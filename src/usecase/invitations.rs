@@ -170,7 +170,8 @@ pub async fn disable(cx: &Context, actor: &Actor, id: &str) -> Result<(), UseCas
 pub async fn delete(cx: &Context, actor: &Actor, id: &str) -> Result<(), UseCaseError> {
     let inv = invitations::get(&cx.store, &actor.org.id, id).await?;
     invitations::delete(&cx.store, actor, id).await?;
-    let detail = serde_json::json!({ "invitation_id": inv.id, "candidate_id": inv.candidate_id, "status": inv.status });
-    let target = format!("Invitation of {} to {}", inv.candidate_name, inv.interview_name);
+    // No personal data of the candidate: the log outlives an erasure.
+    let detail = serde_json::json!({ "invitation_id": inv.id, "status": inv.status });
+    let target = format!("An invitation to {}", inv.interview_name);
     super::audit::record(cx, actor, crate::store::audit::INVITATION_DELETED, &target, detail).await
 }

@@ -98,7 +98,7 @@ pub async fn share(
     let days = share_days("days", days)?;
     let link = reviews::create_share(&cx.store, actor, &inv, &cx.link_key, days, allow_rating).await?;
     let detail = serde_json::json!({ "invitation_id": inv.id, "days": days, "allow_rating": allow_rating });
-    let target = format!("Answers of {} to {}", inv.candidate_name, inv.interview_name);
+    let target = format!("Answers to {}", inv.interview_name);
     super::audit::record(cx, actor, crate::store::audit::SHARE_LINK_CREATED, &target, detail).await?;
     Ok(link)
 }
@@ -113,7 +113,7 @@ pub async fn revoke_share(
     let inv = invitations::get(&cx.store, &actor.org.id, invitation_id).await?;
     reviews::revoke_share(&cx.store, actor, &inv, share_id).await?;
     let detail = serde_json::json!({ "invitation_id": inv.id, "share_id": share_id });
-    let target = format!("Answers of {} to {}", inv.candidate_name, inv.interview_name);
+    let target = format!("Answers to {}", inv.interview_name);
     super::audit::record(cx, actor, crate::store::audit::SHARE_LINK_REVOKED, &target, detail).await
 }
 
