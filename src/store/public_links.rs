@@ -150,6 +150,25 @@ pub async fn record_registration(store: &Store, link_id: &str, client_hash: &str
 
 /// An open invitation (pending or in progress, before its deadline) of the organization's candidate with this
 /// email to the interview.
+/// How many invitations to the interview the email's candidate has had (any state).
+pub async fn invitations_of_email(
+    store: &Store,
+    org_id: &str,
+    interview_id: &str,
+    email_key: &str,
+) -> StoreResult<i64> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM invitations i JOIN candidates c ON c.org_id = i.org_id AND c.id = i.candidate_id \
+         WHERE i.org_id = $1 AND i.interview_id = $2 AND c.email_key = $3",
+    )
+    .bind(org_id)
+    .bind(interview_id)
+    .bind(email_key)
+    .fetch_one(store.read())
+    .await?;
+    int(&row, "n")
+}
+
 pub async fn open_invitation_of(
     store: &Store,
     org_id: &str,

@@ -136,10 +136,16 @@ pub async fn register(
     }
     let user = users::get(&cx.store, &org.id, &link.created_by).await.map_err(|e| Err(e.into()))?;
     let actor = Actor { user, org };
-    let existing =
-        public_links::open_invitation_of(&cx.store, &actor.org.id, &link.interview_id, &candidate.email.key())
-            .await
-            .map_err(|e| Err(e.into()))?;
+    // Registrations of one email to one interview at the same moment make one invitation: they share an idempotency
+    // key named by the email's invitations so far, counted before looking for an open one (so one made in between
+    // is either seen open or counted by neither), and the ones that lose find the winner's.
+    let email_key = candidate.email.key();
+    let round = public_links::invitations_of_email(&cx.store, &actor.org.id, &link.interview_id, &email_key)
+        .await
+        .map_err(|e| Err(e.into()))?;
+    let existing = public_links::open_invitation_of(&cx.store, &actor.org.id, &link.interview_id, &email_key)
+        .await
+        .map_err(|e| Err(e.into()))?;
     let done = match existing {
         Some(id) => {
             super::invitations::resend(cx, &actor, &id).await.map_err(Err)?;
@@ -154,6 +160,7 @@ pub async fn register(
             }
             let deadline = Deadline::parse("deadline", &last.to_string(), today).map_err(|e| Err(e.into()))?;
             let language = Language::parse("language", &link.language).unwrap_or(Language::En);
+            let key = format!("public:{}:{email_key}:{round}", link.interview_id);
             let new = NewInvitation {
                 email: candidate.email.clone(),
                 invitee: Invitee::New(candidate),
@@ -163,11 +170,38 @@ pub async fn register(
                 closes_at: deadline.closes_at(&tz).as_millisecond(),
                 bcc_me: false,
                 notify_me: false,
-                idempotency_key: None,
+                idempotency_key: Some(key.clone()),
                 via_public_link: true,
             };
-            let created = super::invitations::send(cx, &actor, &new).await.map_err(Err)?;
-            Registered::Invited(created.invitation.id)
+            match super::invitations::send(cx, &actor, &new).await {
+                Ok(created)
+                    if created.repeated
+                        && ["pending", "in_progress"].contains(&created.invitation.status.as_str())
+                        && created.invitation.closes_at > cx.store.now_ms() =>
+                {
+                    Registered::SentAgain(created.invitation.id)
+                }
+                // The round's key names a closed invitation (one of the email's earlier ones was deleted since):
+                // a round of its own.
+                Ok(created) if created.repeated => {
+                    let new =
+                        NewInvitation { idempotency_key: Some(format!("{key}:{}", crate::store::new_id())), ..new };
+                    Registered::Invited(super::invitations::send(cx, &actor, &new).await.map_err(Err)?.invitation.id)
+                }
+                Ok(created) => Registered::Invited(created.invitation.id),
+                // Another registration of the same email made the candidate or the invitation meanwhile: its
+                // email carries the link.
+                Err(UseCaseError::Conflict(_)) => {
+                    match public_links::open_invitation_of(&cx.store, &actor.org.id, &link.interview_id, &email_key)
+                        .await
+                        .map_err(|e| Err(e.into()))?
+                    {
+                        Some(id) => Registered::SentAgain(id),
+                        None => return Err(Err(UseCaseError::Conflict("invitation_idempotency"))),
+                    }
+                }
+                Err(e) => return Err(Err(e)),
+            }
         }
     };
     public_links::record_registration(&cx.store, &link.id, input.client_hash).await.map_err(|e| Err(e.into()))?;

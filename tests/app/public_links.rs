@@ -171,4 +171,77 @@ async fn register_through_a_public_link(db: Db) {
     assert_eq!(app.get("/p/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").await.status(), StatusCode::NOT_FOUND);
 }
 
-both!(register_through_a_public_link);
+/// Registrations of one email at the same moment (a double click, two tabs) make one invitation and one email,
+/// for a new person and for one already in the base; a later round after the invitation closed makes a new one.
+async fn registrations_at_once_make_one_invitation(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let ada = app.create_org_admin("Acme", "ada@acme.fi").await;
+    let token = app.api_token(&ada).await;
+    let interview = crate::candidate::new_interview(&app, &token, "Support", "").await;
+    app.login(&ada).await;
+    let settings = format!("/interviews/{interview}/public-link");
+    let on = [("enabled", "yes"), ("closes_on", ""), ("language", "sv"), ("access_code", ""), ("answer_days", "5")];
+    assert!(app.post_form(&settings, &on).await.status().is_redirection());
+    app.add_candidate("Bo", "Ek", "bo@example.se").await;
+    let link = candor::store::public_links::of_interview(&app.store, &ada.org_id, &interview).await.unwrap().unwrap();
+    let cx = &app.state.usecases;
+    for email in ["new@example.se", "BO@example.se"] {
+        let attempts = (0..4).map(|i| {
+            let client = format!("client-{email}-{i}");
+            let link = link.clone();
+            async move {
+                let input = candor::usecase::public_links::Registration {
+                    first_name: "Saga",
+                    last_name: "Lind",
+                    email,
+                    access_code: "",
+                    honeypot: "",
+                    client_hash: &client,
+                };
+                candor::usecase::public_links::register(cx, &link, &input).await.map_err(|e| format!("{e:?}"))
+            }
+        });
+        let results = futures_util::future::join_all(attempts).await;
+        assert!(results.iter().all(Result::is_ok), "{results:?}");
+        let key = email.to_lowercase();
+        let invitations = count_where(
+            &app,
+            &format!(
+                "SELECT COUNT(*) FROM invitations i JOIN candidates c ON c.id = i.candidate_id WHERE c.email_key = '{key}'"
+            ),
+        )
+        .await;
+        assert_eq!(invitations, 1, "{email}: one invitation for registrations at once");
+        assert_eq!(count_where(&app, &format!("SELECT COUNT(*) FROM candidates WHERE email_key = '{key}'")).await, 1);
+    }
+    app.run_pending_jobs().await;
+    let to = |who: &str| {
+        app.outbox_files().iter().filter(|p| std::fs::read_to_string(p).unwrap().to_lowercase().contains(who)).count()
+    };
+    // Each got their link (a registration that came after the invitation was made sends it again).
+    assert!(to("new@example.se") >= 1 && to("bo@example.se") >= 1);
+    // The invitation closed (withdrawn by the recruiter): registering again makes a new one.
+    let inv = count_where(&app, "SELECT COUNT(*) FROM invitations").await;
+    let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
+    sqlx::query("UPDATE invitations SET status = 'withdrawn'").execute(&pool).await.unwrap();
+    pool.close().await;
+    let input = candor::usecase::public_links::Registration {
+        first_name: "Saga",
+        last_name: "Lind",
+        email: "new@example.se",
+        access_code: "",
+        honeypot: "",
+        client_hash: "later",
+    };
+    assert!(candor::usecase::public_links::register(cx, &link, &input).await.is_ok());
+    assert_eq!(count_where(&app, "SELECT COUNT(*) FROM invitations").await, inv + 1);
+}
+
+async fn count_where(app: &TestApp, sql: &str) -> i64 {
+    let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
+    let (n,): (i64,) = sqlx::query_as(sql).fetch_one(&pool).await.unwrap();
+    pool.close().await;
+    n
+}
+
+both!(register_through_a_public_link, registrations_at_once_make_one_invitation);
