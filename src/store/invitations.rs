@@ -641,7 +641,8 @@ pub(crate) async fn on_timeline(
 }
 
 /// Deletes an invitation with its answers and takes; a job deletes their stored media.
-pub async fn delete(store: &Store, actor: &Actor, id: &str) -> StoreResult<()> {
+/// Deletes an invitation (its answers, takes and, through a job, their media); gives what it was.
+pub async fn delete(store: &Store, actor: &Actor, id: &str) -> StoreResult<InvitationRow> {
     let inv = get(store, &actor.org.id, id).await?;
     let mut tx = store.begin().await?;
     super::takes::enqueue_media_deletion_of(&mut tx, store, "i.org_id = $1 AND i.id = $2", &actor.org.id, id).await?;
@@ -652,7 +653,7 @@ pub async fn delete(store: &Store, actor: &Actor, id: &str) -> StoreResult<()> {
         .await?;
     on_timeline(&mut tx, store, &inv, "invitation_deleted", &EventActor::of(actor)).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(inv)
 }
 
 /// The invitation a personal link's token belongs to, if any (any organization: the token is the credential).

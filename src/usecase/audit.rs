@@ -5,18 +5,14 @@
 
 use super::{Context, UseCaseError};
 use crate::store::audit::{self, Entry, Filter, NewEntry};
+use crate::store::invitations::keyed_token;
 use crate::store::sessions::Actor;
 use crate::store::users::User;
-use hmac::{Hmac, Mac};
 
-/// A keyed hash of a client address (16 hex digits): the same address gives the same hash on every node.
+/// A keyed hash of a client address, the same one the public links' rate limit keeps: the same address gives the
+/// same hash on every node.
 pub fn client_hash(cx: &Context, address: &str) -> String {
-    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(&cx.link_key) else {
-        return String::new();
-    };
-    mac.update(b"candor-audit-client:");
-    mac.update(address.as_bytes());
-    mac.finalize().into_bytes().iter().take(8).map(|b| format!("{b:02x}")).collect()
+    keyed_token(&cx.link_key, "candor-client", address)
 }
 
 /// Records an action `actor` took on `target`.

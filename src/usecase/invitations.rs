@@ -168,8 +168,7 @@ pub async fn disable(cx: &Context, actor: &Actor, id: &str) -> Result<(), UseCas
 
 /// Deletes an invitation with its answers and takes; a job deletes their stored media.
 pub async fn delete(cx: &Context, actor: &Actor, id: &str) -> Result<(), UseCaseError> {
-    let inv = invitations::get(&cx.store, &actor.org.id, id).await?;
-    invitations::delete(&cx.store, actor, id).await?;
+    let inv = invitations::delete(&cx.store, actor, id).await?;
     // No personal data of the candidate: the log outlives an erasure.
     let detail = serde_json::json!({ "invitation_id": inv.id, "status": inv.status });
     let target = format!("An invitation to {}", inv.interview_name);

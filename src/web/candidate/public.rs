@@ -5,7 +5,6 @@
 
 use crate::domain::Language;
 use crate::i18n::{PublicTexts, fill, public_texts};
-use crate::store::invitations::keyed_token;
 use crate::store::{interviews, orgs, public_links};
 use crate::usecase::UseCaseError;
 use crate::usecase::public_links::{Refusal, Registration, is_open, register};
@@ -115,7 +114,7 @@ pub async fn submit(
     csrf.verify(&form.csrf)?;
     let (mut page, link, _) = page_of(&state, &token, &csrf).await?;
     let ip = client_ip(&headers, Some(peer), &state.config);
-    let client_hash = keyed_token(&state.usecases.link_key, "candor-client", &ip);
+    let client_hash = crate::usecase::audit::client_hash(&state.usecases, &ip);
     let input = Registration {
         first_name: &form.first_name,
         last_name: &form.last_name,
