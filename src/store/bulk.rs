@@ -268,6 +268,7 @@ pub async fn send_rows(
     store: &Store,
     actor: &Actor,
     id: &str,
+    interview_id: &str,
     rows: &[(i64, RowSend)],
     link_key: &[u8],
     email: impl Fn(&NewInvitation, &EmailContext) -> Result<NewJob, String>,
@@ -281,9 +282,7 @@ pub async fn send_rows(
     if sending.rows_affected() != 1 {
         return Ok(false);
     }
-    let interview_id =
-        sqlx::query("SELECT interview_id FROM bulk_sends WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
-    let interview = invitations::interview_facts(&mut tx, &actor.org.id, &text(&interview_id, "interview_id")?).await?;
+    let interview = invitations::interview_facts(&mut tx, &actor.org.id, interview_id).await?;
     let news: Vec<NewInvitation> = rows
         .iter()
         .filter_map(|(_, r)| match r {

@@ -277,7 +277,7 @@ pub async fn run(cx: &Context, org_id: &str, id: &str) -> Result<(), UseCaseErro
                 (row.line, RowSend::Invite(new))
             })
             .collect();
-        let sent = bulk::send_rows(&cx.store, &actor, id, &batch, &cx.link_key, |new, ctx| {
+        let sent = bulk::send_rows(&cx.store, &actor, id, &b.interview_id, &batch, &cx.link_key, |new, ctx| {
             let to = EmailTo { to: new.email.as_str(), language: new.language, bcc_me: false, deadline: new.deadline };
             invitation_job(cx, &actor, &to, ctx, false).map_err(|e| e.to_string())
         })
