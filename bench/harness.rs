@@ -35,6 +35,20 @@ pub async fn wait_port(port: u16) {
     panic!("nothing listens on {port}");
 }
 
+/// A WebM-looking body: the EBML magic, then pseudo-random bytes.
+pub fn media_bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut v = vec![0x1A, 0x45, 0xDF, 0xA3, 0x9F, 0x42, 0x86, 0x81, 0x01, 0x42, 0xF7, 0x81];
+    let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ seed;
+    while v.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        v.extend_from_slice(&x.to_le_bytes());
+    }
+    v.truncate(len);
+    v
+}
+
 pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }

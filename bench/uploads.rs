@@ -7,6 +7,9 @@
 //! (500), BENCH_SECONDS (180), BENCH_BITS_PER_SECOND (2500000); BENCH_NO_WRITE=1 for a trial that records nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "harness.rs"]
+mod harness;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -37,20 +40,6 @@ fn candor(dir: &Path) -> Command {
         .env_remove("DATABASE_URL")
         .env_remove("CANDOR_SMTP_URL");
     c
-}
-
-/// A WebM-looking body: the EBML magic, then pseudo-random bytes.
-fn media_bytes(len: usize, seed: u64) -> Vec<u8> {
-    let mut v = vec![0x1A, 0x45, 0xDF, 0xA3, 0x9F, 0x42, 0x86, 0x81, 0x01, 0x42, 0xF7, 0x81];
-    let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ seed;
-    while v.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        v.extend_from_slice(&x.to_le_bytes());
-    }
-    v.truncate(len);
-    v
 }
 
 /// (VmHWM, utime + stime in seconds) of a process.
@@ -211,7 +200,7 @@ async fn throughput(bytes: u64) -> Throughput {
     {
         use std::io::Write;
         let mut f = std::io::BufWriter::new(std::fs::File::create(&src).unwrap());
-        let block = media_bytes(8 * 1024 * 1024, 7);
+        let block = harness::media_bytes(8 * 1024 * 1024, 7);
         let mut left = bytes as usize;
         while left > 0 {
             let n = left.min(block.len());
@@ -323,7 +312,7 @@ async fn concurrency(candidates: usize, seconds: u64, bits: u64) -> Concurrency 
         tasks.push(tokio::spawn(async move {
             // Candidates start spread over the first second, like MediaRecorder timeslices would.
             let start = tokio::time::Instant::now() + Duration::from_millis((i as u64 * 1000) / candidates as u64);
-            let data = media_bytes(chunk, i as u64);
+            let data = harness::media_bytes(chunk, i as u64);
             let mut offset = 0u64;
             for n in 0..seconds {
                 tokio::time::sleep_until(start + Duration::from_secs(n)).await;
