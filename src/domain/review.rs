@@ -103,6 +103,29 @@ pub fn retention_months(field: &str, input: &str) -> Result<i64, FieldError> {
     whole_number(field, input, |m| (1..=120).contains(&m), "Enter a number of months from 1 to 120.")
 }
 
+/// Months without activity after which a candidate is erased: blank (never) or 1 to 120.
+pub fn candidate_retention_months(field: &str, input: &str) -> Result<Option<i64>, FieldError> {
+    if input.trim().is_empty() {
+        return Ok(None);
+    }
+    whole_number(field, input, |m| (1..=120).contains(&m), "Leave empty to keep candidates, or enter 1 to 120 months.")
+        .map(Some)
+}
+
+/// A link to a privacy notice: an absolute `https://` (or `http://`) address, at most 500 characters.
+pub fn privacy_url(field: &str, input: &str) -> Result<Option<String>, FieldError> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let ok = s.chars().count() <= 500
+        && url::Url::parse(s).is_ok_and(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some());
+    if !ok {
+        return Err(FieldError::new(field, "Enter a full web address starting with https://."));
+    }
+    Ok(Some(s.to_owned()))
+}
+
 /// The recruiter's decision on an invitation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]

@@ -30,6 +30,10 @@ pub struct CandidateTexts {
     pub closed_expired: &'static str,
     pub closed_disabled: &'static str,
     pub closed_withdrawn: &'static str,
+    /// The link of an invitation erased with the candidate's data.
+    pub closed_erased: &'static str,
+    /// The link to the organization's own privacy notice.
+    pub privacy_notice_link: &'static str,
     pub closed_answered: &'static str,
     /// Who to ask, followed by their email address as a link.
     pub closed_contact: &'static str,
@@ -76,6 +80,8 @@ static EN: CandidateTexts = CandidateTexts {
     closed_expired: "The deadline for answering this video interview has expired.",
     closed_disabled: "This video interview link is no longer active.",
     closed_withdrawn: "You have withdrawn from this video interview.",
+    closed_erased: "This video interview link is closed: the candidate's data was deleted at the organization's request.",
+    privacy_notice_link: "Privacy notice of {org}",
     closed_answered: "You have answered this video interview. Thank you!",
     closed_contact: "If you have questions, please contact {name} at {org}:",
 };
@@ -105,6 +111,8 @@ static FI: CandidateTexts = CandidateTexts {
     closed_expired: "Tämän videohaastattelun vastausaika on päättynyt.",
     closed_disabled: "Tämä videohaastattelun linkki ei ole enää käytössä.",
     closed_withdrawn: "Olet vetäytynyt tästä videohaastattelusta.",
+    closed_erased: "Tämä videohaastattelun linkki on suljettu: hakijan tiedot on poistettu organisaation pyynnöstä.",
+    privacy_notice_link: "Organisaation {org} tietosuojaseloste",
     closed_answered: "Olet vastannut tähän videohaastatteluun. Kiitos!",
     closed_contact: "Jos sinulla on kysyttävää, ota yhteyttä: {name}, {org}:",
 };
@@ -134,6 +142,8 @@ static SV: CandidateTexts = CandidateTexts {
     closed_expired: "Tiden för att svara på den här videointervjun har gått ut.",
     closed_disabled: "Den här länken till videointervjun är inte längre aktiv.",
     closed_withdrawn: "Du har dragit dig ur den här videointervjun.",
+    closed_erased: "Den här länken till videointervjun är stängd: kandidatens uppgifter har raderats på organisationens begäran.",
+    privacy_notice_link: "Integritetspolicy för {org}",
     closed_answered: "Du har svarat på den här videointervjun. Tack!",
     closed_contact: "Om du har frågor, kontakta {name} på {org}:",
 };
@@ -163,6 +173,8 @@ static EL: CandidateTexts = CandidateTexts {
     closed_expired: "Η προθεσμία για να απαντήσετε σε αυτή τη συνέντευξη με βίντεο έχει λήξει.",
     closed_disabled: "Αυτός ο σύνδεσμος της συνέντευξης δεν είναι πλέον ενεργός.",
     closed_withdrawn: "Έχετε αποσυρθεί από αυτή τη συνέντευξη με βίντεο.",
+    closed_erased: "Αυτός ο σύνδεσμος της συνέντευξης έκλεισε: τα δεδομένα του υποψηφίου διαγράφηκαν κατόπιν αιτήματος του οργανισμού.",
+    privacy_notice_link: "Πολιτική απορρήτου της {org}",
     closed_answered: "Έχετε απαντήσει σε αυτή τη συνέντευξη με βίντεο. Ευχαριστούμε!",
     closed_contact: "Για ερωτήσεις, επικοινωνήστε με {name} ({org}):",
 };
@@ -192,6 +204,8 @@ static DE: CandidateTexts = CandidateTexts {
     closed_expired: "Die Frist für die Beantwortung dieses Videointerviews ist abgelaufen.",
     closed_disabled: "Dieser Link zum Videointerview ist nicht mehr aktiv.",
     closed_withdrawn: "Sie haben sich von diesem Videointerview zurückgezogen.",
+    closed_erased: "Dieser Link zum Videointerview ist geschlossen: Die Daten des Kandidaten wurden auf Wunsch der Organisation gelöscht.",
+    privacy_notice_link: "Datenschutzhinweise von {org}",
     closed_answered: "Sie haben dieses Videointerview beantwortet. Vielen Dank!",
     closed_contact: "Bei Fragen wenden Sie sich bitte an {name} ({org}):",
 };
@@ -221,6 +235,8 @@ static FR: CandidateTexts = CandidateTexts {
     closed_expired: "La date limite pour répondre à cet entretien vidéo est dépassée.",
     closed_disabled: "Ce lien d'entretien vidéo n'est plus actif.",
     closed_withdrawn: "Vous vous êtes retiré(e) de cet entretien vidéo.",
+    closed_erased: "Ce lien d'entretien vidéo est fermé : les données du candidat ont été supprimées à la demande de l'organisation.",
+    privacy_notice_link: "Politique de confidentialité de {org}",
     closed_answered: "Vous avez répondu à cet entretien vidéo. Merci !",
     closed_contact: "Pour toute question, contactez {name} ({org}) :",
 };
@@ -250,6 +266,8 @@ static ES: CandidateTexts = CandidateTexts {
     closed_expired: "El plazo para responder a esta entrevista en vídeo ha vencido.",
     closed_disabled: "Este enlace a la entrevista en vídeo ya no está activo.",
     closed_withdrawn: "Te has retirado de esta entrevista en vídeo.",
+    closed_erased: "Este enlace a la entrevista en vídeo está cerrado: los datos del candidato se eliminaron a petición de la organización.",
+    privacy_notice_link: "Aviso de privacidad de {org}",
     closed_answered: "Has respondido a esta entrevista en vídeo. ¡Gracias!",
     closed_contact: "Si tienes preguntas, ponte en contacto con {name} ({org}):",
 };

@@ -42,6 +42,8 @@ pub struct Worker {
     remux_gate: std::sync::Arc<tokio::sync::Semaphore>,
     /// What emails need to build candidates' personal links: the link key and the public address.
     links: crate::usecase::Context,
+    /// When inactive candidates were last looked for (store clock, Unix ms): at most once an hour.
+    retention_checked_at: std::sync::Arc<std::sync::atomic::AtomicI64>,
 }
 
 /// What a job's handler did.
@@ -61,7 +63,8 @@ impl Worker {
     pub fn new(mailer: Mailer, mail_from: String, media: MediaStore, links: crate::usecase::Context) -> Self {
         let store = links.store.clone();
         let remux_gate = std::sync::Arc::new(tokio::sync::Semaphore::new(1));
-        Self { store, mailer, mail_from, media, remux_gate, links }
+        let retention_checked_at = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(i64::MIN));
+        Self { store, mailer, mail_from, media, remux_gate, links, retention_checked_at }
     }
 
     /// Claims and runs one due job; `false` when none was due.
@@ -118,7 +121,9 @@ impl Worker {
                 _ => None,
             })
             .collect();
-        store::mail_log::record_and_complete(&self.store, &sent).await?;
+        for orphan in store::mail_log::record_and_complete(&self.store, &sent).await? {
+            self.mailer.remove_outbox_file(&orphan).await?;
+        }
         for (job, span, result) in results {
             let outcome = match result {
                 Ok(ran) => {
@@ -171,6 +176,15 @@ impl Worker {
         let media = store::upkeep::delete_expired_media(&self.store).await?;
         if media > 0 {
             tracing::info!(invitations = media, "recordings deleted after the retention period");
+        }
+        let now = self.store.now_ms();
+        let last = self.retention_checked_at.load(std::sync::atomic::Ordering::Relaxed);
+        if now.saturating_sub(last) >= 3_600_000 {
+            self.retention_checked_at.store(now, std::sync::atomic::Ordering::Relaxed);
+            let erased = crate::usecase::privacy::erase_inactive(&self.links).await?;
+            if erased > 0 {
+                tracing::info!(candidates = erased, "inactive candidates erased after the retention period");
+            }
         }
         Ok(())
     }
@@ -269,6 +283,17 @@ impl Worker {
                 let payload: Payload = serde_json::from_str(&job.payload)?;
                 for key in &payload.keys {
                     self.media.delete(key).await?;
+                }
+                Ok(Ran::Done)
+            }
+            store::privacy::DELETE_OUTBOX_FILES => {
+                #[derive(serde::Deserialize)]
+                struct Payload {
+                    paths: Vec<String>,
+                }
+                let payload: Payload = serde_json::from_str(&job.payload)?;
+                for path in &payload.paths {
+                    self.mailer.remove_outbox_file(path).await?;
                 }
                 Ok(Ran::Done)
             }

@@ -193,6 +193,20 @@ impl Mailer {
     }
 }
 
+impl Mailer {
+    /// Deletes a message written to the local outbox (by its logged path; nothing outside the outbox folder, and a
+    /// file already gone is fine).
+    pub async fn remove_outbox_file(&self, path: &str) -> anyhow::Result<()> {
+        let Mailer::Outbox(dir) = self else { return Ok(()) };
+        let path = std::path::Path::new(path);
+        let Some(name) = path.file_name().filter(|n| n.to_string_lossy().ends_with(".eml")) else { return Ok(()) };
+        match tokio::fs::remove_file(dir.join(name)).await {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e).context("cannot delete from the outbox"),
+            _ => Ok(()),
+        }
+    }
+}
+
 fn build_message(from: &str, email: &OutgoingEmail, message_id: &str) -> anyhow::Result<Message> {
     let parse = |a: &str| a.parse::<Mailbox>().with_context(|| format!("invalid address {a:?}"));
     let from = parse(from)?;

@@ -4,6 +4,7 @@
 
 pub mod mp4;
 pub mod webm;
+pub mod zip;
 
 use anyhow::Context;
 use bytes::Bytes;

@@ -144,23 +144,33 @@ pub async fn mark_opened(store: &Store, link: &Link) -> StoreResult<()> {
     record_once(store, link, "opened_at", "", "opened").await
 }
 
-/// Records the candidate's consent to recording (once). An invitation that is no longer open is
-/// `Conflict("invitation_status")`.
-pub async fn consent(store: &Store, link: &Link) -> StoreResult<()> {
+/// Records the candidate's consent to recording (once), with what they read (`record`: a consents row, and its
+/// version on the timeline event). An invitation that is no longer open is `Conflict("invitation_status")`.
+pub async fn consent(store: &Store, link: &Link, record: &super::privacy::NewConsent<'_>) -> StoreResult<()> {
     if !link.status_now(store.now_ms()).is_open() {
         return Err(StoreError::Conflict("invitation_status"));
     }
     if link.consented_at.is_some() {
         return Ok(());
     }
-    record_once(
-        store,
-        link,
-        "consented_at",
-        " AND status IN ('pending', 'in_progress') AND closes_at > $1",
-        "consented",
+    let mut tx = store.begin().await?;
+    let done = sqlx::query(
+        "UPDATE invitations SET consented_at = $1 WHERE id = $2 AND consented_at IS NULL \
+         AND status IN ('pending', 'in_progress') AND closes_at > $1",
     )
-    .await
+    .bind(store.now_ms())
+    .bind(&link.invitation_id)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 1 {
+        super::privacy::insert_consent(&mut tx, store, record).await?;
+        let detail = serde_json::json!({
+            "invitation_id": link.invitation_id, "interview": link.interview.name, "version": record.version,
+        });
+        insert_event(&mut tx, store, &link.org.id, &link.candidate_id, "consented", &candidate_actor(), detail).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Sets the moment `column` (still empty, and `condition` holding) and adds the `kind` timeline event, in one

@@ -19,6 +19,15 @@ pub const SHARE_LINK_REVOKED: &str = "share_link_revoked";
 pub const INVITATION_DELETED: &str = "invitation_deleted";
 pub const WEBHOOK_ENDPOINT_CREATED: &str = "webhook_endpoint_created";
 pub const WEBHOOK_ENDPOINT_DELETED: &str = "webhook_endpoint_deleted";
+pub const CANDIDATE_EXPORTED: &str = "candidate_exported";
+pub const CANDIDATE_ERASED: &str = "candidate_erased";
+pub const CANDIDATES_EXPIRED: &str = "candidates_expired";
+pub const PRIVACY_NOTICE_CHANGED: &str = "privacy_notice_changed";
+pub const TWO_FACTOR_ENABLED: &str = "two_factor_enabled";
+pub const TWO_FACTOR_DISABLED: &str = "two_factor_disabled";
+pub const RECOVERY_CODES_RENEWED: &str = "recovery_codes_renewed";
+pub const RECOVERY_CODE_USED: &str = "recovery_code_used";
+pub const SIGN_IN_CODE_FAILED: &str = "sign_in_code_failed";
 
 /// Every action with what the log page calls it.
 pub const ACTIONS: &[(&str, &str)] = &[
@@ -36,6 +45,15 @@ pub const ACTIONS: &[(&str, &str)] = &[
     (INVITATION_DELETED, "Invitation deleted"),
     (WEBHOOK_ENDPOINT_CREATED, "Webhook endpoint added"),
     (WEBHOOK_ENDPOINT_DELETED, "Webhook endpoint deleted"),
+    (CANDIDATE_EXPORTED, "Candidate data exported"),
+    (CANDIDATE_ERASED, "Candidate erased"),
+    (CANDIDATES_EXPIRED, "Inactive candidates erased"),
+    (PRIVACY_NOTICE_CHANGED, "Privacy notice changed"),
+    (TWO_FACTOR_ENABLED, "Two-factor sign-in turned on"),
+    (TWO_FACTOR_DISABLED, "Two-factor sign-in turned off"),
+    (RECOVERY_CODES_RENEWED, "Recovery codes renewed"),
+    (RECOVERY_CODE_USED, "Recovery code used"),
+    (SIGN_IN_CODE_FAILED, "Sign-in code refused"),
 ];
 
 pub fn action_label(action: &str) -> &str {

@@ -280,25 +280,6 @@ pub async fn update(
     get(store, org_id, id).await
 }
 
-pub async fn delete(store: &Store, org_id: &str, id: &str) -> StoreResult<()> {
-    let mut tx = store.begin().await?;
-    sqlx::query("DELETE FROM candidate_events WHERE org_id = $1 AND candidate_id = $2")
-        .bind(org_id)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    let done = sqlx::query("DELETE FROM candidates WHERE org_id = $1 AND id = $2")
-        .bind(org_id)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    tx.commit().await?;
-    Ok(())
-}
-
 pub async fn timeline(store: &Store, org_id: &str, candidate_id: &str) -> StoreResult<Vec<TimelineEvent>> {
     let rows = sqlx::query(
         "SELECT kind, actor, detail, created_at, id FROM candidate_events WHERE org_id = $1 AND candidate_id = $2 \

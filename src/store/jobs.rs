@@ -194,9 +194,12 @@ pub async fn complete(store: &Store, id: &str) -> StoreResult<()> {
     complete_on(&mut conn, store, id).await
 }
 
+/// Marks a job done. A finished job keeps no payload: what it carried (an email's text, object keys) has no use
+/// left, and personal data should not linger in the queue.
 pub(crate) async fn complete_on(conn: &mut sqlx::AnyConnection, store: &Store, id: &str) -> StoreResult<()> {
     sqlx::query(
-        "UPDATE jobs SET status = 'done', lease_until = NULL, last_error = NULL, updated_at = $1 WHERE id = $2",
+        "UPDATE jobs SET status = 'done', payload = '{}', lease_until = NULL, last_error = NULL, updated_at = $1 \
+         WHERE id = $2",
     )
     .bind(store.now_ms())
     .bind(id)

@@ -52,14 +52,32 @@ pub struct Delivered<'a> {
     pub invitation_id: Option<&'a str>,
 }
 
-/// Logs delivered emails and marks their jobs done, in one transaction (multi-row statements); an invitation whose
-/// email had been given up is delivered now.
-pub async fn record_and_complete(store: &Store, delivered: &[Delivered<'_>]) -> StoreResult<()> {
+/// Logs delivered emails and marks their jobs done (keeping no payload), in one transaction (multi-row
+/// statements); an invitation whose email had been given up is delivered now. An email whose job is gone — its
+/// candidate was erased while it went out — is not logged: its outbox file, if any, is given back to be deleted.
+pub async fn record_and_complete(store: &Store, delivered: &[Delivered<'_>]) -> StoreResult<Vec<String>> {
     if delivered.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let now = store.now_ms();
     let mut tx = store.begin().await?;
+    let mut existing = std::collections::HashSet::new();
+    for chunk in delivered.chunks(ROWS_PER_INSERT) {
+        // On PostgreSQL the rows are locked: an erasure deleting them waits, then finds the log rows made here.
+        let lock = if store.backend() == super::Backend::Postgres { " FOR UPDATE" } else { "" };
+        let list = Params::new(store.backend()).list(chunk.len());
+        let sql = format!("SELECT id FROM jobs WHERE id IN ({list}){lock}");
+        let mut q = sqlx::query(&sql);
+        for d in chunk {
+            q = q.bind(d.job_id);
+        }
+        for r in &q.fetch_all(&mut *tx).await? {
+            existing.insert(text(r, "id")?);
+        }
+    }
+    let (delivered, gone): (Vec<&Delivered>, Vec<&Delivered>) =
+        delivered.iter().partition(|d| existing.contains(d.job_id));
+    let orphans: Vec<String> = gone.iter().filter_map(|d| d.mail.eml_path.clone()).collect();
     for chunk in delivered.chunks(ROWS_PER_INSERT) {
         let mut p = Params::new(store.backend());
         let rows: Vec<String> = chunk.iter().map(|_| p.row(12)).collect();
@@ -88,7 +106,8 @@ pub async fn record_and_complete(store: &Store, delivered: &[Delivered<'_>]) -> 
         query.execute(&mut *tx).await?;
         let mut p = Params::new(store.backend());
         let sql = format!(
-            "UPDATE jobs SET status = 'done', lease_until = NULL, last_error = NULL, updated_at = {} WHERE id IN ({})",
+            "UPDATE jobs SET status = 'done', payload = '{{}}', lease_until = NULL, last_error = NULL, updated_at = {} \
+             WHERE id IN ({})",
             p.next(),
             p.list(chunk.len())
         );
@@ -112,7 +131,7 @@ pub async fn record_and_complete(store: &Store, delivered: &[Delivered<'_>]) -> 
         }
     }
     tx.commit().await?;
-    Ok(())
+    Ok(orphans)
 }
 
 pub async fn list(store: &Store, org_id: &str, limit: i64) -> StoreResult<Vec<SentMail>> {

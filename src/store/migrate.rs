@@ -93,6 +93,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/common/0015_token_names.sql"),
         include_str!("../../migrations/common/0015_token_names.sql"),
     ),
+    (
+        16,
+        "privacy and two-factor sign-in",
+        include_str!("../../migrations/common/0016_privacy.sql"),
+        include_str!("../../migrations/common/0016_privacy.sql"),
+    ),
 ];
 
 /// Brings the schema up to date. Safe to run from several nodes at once: on PostgreSQL the nodes queue on an advisory

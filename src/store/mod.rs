@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod mail_log;
 pub mod migrate;
 pub mod orgs;
+pub mod privacy;
 pub mod public_links;
 pub mod responses;
 pub mod reviews;

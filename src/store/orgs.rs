@@ -16,13 +16,19 @@ pub struct Organization {
     pub reminder_days: i64,
     /// Months after the deadline recordings are kept.
     pub retention_months: i64,
+    /// Months without activity after which a candidate is erased (`None`: never).
+    pub candidate_retention_months: Option<i64>,
+    /// Every user must sign in with a second factor.
+    pub require_two_factor: bool,
 }
 
-/// How the organization treats invitations over time.
+/// How the organization treats invitations, candidates and sign-ins over time.
 #[derive(Debug, Clone, Copy)]
 pub struct Policies {
     pub reminder_days: i64,
     pub retention_months: i64,
+    pub candidate_retention_months: Option<i64>,
+    pub require_two_factor: bool,
 }
 
 impl Organization {
@@ -40,7 +46,8 @@ pub struct NewOrganization {
 
 pub(crate) const ORG_COLUMNS: &str = "o.id AS org_id_, o.name AS org_name_, o.timezone AS org_timezone_, o.language AS org_language_, \
      o.logo_type AS org_logo_type_, o.created_at AS org_created_at_, o.reminder_days AS org_reminder_days_, \
-     o.retention_months AS org_retention_months_";
+     o.retention_months AS org_retention_months_, o.candidate_retention_months AS org_candidate_retention_, \
+     o.require_two_factor AS org_require_two_factor_";
 
 pub(crate) fn org_from_row(row: &AnyRow) -> StoreResult<Organization> {
     Ok(Organization {
@@ -52,6 +59,8 @@ pub(crate) fn org_from_row(row: &AnyRow) -> StoreResult<Organization> {
         created_at: int(row, "org_created_at_")?,
         reminder_days: int(row, "org_reminder_days_")?,
         retention_months: int(row, "org_retention_months_")?,
+        candidate_retention_months: super::opt_int(row, "org_candidate_retention_")?,
+        require_two_factor: int(row, "org_require_two_factor_")? != 0,
     })
 }
 
@@ -111,7 +120,7 @@ pub async fn update_settings(
 ) -> StoreResult<()> {
     let done = sqlx::query(
         "UPDATE organizations SET name = $1, name_key = $2, timezone = $3, language = $4, reminder_days = $5, \
-         retention_months = $6 WHERE id = $7",
+         retention_months = $6, candidate_retention_months = $7, require_two_factor = $8 WHERE id = $9",
     )
     .bind(settings.name.as_str())
     .bind(settings.name.key())
@@ -119,6 +128,8 @@ pub async fn update_settings(
     .bind(settings.language.code())
     .bind(policies.reminder_days)
     .bind(policies.retention_months)
+    .bind(policies.candidate_retention_months)
+    .bind(i64::from(policies.require_two_factor))
     .bind(id)
     .execute(store.write())
     .await

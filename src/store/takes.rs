@@ -440,7 +440,9 @@ pub async fn append(store: &Store, take: &Take, owner: &str, seg: &Appended<'_>)
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() != 1 {
-        return Err(StoreError::Conflict("lock_lost"));
+        // The take itself may be gone (its candidate erased meanwhile): that is no upload at all.
+        let exists = sqlx::query("SELECT id FROM takes WHERE id = $1").bind(&take.id).fetch_optional(&mut *tx).await?;
+        return Err(if exists.is_some() { StoreError::Conflict("lock_lost") } else { StoreError::NotFound });
     }
     if seg.length > 0 {
         sqlx::query("INSERT INTO take_segments (take_id, start_offset, length, object_key) VALUES ($1, $2, $3, $4)")

@@ -32,6 +32,9 @@ pub async fn update_settings(
     orgs::update_settings(&cx.store, &actor.org.id, settings, policies).await?;
     let detail = serde_json::json!({
         "name": settings.name.as_str(), "timezone": settings.timezone.as_str(), "language": settings.language.code(),
+        "reminder_days": policies.reminder_days, "retention_months": policies.retention_months,
+        "candidate_retention_months": policies.candidate_retention_months,
+        "require_two_factor": policies.require_two_factor,
     });
     audit::record(cx, actor, store_audit::SETTINGS_CHANGED, &actor.org.name, detail).await
 }
@@ -124,4 +127,24 @@ pub async fn retry_dead_of_kind(cx: &Context, actor: &Actor, kind: &str) -> Resu
 pub async fn retry_job(cx: &Context, actor: &Actor, id: &str) -> Result<(), UseCaseError> {
     admin_only(actor)?;
     Ok(jobs::retry_dead(&cx.store, &actor.org.id, id).await?)
+}
+
+/// Replaces the organization's own privacy notices (one per language; candidates reading another language get the
+/// organization's language's).
+pub async fn set_privacy_notices(
+    cx: &Context,
+    actor: &Actor,
+    notices: &[crate::store::privacy::Notice],
+) -> Result<(), UseCaseError> {
+    admin_only(actor)?;
+    crate::store::privacy::set_notices(&cx.store, &actor.org.id, notices).await?;
+    let languages: Vec<&str> = notices.iter().map(|n| n.language.as_str()).collect();
+    audit::record(
+        cx,
+        actor,
+        store_audit::PRIVACY_NOTICE_CHANGED,
+        &actor.org.name,
+        serde_json::json!({ "languages": languages }),
+    )
+    .await
 }

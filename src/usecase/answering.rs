@@ -14,9 +14,58 @@ use crate::store::takes::{self, NewTake, Take};
 /// How long after the deadline an upload begun before it may still finish (and its take be kept).
 pub const DEADLINE_GRACE_MS: i64 = 10 * 60 * 1000;
 
-/// The candidate agreed to the recording (once; later calls change nothing).
-pub async fn consent(cx: &Context, link: &Link) -> Result<(), UseCaseError> {
-    Ok(answering::consent(&cx.store, link).await?)
+/// What a candidate is asked to agree to on the landing page, as shown.
+pub struct ConsentText<'a> {
+    /// Candor's paragraph on what is recorded, who sees it and for how long.
+    pub privacy: &'a str,
+    /// The organization's own notice and its link, if it set one.
+    pub notice: Option<&'a str>,
+    pub url: Option<&'a str>,
+    /// The words beside the box.
+    pub label: &'a str,
+}
+
+impl ConsentText<'_> {
+    /// Everything shown, as one text.
+    pub fn full(&self) -> String {
+        let mut t = self.privacy.to_owned();
+        for part in [self.notice, self.url, Some(self.label)].into_iter().flatten() {
+            t.push_str("\n\n");
+            t.push_str(part);
+        }
+        t
+    }
+
+    /// A short hash of the whole text: the version the page carries and the record names.
+    pub fn version(&self) -> String {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(self.full().as_bytes());
+        digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// The candidate agreed to the recording (once; later calls change nothing): recorded with the exact text shown,
+/// its version, the time and a keyed hash of the client's address.
+pub async fn consent(
+    cx: &Context,
+    link: &Link,
+    text: &ConsentText<'_>,
+    client_address: &str,
+) -> Result<(), UseCaseError> {
+    let full = text.full();
+    let version = text.version();
+    let record = crate::store::privacy::NewConsent {
+        org_id: &link.org.id,
+        candidate_id: &link.candidate_id,
+        invitation_id: &link.invitation_id,
+        language: link.language.code(),
+        text: &full,
+        version: &version,
+        privacy_url: text.url,
+        retention_months: link.org.retention_months,
+        client: &super::audit::client_hash(cx, client_address),
+    };
+    Ok(answering::consent(&cx.store, link, &record).await?)
 }
 
 /// Starts a take of a question (a tus upload's creation): the invitation moves to In progress, the take is counted

@@ -15,7 +15,7 @@ pub async fn update(cx: &Context, actor: &Actor, id: &str, new: &NewCandidate) -
     Ok(candidates::update(&cx.store, &actor.org.id, id, &EventActor::of(actor), new).await?)
 }
 
-/// Deletes a candidate with their timeline, invitations and answers (their media by a job).
+/// Deletes a candidate: an erasure of everything held about them (`privacy::erase`), with its audit entry.
 pub async fn delete(cx: &Context, actor: &Actor, id: &str) -> Result<(), UseCaseError> {
-    Ok(candidates::delete(&cx.store, &actor.org.id, id).await?)
+    super::privacy::erase(cx, actor, id).await.map(|_| ())
 }

@@ -11,6 +11,7 @@ pub mod bulk;
 pub mod candidates;
 pub mod interviews;
 pub mod invitations;
+pub mod privacy;
 pub mod public_links;
 pub mod reviews;
 pub mod tokens;

@@ -31,6 +31,9 @@ pub enum PageError {
     /// A link that worked once and no longer does (expired, revoked): 410 with the reason.
     #[error("gone: {title}")]
     Gone { title: &'static str, message: String },
+    /// A page of its own instead of the handler's (a candidate's link closed by an erasure, say).
+    #[error("answered with a page of its own")]
+    Page(Box<Response>),
     /// Not signed in: go to the sign-in page, then back to `next`.
     #[error("sign-in required")]
     SignIn { next: String },
@@ -96,6 +99,7 @@ impl IntoResponse for PageError {
             PageError::BadRequest(why) => error_page(StatusCode::BAD_REQUEST, "That did not work", &why),
             PageError::TooLarge(why) => error_page(StatusCode::PAYLOAD_TOO_LARGE, "Too large", &why),
             PageError::Gone { title, message } => error_page(StatusCode::GONE, title, &message),
+            PageError::Page(page) => *page,
             PageError::SignIn { next } => {
                 let to = format!(
                     "/login?next={}",

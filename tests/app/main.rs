@@ -19,6 +19,7 @@ mod jobs;
 mod mail;
 mod multinode;
 mod odd_input;
+mod privacy;
 mod public_links;
 mod review;
 mod tenancy;

@@ -168,14 +168,52 @@ pub async fn update(
     }
 }
 
-/// Delete a candidate and their timeline.
+#[derive(serde::Deserialize)]
+pub struct DeleteParams {
+    erase: Option<bool>,
+}
+
+/// Erase a candidate: the candidate, their invitations, answers and recordings, timeline, ratings, comments,
+/// scores, share links, consents and their emails in the mail log. One audit entry remains, without personal data.
+/// `?erase=true` may be given; it changes nothing (every delete is an erasure).
 #[utoipa::path(delete, operation_id = "delete_candidate", path = "/api/v1/candidates/{id}", tag = "candidates",
-    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    params(("erase" = Option<bool>, Query, description = "Accepted for clarity; every delete erases (false is refused).")),
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
+    ApiQuery(params): ApiQuery<DeleteParams>,
 ) -> ApiResult<StatusCode> {
+    if params.erase == Some(false) {
+        return Err(invalid(
+            "erase",
+            "Deleting a candidate erases everything held about them; leave `erase` out or set it to true.",
+        ));
+    }
     usecase::candidates::delete(&state.usecases, &actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Everything held about a candidate as one ZIP, streamed: `candidate.json` (the candidate, invitations with their
+/// interviews' questions, answers, ratings, comments, scores, share links, consents, timeline and emails sent) and
+/// each kept recording. Administrators only.
+#[utoipa::path(get, operation_id = "export_candidate", path = "/api/v1/candidates/{id}/export", tag = "candidates",
+    responses((status = 200, content_type = "application/zip", body = Vec<u8>), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn export(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> Result<axum::response::Response, ApiError> {
+    if !actor.user.is_admin() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Only administrators of your organization can export a candidate's data.",
+        ));
+    }
+    let export = usecase::privacy::export(&state.usecases, &actor, &id).await?;
+    Ok(crate::web::export::candidate_zip(&state, export, &actor.org.tz()))
 }

@@ -20,6 +20,7 @@ pub fn routes() -> Router<AppState> {
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .route("/candidates", get(candidates::list).post(candidates::create))
         .route("/candidates/{id}", get(candidates::get).patch(candidates::update).delete(candidates::delete))
+        .route("/candidates/{id}/export", get(candidates::export))
         .route("/invitations", get(invitations::list).post(invitations::create))
         .route("/invitations/{id}", get(invitations::get).patch(invitations::update).delete(invitations::delete))
         .route("/invitations/bulk", axum::routing::post(invitations::bulk))
@@ -49,6 +50,7 @@ pub fn routes() -> Router<AppState> {
     info(title = "Candor API", version = "1", description = "One-way video interviews. Authenticate with `Authorization: Bearer TOKEN` (create a token with `candor admin create-token`)."),
     paths(
         candidates::list, candidates::create, candidates::get, candidates::update, candidates::delete,
+        candidates::export,
         interviews::list, interviews::create, interviews::get, interviews::update, interviews::delete,
         invitations::list, invitations::create, invitations::get, invitations::update, invitations::delete,
         invitations::resend,

@@ -10,7 +10,7 @@ use super::error::{PageError, PageResult};
 use crate::domain::InvitationStatus;
 use crate::i18n::{self, CandidateTexts, candidate_texts, fill};
 use crate::store::answering::{self, Link};
-use crate::store::orgs;
+use crate::store::{orgs, privacy};
 use crate::usecase::{self, UseCaseError};
 use crate::web::state::{AppState, token_shape_ok};
 use askama::Template;
@@ -40,12 +40,38 @@ pub fn routes() -> Router<AppState> {
         .merge(uploads)
 }
 
-/// The link's invitation, or a 404 that says nothing about why.
+/// The link's invitation; for a link whose invitation was erased, the closed-link page; else a 404 that says
+/// nothing about why.
 async fn link_of(state: &AppState, token: &str) -> Result<Link, PageError> {
     if !token_shape_ok(token) {
         return Err(PageError::NotFound);
     }
-    answering::by_token(&state.store, token).await?.ok_or(PageError::NotFound)
+    if let Some(link) = answering::by_token(&state.store, token).await? {
+        return Ok(link);
+    }
+    match privacy::closed_link(&state.store, token).await? {
+        Some(closed) => Err(PageError::Page(Box::new(erased_page(state, &closed).await?))),
+        None => Err(PageError::NotFound),
+    }
+}
+
+/// The page of a link whose invitation was erased with the candidate's data, in its language (410).
+async fn erased_page(state: &AppState, closed: &privacy::ClosedLink) -> PageResult {
+    let org = orgs::get(&state.store, &closed.org_id).await?;
+    let language = crate::domain::Language::parse("language", &closed.language).unwrap_or(crate::domain::Language::En);
+    let t = candidate_texts(language);
+    let page = ClosedPage {
+        t,
+        token: "",
+        org_name: org.name.clone(),
+        has_logo: false,
+        title: org.name,
+        message: t.closed_erased,
+        outro: None,
+        contact: String::new(),
+        contact_email: String::new(),
+    };
+    Ok((StatusCode::GONE, [(header::CACHE_CONTROL, "no-store")], Html(page.render()?)).into_response())
 }
 
 struct QuestionView {
@@ -71,6 +97,12 @@ struct LandingPage<'a> {
     audio_only: bool,
     questions: Vec<QuestionView>,
     privacy: String,
+    /// The organization's own notice and its link.
+    notice: Option<String>,
+    notice_url: Option<String>,
+    notice_link: String,
+    /// The version of what is shown, sent back with the consent.
+    version: String,
     consent_error: Option<&'a str>,
     /// For a candidate who comes back: how many questions they have answered.
     progress: Option<String>,
@@ -121,9 +153,50 @@ fn closed_page(link: &Link, token: &str, status: InvitationStatus) -> PageResult
     Ok((code, [(header::CACHE_CONTROL, "no-store")], Html(page.render()?)).into_response())
 }
 
-fn landing_page(link: &Link, token: &str, csrf: &CsrfToken, consent_error: bool, answered: usize) -> PageResult {
+/// Candor's privacy paragraph for the link, in its language.
+fn privacy_paragraph(link: &Link) -> String {
+    let t = candidate_texts(link.language);
+    fill(
+        t.privacy_text,
+        &[
+            ("org", link.org.name.as_str()),
+            ("months", &link.org.retention_months.to_string()),
+            ("what", i18n::recorded_what(link.language, link.interview.audio_only)),
+        ],
+    )
+}
+
+/// What the candidate is asked to agree to: Candor's paragraph, the organization's notice in the link's language
+/// (or the organization's), the consent's words.
+fn consent_text<'a>(
+    link: &Link,
+    privacy: &'a str,
+    notice: Option<&'a privacy::Notice>,
+) -> usecase::answering::ConsentText<'a> {
+    usecase::answering::ConsentText {
+        privacy,
+        notice: notice.map(|n| n.text.as_str()).filter(|t| !t.is_empty()),
+        url: notice.and_then(|n| n.url.as_deref()),
+        label: candidate_texts(link.language).consent_label,
+    }
+}
+
+async fn notice_of(state: &AppState, link: &Link) -> PageResult<Option<privacy::Notice>> {
+    Ok(privacy::notice_for(&state.store, &link.org.id, link.language.code(), &link.org.language).await?)
+}
+
+fn landing_page(
+    link: &Link,
+    token: &str,
+    csrf: &CsrfToken,
+    consent_error: bool,
+    answered: usize,
+    notice: Option<&privacy::Notice>,
+) -> PageResult {
     let t = candidate_texts(link.language);
     let org = link.org.name.as_str();
+    let privacy = privacy_paragraph(link);
+    let consent = consent_text(link, &privacy, notice);
     let tz = link.org.tz();
     let questions = link
         .interview
@@ -162,14 +235,11 @@ fn landing_page(link: &Link, token: &str, csrf: &CsrfToken, consent_error: bool,
         upfront: link.interview.show_questions_upfront,
         audio_only: link.interview.audio_only,
         questions,
-        privacy: fill(
-            t.privacy_text,
-            &[
-                ("org", org),
-                ("months", &link.org.retention_months.to_string()),
-                ("what", i18n::recorded_what(link.language, link.interview.audio_only)),
-            ],
-        ),
+        notice: consent.notice.map(str::to_owned),
+        notice_url: consent.url.map(str::to_owned),
+        notice_link: fill(t.privacy_notice_link, &[("org", org)]),
+        version: consent.version(),
+        privacy: privacy.clone(),
         consent_error: consent_error.then_some(t.consent_required),
         started: link.consented_at.is_some(),
         progress: link.consented_at.is_some().then(|| {
@@ -199,7 +269,8 @@ async fn landing(State(state): State<AppState>, Path(token): Path<String>, csrf:
         return closed_page(&link, &token, status);
     }
     let answered = answered_count(&state, &link).await?;
-    landing_page(&link, &token, &csrf, false, answered)
+    let notice = notice_of(&state, &link).await?;
+    landing_page(&link, &token, &csrf, false, answered, notice.as_ref())
 }
 
 #[derive(serde::Deserialize)]
@@ -208,6 +279,9 @@ struct StartForm {
     csrf: String,
     #[serde(default)]
     consent: Option<String>,
+    /// The version of the text the candidate read.
+    #[serde(default)]
+    version: String,
 }
 
 /// Consent given: on to the interview.
@@ -215,6 +289,8 @@ async fn start(
     State(state): State<AppState>,
     Path(token): Path<String>,
     csrf: CsrfToken,
+    headers: axum::http::HeaderMap,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     Form(form): Form<StartForm>,
 ) -> PageResult {
     csrf.verify(&form.csrf)?;
@@ -223,10 +299,17 @@ async fn start(
     if !status.is_open() {
         return closed_page(&link, &token, status);
     }
-    if link.consented_at.is_none() && form.consent.is_none() {
-        return landing_page(&link, &token, &csrf, true, 0);
+    let notice = notice_of(&state, &link).await?;
+    let privacy = privacy_paragraph(&link);
+    let text = consent_text(&link, &privacy, notice.as_ref());
+    // Consent counts only for the text the candidate read: a notice changed meanwhile is shown again.
+    // (A form without the field, made before versions were carried, counts for the current text.)
+    let changed = !form.version.is_empty() && form.version != text.version();
+    if link.consented_at.is_none() && (form.consent.is_none() || changed) {
+        return landing_page(&link, &token, &csrf, true, 0, notice.as_ref());
     }
-    usecase::answering::consent(&state.usecases, &link).await?;
+    let client = crate::web::auth::client_ip(&headers, Some(peer), &state.config);
+    usecase::answering::consent(&state.usecases, &link, &text, &client).await?;
     Ok(Redirect::to(&format!("/i/{token}/interview")).into_response())
 }
 

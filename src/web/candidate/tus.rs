@@ -421,6 +421,11 @@ async fn patch_body(state: &AppState, token: &str, id: &str, headers: &HeaderMap
             let _ = state.media.delete(&key).await;
             error(StatusCode::CONFLICT, "The upload moved on meanwhile; ask for its offset again.")
         }
+        // The take went while its bytes streamed (its candidate was erased, say): nothing of them stays.
+        Err(StoreError::NotFound) => {
+            let _ = state.media.delete(&key).await;
+            error(StatusCode::NOT_FOUND, "No such upload.")
+        }
         Err(e) => {
             let _ = state.media.delete(&key).await;
             internal(e)

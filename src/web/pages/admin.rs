@@ -3,7 +3,7 @@
 use super::layout::{AdminPage, CsrfOnly, Layout, Page, languages, local_time, redirect_with, render, render_invalid};
 use crate::domain::{EmailAddress, FieldErrors, Language, OrgName, PersonName, Role, TimeZoneName};
 use crate::store::orgs::{LOGO_MAX_BYTES, NewOrganization};
-use crate::store::{jobs, mail_log, orgs, users};
+use crate::store::{jobs, mail_log, orgs, privacy, users};
 use crate::usecase::{self, UseCaseError};
 use crate::web::auth::CurrentUser;
 use crate::web::error::{PageError, PageResult};
@@ -25,6 +25,16 @@ struct SettingsPage {
     logo_error: Option<String>,
     timezones: Vec<String>,
     languages: Vec<(&'static str, &'static str)>,
+    notices: Vec<NoticeRow>,
+    notice_errors: FieldErrors,
+}
+
+/// One language's privacy notice on the settings page.
+struct NoticeRow {
+    code: &'static str,
+    name: &'static str,
+    text: String,
+    url: String,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -41,9 +51,17 @@ pub struct SettingsForm {
     reminder_days: String,
     #[serde(default)]
     retention_months: String,
+    /// Blank: candidates are kept; absent from the request: unchanged.
+    #[serde(default)]
+    candidate_retention_months: Option<String>,
+    /// Present when the form showed the sign-in policy (an unticked box sends nothing).
+    #[serde(default)]
+    policies_shown: Option<String>,
+    #[serde(default)]
+    require_two_factor: Option<String>,
 }
 
-fn settings_page(ctx: &Page, form: SettingsForm) -> SettingsPage {
+fn settings_page(ctx: &Page, form: SettingsForm, notices: &[privacy::Notice]) -> SettingsPage {
     SettingsPage {
         layout: ctx.layout("Organization settings", "settings"),
         form,
@@ -51,6 +69,19 @@ fn settings_page(ctx: &Page, form: SettingsForm) -> SettingsPage {
         logo_error: None,
         timezones: TimeZoneName::all(),
         languages: languages(),
+        notices: Language::ALL
+            .iter()
+            .map(|l| {
+                let n = notices.iter().find(|n| n.language == l.code());
+                NoticeRow {
+                    code: l.code(),
+                    name: l.native_name(),
+                    text: n.map(|n| n.text.clone()).unwrap_or_default(),
+                    url: n.and_then(|n| n.url.clone()).unwrap_or_default(),
+                }
+            })
+            .collect(),
+        notice_errors: FieldErrors::new(),
     }
 }
 
@@ -63,11 +94,15 @@ fn current_settings(admin: &CurrentUser) -> SettingsForm {
         language: org.language.clone(),
         reminder_days: org.reminder_days.to_string(),
         retention_months: org.retention_months.to_string(),
+        candidate_retention_months: Some(org.candidate_retention_months.map(|m| m.to_string()).unwrap_or_default()),
+        policies_shown: Some("1".into()),
+        require_two_factor: org.require_two_factor.then(|| "1".into()),
     }
 }
 
 pub async fn settings_form(ctx: AdminPage) -> PageResult {
-    let page = settings_page(&ctx, current_settings(&ctx.user));
+    let notices = privacy::notices(&ctx.state.store, ctx.org_id()).await?;
+    let page = settings_page(&ctx, current_settings(&ctx.user), &notices);
     render(&page, &page.layout)
 }
 
@@ -86,20 +121,79 @@ pub async fn settings_submit(ctx: AdminPage, Form(form): Form<SettingsForm>) -> 
         "retention_months",
         &or_current(&form.retention_months, org.retention_months),
     ));
-    if let (Some(name), Some(timezone), Some(language), Some(reminder_days), Some(retention_months)) =
-        (name, timezone, language, reminder_days, retention_months)
+    let current_candidate_retention = org.candidate_retention_months.map(|m| m.to_string()).unwrap_or_default();
+    let candidate_retention_months = errors.check(crate::domain::candidate_retention_months(
+        "candidate_retention_months",
+        form.candidate_retention_months.as_deref().unwrap_or(&current_candidate_retention),
+    ));
+    let require_two_factor =
+        if form.policies_shown.is_some() { form.require_two_factor.is_some() } else { org.require_two_factor };
+    if let (
+        Some(name),
+        Some(timezone),
+        Some(language),
+        Some(reminder_days),
+        Some(retention_months),
+        Some(candidate_retention_months),
+    ) = (name, timezone, language, reminder_days, retention_months, candidate_retention_months)
     {
         let settings = NewOrganization { name, timezone, language };
-        let policies = orgs::Policies { reminder_days, retention_months };
+        let policies =
+            orgs::Policies { reminder_days, retention_months, candidate_retention_months, require_two_factor };
         match usecase::admin::update_settings(&ctx.state.usecases, &ctx.user.actor, &settings, policies).await {
             Ok(()) => return Ok(ctx.redirect("/settings", "Settings saved.")),
             Err(UseCaseError::Conflict(_)) => errors.push("name", "Another organization has this name."),
             Err(e) => return Err(e.into()),
         }
     }
-    let mut page = settings_page(&ctx, form);
+    let notices = privacy::notices(&ctx.state.store, ctx.org_id()).await?;
+    let mut page = settings_page(&ctx, form, &notices);
     page.errors = errors;
     render_invalid(&page, &page.layout)
+}
+
+/// `POST /settings/privacy`: the organization's own privacy notice per language (text and link), shown to
+/// candidates beside Candor's paragraph before they consent.
+pub async fn privacy_submit(ctx: AdminPage, Form(form): Form<Vec<(String, String)>>) -> PageResult {
+    let csrf = form.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or("");
+    ctx.verify(csrf)?;
+    let value = |name: String| form.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str()).unwrap_or("");
+    let mut errors = FieldErrors::new();
+    let mut notices = Vec::new();
+    for l in Language::ALL {
+        let code = l.code();
+        let text = errors.check(crate::domain::parse_notes(notice_field(code), Some(value(format!("notice_{code}")))));
+        let url = errors.check(crate::domain::privacy_url(&format!("url_{code}"), value(format!("url_{code}"))));
+        if let (Some(text), Some(url)) = (text, url)
+            && (text.is_some() || url.is_some())
+        {
+            notices.push(privacy::Notice { language: code.to_owned(), text: text.unwrap_or_default(), url });
+        }
+    }
+    if errors.is_empty() {
+        usecase::admin::set_privacy_notices(&ctx.state.usecases, &ctx.user.actor, &notices).await?;
+        return Ok(ctx.redirect("/settings", "Privacy notice saved."));
+    }
+    let mut page = settings_page(&ctx, current_settings(&ctx.user), &[]);
+    for row in &mut page.notices {
+        row.text = value(format!("notice_{}", row.code)).to_owned();
+        row.url = value(format!("url_{}", row.code)).to_owned();
+    }
+    page.notice_errors = errors;
+    render_invalid(&page, &page.layout)
+}
+
+/// The field name of a language's notice (`notice_fi`).
+fn notice_field(code: &str) -> &'static str {
+    match code {
+        "fi" => "notice_fi",
+        "sv" => "notice_sv",
+        "el" => "notice_el",
+        "de" => "notice_de",
+        "fr" => "notice_fr",
+        "es" => "notice_es",
+        _ => "notice_en",
+    }
 }
 
 pub async fn logo_submit(ctx: AdminPage, mut multipart: Multipart) -> PageResult {
@@ -144,7 +238,8 @@ pub async fn logo_submit(ctx: AdminPage, mut multipart: Multipart) -> PageResult
             },
         }
     };
-    let mut page = settings_page(&ctx, current_settings(&ctx.user));
+    let notices = privacy::notices(&ctx.state.store, ctx.org_id()).await?;
+    let mut page = settings_page(&ctx, current_settings(&ctx.user), &notices);
     page.logo_error = error;
     render_invalid(&page, &page.layout)
 }

@@ -312,20 +312,37 @@ pub async fn update(ctx: Page, Path(id): Path<String>, Form(form): Form<Candidat
 struct DeletePage {
     layout: Layout,
     c: Candidate,
+    holdings: usecase::privacy::Holdings,
 }
 
+/// The erasure's confirmation: what will go, in figures.
 pub async fn delete_confirm(ctx: Page, Path(id): Path<String>) -> PageResult {
-    let c = candidates::get(&ctx.state.store, ctx.org_id(), &id).await?;
-    let page = DeletePage { layout: ctx.layout(format!("Delete {}", c.full_name()), "candidates"), c };
+    let (c, holdings) = usecase::privacy::holdings(&ctx.state.usecases, &ctx.user.actor, &id).await?;
+    let page = DeletePage { layout: ctx.layout(format!("Erase {}", c.full_name()), "candidates"), c, holdings };
     render(&page, &page.layout)
 }
 
 pub async fn delete(ctx: Page, Path(id): Path<String>, Form(form): Form<CsrfOnly>) -> PageResult {
     ctx.verify(&form.csrf)?;
     let c = candidates::get(&ctx.state.store, ctx.org_id(), &id).await?;
-    usecase::candidates::delete(&ctx.state.usecases, &ctx.user.actor, &id).await?;
-    tracing::info!(candidate_id = %id, org_id = %ctx.user.actor.org.id, "candidate deleted");
-    Ok(ctx.redirect("/candidates", &format!("{} is deleted.", c.full_name())))
+    let erased = usecase::privacy::erase(&ctx.state.usecases, &ctx.user.actor, &id).await?;
+    tracing::info!(org_id = %ctx.user.actor.org.id, recordings = erased.recordings, "candidate erased");
+    Ok(ctx.redirect(
+        "/candidates",
+        &format!(
+            "{} is erased: {} invitations, {} recordings and {} emails with them.",
+            c.full_name(),
+            erased.invitations,
+            erased.recordings,
+            erased.emails
+        ),
+    ))
+}
+
+/// `/candidates/{id}/export`: everything held about the candidate as one ZIP (administrators).
+pub async fn export(ctx: Page, Path(id): Path<String>) -> PageResult {
+    let export = usecase::privacy::export(&ctx.state.usecases, &ctx.user.actor, &id).await?;
+    Ok(crate::web::export::candidate_zip(&ctx.state, export, &ctx.user.actor.org.tz()))
 }
 
 #[derive(Template)]

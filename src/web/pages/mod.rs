@@ -41,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}/revoke", post(tokens::revoke))
         .route("/settings", get(admin::settings_form).post(admin::settings_submit))
+        .route("/settings/privacy", post(admin::privacy_submit))
         .route("/settings/logo", post(admin::logo_submit).layer(DefaultBodyLimit::max(UPLOAD_LIMIT_BYTES)))
         .route("/org/logo", get(admin::logo))
         .route("/users", get(admin::users_list).post(admin::user_create))
@@ -113,6 +114,7 @@ pub fn routes() -> Router<AppState> {
         .route("/candidates/{id}", get(candidates::view).post(candidates::update))
         .route("/candidates/{id}/edit", get(candidates::edit_form))
         .route("/candidates/{id}/delete", get(candidates::delete_confirm).post(candidates::delete))
+        .route("/candidates/{id}/export", get(candidates::export))
 }
 
 async fn home(user: Option<CurrentUser>) -> Redirect {

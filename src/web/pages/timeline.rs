@@ -38,9 +38,18 @@ pub(crate) fn describe_event(kind: &str, detail: &serde_json::Value) -> String {
         ),
         "completed" => format!("Completed “{}”", detail["interview"].as_str().unwrap_or("?")),
         "withdrew" => format!("Withdrew from “{}”", detail["interview"].as_str().unwrap_or("?")),
-        "consented" => {
-            format!("Agreed to be recorded for “{}” and started", detail["interview"].as_str().unwrap_or("?"))
-        }
+        "consented" => match detail["version"].as_str() {
+            Some(v) => format!(
+                "Agreed to be recorded for “{}” and started (privacy notice version {v})",
+                detail["interview"].as_str().unwrap_or("?")
+            ),
+            None => format!("Agreed to be recorded for “{}” and started", detail["interview"].as_str().unwrap_or("?")),
+        },
+        "exported" => format!(
+            "Their data was exported ({} recording{})",
+            detail["recordings"].as_i64().unwrap_or(0),
+            if detail["recordings"].as_i64() == Some(1) { "" } else { "s" }
+        ),
         "rated" => {
             let what = match detail["question"].as_i64() {
                 Some(q) => format!("question {q} of “{}”", detail["interview"].as_str().unwrap_or("?")),
