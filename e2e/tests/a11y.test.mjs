@@ -74,7 +74,7 @@ test('no serious or critical accessibility violation on any recruiter page', asy
     `/candidates/${candidateId}/edit`, `/candidates/${candidateId}/delete`, '/candidates/import', '/interviews',
     '/interviews/new', `/interviews/${interview.id}/edit`, `/interviews/${interview.id}/clone`,
     `/interviews/${interview.id}/delete`, `/interviews/${interview.id}/responses`, `/interviews/${interview.id}/compare`,
-    `/interviews/${interview.id}/scorecard`, `/interviews/${interview.id}/dashboard`, '/profile', '/settings', '/users',
+    `/interviews/${interview.id}/scorecard`, `/interviews/${interview.id}/dashboard`, '/profile', '/profile/two-factor', '/settings', '/users',
     '/users/new', '/outbox', '/jobs', '/webhooks', `/interviews/${interview.id}/public-link`, '/invitations/bulk',
   ];
   for (const path of paths) {

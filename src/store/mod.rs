@@ -23,6 +23,7 @@ pub mod scorecards;
 pub mod sessions;
 pub mod takes;
 mod tokens;
+pub mod two_factor;
 pub mod upkeep;
 pub mod users;
 pub mod webhooks;

@@ -182,6 +182,17 @@ pub async fn create_one_time_token(
     Ok(())
 }
 
+/// Spends a one-time token: `true` when it was valid (and is gone now).
+pub async fn spend_one_time_token(store: &Store, purpose: &str, token_hash: &str) -> StoreResult<bool> {
+    let done = sqlx::query("DELETE FROM one_time_tokens WHERE token_hash = $1 AND purpose = $2 AND expires_at > $3")
+        .bind(token_hash)
+        .bind(purpose)
+        .bind(store.now_ms())
+        .execute(store.write())
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Whether a one-time token is valid now; gives its user id ("" for tokens without a user).
 pub async fn check_one_time_token(store: &Store, purpose: &str, token_hash: &str) -> StoreResult<Option<String>> {
     let row =

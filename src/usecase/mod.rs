@@ -15,6 +15,7 @@ pub mod privacy;
 pub mod public_links;
 pub mod reviews;
 pub mod tokens;
+pub mod two_factor;
 pub mod webhooks;
 
 use crate::domain::{FieldError, FieldErrors};

@@ -25,6 +25,7 @@ mod review;
 mod tenancy;
 mod tokens;
 mod tus_details;
+mod two_factor;
 mod upkeep;
 mod uploads;
 mod webhooks;

@@ -230,6 +230,11 @@ pub async fn login_submit(
         Some(user) if ok && user.active => {
             sessions::throttle_clear(&ctx.state.store, &account_key).await?;
             sessions::throttle_give_back(&ctx.state.store, &ip_key).await?;
+            let two_factor = usecase::two_factor::state(&ctx.state.usecases, &user.id).await?;
+            let org = crate::store::orgs::get(&ctx.state.store, &user.org_id).await?;
+            if two_factor.enabled() || org.require_two_factor {
+                return second_step_begin(&ctx.state, &user.id, &next).await;
+            }
             let session = start_session(&ctx.state, &ctx.headers, &user.id).await?;
             usecase::audit::sign_in(&ctx.state.usecases, &user, &client, None).await?;
             tracing::info!(user_id = %user.id, org_id = %user.org_id, "signed in");
@@ -251,6 +256,251 @@ pub async fn login_submit(
             fail("The email or password is not right.".into())
         }
     }
+}
+
+// ---- the second step of a sign-in (two-factor) ----
+
+/// The one-time token of a sign-in whose password was right and whose second step is to come.
+const SECOND_STEP: &str = "second_step";
+const SECOND_STEP_COOKIE: &str = "candor_second_step";
+/// Minutes to finish the second step.
+const SECOND_STEP_TTL_MS: i64 = 10 * 60 * 1000;
+
+async fn second_step_begin(state: &AppState, user_id: &str, next: &str) -> PageResult {
+    let (token, hash) = sessions::new_secret().map_err(anyhow::Error::from)?;
+    sessions::create_one_time_token(&state.store, SECOND_STEP, Some(user_id), &hash, SECOND_STEP_TTL_MS, None).await?;
+    let to = format!("/login/code?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>());
+    let mut res = Redirect::to(&to).into_response();
+    let c = cookie(SECOND_STEP_COOKIE, &token, Some(SECOND_STEP_TTL_MS / 1000), state.secure_cookies);
+    res.headers_mut().append(header::SET_COOKIE, c);
+    Ok(res)
+}
+
+/// The user whose second step this browser is at, with the token's hash; `None` when there is none (or it ran out).
+async fn second_step_user(state: &AppState, headers: &HeaderMap) -> PageResult<Option<(users::User, String)>> {
+    let Some(token) = get_cookie(headers, SECOND_STEP_COOKIE) else { return Ok(None) };
+    let hash = sessions::hash_secret(token);
+    let Some(user_id) = sessions::check_one_time_token(&state.store, SECOND_STEP, &hash).await? else {
+        return Ok(None);
+    };
+    let user = users::by_id(&state.store, &user_id).await?;
+    Ok(user.active.then_some((user, hash)))
+}
+
+#[derive(Template)]
+#[template(path = "second_step.html")]
+struct SecondStepPage {
+    layout: Layout,
+    next: String,
+    /// Setting up (the organization requires it): the secret to type in and where the QR code is.
+    setup: Option<String>,
+    error: Option<String>,
+}
+
+fn second_step_page(layout: Layout, next: String, setup: Option<String>, error: Option<String>) -> PageResult {
+    let invalid = error.is_some();
+    let page = SecondStepPage { layout, next, setup, error };
+    if invalid { render_invalid(&page, &page.layout) } else { render(&page, &page.layout) }
+}
+
+pub async fn second_step_form(ctx: Guest, Query(q): Query<NextQuery>) -> PageResult {
+    let next = safe_next(q.next.as_deref());
+    let Some((user, _)) = second_step_user(&ctx.state, &ctx.headers).await? else {
+        return Ok(redirect_with(&ctx.state, "/login", "Sign in again: the sign-in took too long."));
+    };
+    let org = crate::store::orgs::get(&ctx.state.store, &user.org_id).await?;
+    let setup = usecase::two_factor::enrolment(&ctx.state.usecases, &user, &org.name).await?.map(|e| e.secret);
+    second_step_page(ctx.layout("Sign-in code"), next, setup, None)
+}
+
+/// The QR code of the secret being set up during a sign-in.
+pub async fn second_step_qr(ctx: Guest) -> PageResult {
+    let Some((user, _)) = second_step_user(&ctx.state, &ctx.headers).await? else { return Err(PageError::NotFound) };
+    let org = crate::store::orgs::get(&ctx.state.store, &user.org_id).await?;
+    let enrolment = usecase::two_factor::enrolment(&ctx.state.usecases, &user, &org.name).await?;
+    enrolment.map(|e| qr_response(e.qr_svg)).ok_or(PageError::NotFound)
+}
+
+fn qr_response(svg: String) -> Response {
+    ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "no-store")], svg).into_response()
+}
+
+#[derive(serde::Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+    next: Option<String>,
+    #[serde(default)]
+    password: String,
+}
+
+#[derive(Template)]
+#[template(path = "recovery_codes.html")]
+struct RecoveryCodesPage {
+    layout: Layout,
+    codes: Vec<String>,
+    next: String,
+}
+
+/// The second step: a code from the app or a recovery code (or, while setting up, the first code), throttled like
+/// the password per account and per address.
+pub async fn second_step_submit(
+    ctx: Guest,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Form(form): Form<CodeForm>,
+) -> PageResult {
+    ctx.verify(&form.csrf)?;
+    let next = safe_next(form.next.as_deref());
+    let Some((user, token_hash)) = second_step_user(&ctx.state, &ctx.headers).await? else {
+        return Ok(redirect_with(&ctx.state, "/login", "Sign in again: the sign-in took too long."));
+    };
+    let org = crate::store::orgs::get(&ctx.state.store, &user.org_id).await?;
+    let client = client_ip(&ctx.headers, Some(peer), &ctx.state.config).to_string();
+    let setting_up = usecase::two_factor::enrolment(&ctx.state.usecases, &user, &org.name).await?.map(|e| e.secret);
+    let fail =
+        |message: String| second_step_page(ctx.layout("Sign-in code"), next.clone(), setting_up.clone(), Some(message));
+    let ip_key = format!("ip:{client}");
+    let code_key = format!("second-step:{}", user.id);
+    if let Err(until) = sessions::throttle_take_attempt(&ctx.state.store, &ip_key, IP_THROTTLE).await? {
+        return fail(too_many(&ctx.state, until));
+    }
+    if let Err(until) = sessions::throttle_take_attempt(&ctx.state.store, &code_key, ACCOUNT_THROTTLE).await? {
+        sessions::throttle_give_back(&ctx.state.store, &ip_key).await?;
+        return fail(too_many(&ctx.state, until));
+    }
+    let (passed, codes, flash) = if setting_up.is_some() {
+        match usecase::two_factor::enable(&ctx.state.usecases, &user, &form.code, &user.name).await {
+            Ok(codes) => (true, Some(codes), None),
+            Err(UseCaseError::Invalid(_)) => (false, None, None),
+            Err(e) => return Err(e.into()),
+        }
+    } else {
+        match usecase::two_factor::check(&ctx.state.usecases, &user, &form.code).await? {
+            usecase::two_factor::Checked::Code => (true, None, None),
+            usecase::two_factor::Checked::RecoveryCode => {
+                let left = usecase::two_factor::state(&ctx.state.usecases, &user.id).await?.recovery_codes_left;
+                (
+                    true,
+                    None,
+                    Some(format!(
+                        "You signed in with a recovery code; {left} are left. Make new ones on your profile if you are running out."
+                    )),
+                )
+            }
+            usecase::two_factor::Checked::Wrong => (false, None, None),
+        }
+    };
+    if !passed || !sessions::spend_one_time_token(&ctx.state.store, SECOND_STEP, &token_hash).await? {
+        usecase::two_factor::refused(&ctx.state.usecases, &user, &client).await?;
+        sessions::throttle_attempt_failed(&ctx.state.store, &code_key, ACCOUNT_THROTTLE).await?;
+        sessions::throttle_attempt_failed(&ctx.state.store, &ip_key, IP_THROTTLE).await?;
+        return fail("That code is not right. Enter the six digits your app shows now, or a recovery code.".into());
+    }
+    sessions::throttle_clear(&ctx.state.store, &code_key).await?;
+    sessions::throttle_give_back(&ctx.state.store, &ip_key).await?;
+    let session = start_session(&ctx.state, &ctx.headers, &user.id).await?;
+    usecase::audit::sign_in(&ctx.state.usecases, &user, &client, None).await?;
+    tracing::info!(user_id = %user.id, org_id = %user.org_id, "signed in with a second factor");
+    let mut res = match (codes, flash) {
+        (Some(codes), _) => {
+            let page = RecoveryCodesPage { layout: ctx.layout("Your recovery codes"), codes, next };
+            render(&page, &page.layout)?
+        }
+        (None, Some(flash)) => redirect_with(&ctx.state, &next, &flash),
+        (None, None) => Redirect::to(&next).into_response(),
+    };
+    res.headers_mut().append(header::SET_COOKIE, cookie(SECOND_STEP_COOKIE, "", Some(0), ctx.state.secure_cookies));
+    with_session(res, &ctx.state, &session)
+}
+
+// ---- two-factor sign-in on one's profile ----
+
+#[derive(Template)]
+#[template(path = "two_factor.html")]
+struct TwoFactorPage {
+    layout: Layout,
+    enabled: bool,
+    codes_left: i64,
+    required: bool,
+    /// Setting up: the secret to type in by hand.
+    secret: Option<String>,
+    errors: FieldErrors,
+}
+
+async fn two_factor_page(ctx: &Page, errors: FieldErrors) -> PageResult {
+    let actor = &ctx.user.actor;
+    let state = usecase::two_factor::state(&ctx.state.usecases, &actor.user.id).await?;
+    let secret = if state.enabled() {
+        None
+    } else {
+        usecase::two_factor::enrolment(&ctx.state.usecases, &actor.user, &actor.org.name).await?.map(|e| e.secret)
+    };
+    let page = TwoFactorPage {
+        layout: ctx.layout("Two-factor sign-in", "profile"),
+        enabled: state.enabled(),
+        codes_left: state.recovery_codes_left,
+        required: actor.org.require_two_factor,
+        secret,
+        errors,
+    };
+    if page.errors.is_empty() { render(&page, &page.layout) } else { render_invalid(&page, &page.layout) }
+}
+
+pub async fn two_factor_form(ctx: Page) -> PageResult {
+    two_factor_page(&ctx, FieldErrors::new()).await
+}
+
+pub async fn two_factor_qr(ctx: Page) -> PageResult {
+    let actor = &ctx.user.actor;
+    let enrolment = usecase::two_factor::enrolment(&ctx.state.usecases, &actor.user, &actor.org.name).await?;
+    enrolment.map(|e| qr_response(e.qr_svg)).ok_or(PageError::NotFound)
+}
+
+/// Turns it on with the first code; the recovery codes are shown once.
+pub async fn two_factor_enable(ctx: Page, Form(form): Form<CodeForm>) -> PageResult {
+    ctx.verify(&form.csrf)?;
+    let actor = &ctx.user.actor;
+    let made = usecase::two_factor::enable(&ctx.state.usecases, &actor.user, &form.code, &actor.user.name).await;
+    recovery_codes_page(&ctx, made).await
+}
+
+/// New recovery codes shown once, or the two-factor page with the code's error.
+async fn recovery_codes_page(ctx: &Page, made: Result<Vec<String>, UseCaseError>) -> PageResult {
+    match made {
+        Ok(codes) => {
+            let layout = ctx.layout("Your recovery codes", "profile");
+            let page = RecoveryCodesPage { layout, codes, next: "/profile/two-factor".into() };
+            render(&page, &page.layout)
+        }
+        Err(UseCaseError::Invalid(errors)) => two_factor_page(ctx, errors).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Turns it off, after the password and a code again.
+pub async fn two_factor_disable(ctx: Page, Form(form): Form<CodeForm>) -> PageResult {
+    ctx.verify(&form.csrf)?;
+    let actor = &ctx.user.actor;
+    let hash = users::password_hash(&ctx.state.store, &actor.user.id).await?;
+    if !verify_password(form.password.clone(), hash).await? {
+        let mut errors = FieldErrors::new();
+        errors.push("password", "That is not your password.");
+        return two_factor_page(&ctx, errors).await;
+    }
+    match usecase::two_factor::disable(&ctx.state.usecases, actor, &form.code).await {
+        Ok(()) => Ok(ctx.redirect("/profile/two-factor", "Two-factor sign-in is off.")),
+        Err(UseCaseError::Invalid(errors)) => two_factor_page(&ctx, errors).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// New recovery codes, after a code; shown once.
+pub async fn recovery_codes_renew(ctx: Page, Form(form): Form<CodeForm>) -> PageResult {
+    ctx.verify(&form.csrf)?;
+    let made = usecase::two_factor::renew_recovery_codes(&ctx.state.usecases, &ctx.user.actor, &form.code).await;
+    recovery_codes_page(&ctx, made).await
 }
 
 fn too_many(state: &AppState, until: i64) -> String {
