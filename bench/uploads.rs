@@ -3,8 +3,13 @@
 //! - concurrency: many simulated candidates, each streaming 2.5 Mbit/s of 1-second chunks over tus for 3 minutes —
 //!   the server's peak RSS and CPU, and failed or retried chunks.
 //!
+//! - the same many candidates on disks four and twelve times slower than this one (`CANDOR_MEDIA_WRITE_LIMIT_MBPS`: the
+//!   local media writers together write at a quarter of the `cp` rate measured first) — peak RSS, and how far the
+//!   uploads fall behind the recording.
+//!
 //! Writes bench/RESULTS.md. Run: `cargo bench --bench uploads`. BENCH_UPLOAD_BYTES (1000000000), BENCH_CANDIDATES
-//! (500), BENCH_SECONDS (180), BENCH_BITS_PER_SECOND (2500000); BENCH_NO_WRITE=1 for a trial that records nothing.
+//! (500), BENCH_SECONDS (180), BENCH_BITS_PER_SECOND (2500000), BENCH_SLOWER (`4,12`: how many times slower than
+//! this disk the next runs' disks are; empty skips them); BENCH_NO_WRITE=1 for a trial that records nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "harness.rs"]
@@ -67,7 +72,7 @@ struct Server {
     _child: Killed,
 }
 
-async fn start_server(dir: &Path) -> Server {
+async fn start_server(dir: &Path, write_limit_mbps: Option<f64>) -> Server {
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).unwrap();
     assert!(
@@ -85,7 +90,11 @@ async fn start_server(dir: &Path) -> Server {
     .trim()
     .to_owned();
     let port = free_port();
-    let child = candor(dir)
+    let mut serve = candor(dir);
+    if let Some(mbps) = write_limit_mbps {
+        serve.env("CANDOR_MEDIA_WRITE_LIMIT_MBPS", format!("{mbps:.1}"));
+    }
+    let child = serve
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -195,7 +204,7 @@ const ROUNDS: usize = 3;
 
 async fn throughput(bytes: u64) -> Throughput {
     let dir = server_dir();
-    let server = start_server(&dir).await;
+    let server = start_server(&dir, None).await;
     let src = dir.join("big.webm");
     {
         use std::io::Write;
@@ -271,6 +280,8 @@ fn tokio_util_stream(
 }
 
 struct Concurrency {
+    /// The emulated disk rate (MB/s), if any.
+    write_limit_mbps: Option<f64>,
     candidates: usize,
     seconds: u64,
     bits: u64,
@@ -280,11 +291,15 @@ struct Concurrency {
     bytes: u64,
     peak_rss: u64,
     cpu_percent: f64,
+    /// How late each chunk was stored after it was recorded (s): median, 99th percentile, most.
+    lag_p50: f64,
+    lag_p99: f64,
+    lag_max: f64,
 }
 
-async fn concurrency(candidates: usize, seconds: u64, bits: u64) -> Concurrency {
+async fn concurrency(candidates: usize, seconds: u64, bits: u64, write_limit_mbps: Option<f64>) -> Concurrency {
     let dir = server_dir();
-    let server = Arc::new(start_server(&dir).await);
+    let server = Arc::new(start_server(&dir, write_limit_mbps).await);
     eprintln!("[uploads] {candidates} candidates consenting");
     let mut links = Vec::new();
     for i in 0..candidates {
@@ -302,20 +317,23 @@ async fn concurrency(candidates: usize, seconds: u64, bits: u64) -> Concurrency 
         Arc::new(AtomicU64::new(0)),
         Arc::new(AtomicU64::new(0)),
     );
+    let lags = Arc::new(std::sync::Mutex::new(Vec::<f64>::with_capacity(candidates * seconds as usize)));
     let (_, cpu_before) = proc_stats(server.pid);
     eprintln!("[uploads] streaming for {seconds} s");
     let started = Instant::now();
     let mut tasks = Vec::new();
     for (i, upload) in uploads.into_iter().enumerate() {
-        let (client, chunks, failed, retried, bytes) =
-            (client.clone(), chunks.clone(), failed.clone(), retried.clone(), bytes.clone());
+        let (client, chunks, failed, retried, bytes, lags) =
+            (client.clone(), chunks.clone(), failed.clone(), retried.clone(), bytes.clone(), lags.clone());
         tasks.push(tokio::spawn(async move {
             // Candidates start spread over the first second, like MediaRecorder timeslices would.
             let start = tokio::time::Instant::now() + Duration::from_millis((i as u64 * 1000) / candidates as u64);
             let data = harness::media_bytes(chunk, i as u64);
             let mut offset = 0u64;
             for n in 0..seconds {
-                tokio::time::sleep_until(start + Duration::from_secs(n)).await;
+                // A chunk is recorded at second n; sent then, or as soon as the one before is stored.
+                let recorded = start + Duration::from_secs(n);
+                tokio::time::sleep_until(recorded).await;
                 let last = n + 1 == seconds;
                 let mut attempts = 0;
                 loop {
@@ -342,6 +360,8 @@ async fn concurrency(candidates: usize, seconds: u64, bits: u64) -> Concurrency 
                     }
                 }
                 offset += chunk as u64;
+                let lag = tokio::time::Instant::now().saturating_duration_since(recorded).as_secs_f64();
+                lags.lock().unwrap().push(lag);
                 chunks.fetch_add(1, Ordering::Relaxed);
                 bytes.fetch_add(chunk as u64, Ordering::Relaxed);
             }
@@ -352,7 +372,14 @@ async fn concurrency(candidates: usize, seconds: u64, bits: u64) -> Concurrency 
     }
     let wall = started.elapsed().as_secs_f64();
     let (peak_rss, cpu_after) = proc_stats(server.pid);
+    let mut lags = std::mem::take(&mut *lags.lock().unwrap());
+    lags.sort_by(f64::total_cmp);
+    let at = |p: f64| if lags.is_empty() { 0.0 } else { lags[((lags.len() - 1) as f64 * p).round() as usize] };
     let result = Concurrency {
+        write_limit_mbps,
+        lag_p50: at(0.5),
+        lag_p99: at(0.99),
+        lag_max: at(1.0),
         candidates,
         seconds,
         bits,
@@ -368,7 +395,8 @@ async fn concurrency(candidates: usize, seconds: u64, bits: u64) -> Concurrency 
     result
 }
 
-fn write_results(t: &Throughput, c: &Concurrency) {
+fn write_results(t: &Throughput, runs: &[Concurrency]) {
+    let c = &runs[0];
     let date = Command::new("date")
         .args(["-u", "+%Y-%m-%d %H:%M UTC"])
         .output()
@@ -395,16 +423,38 @@ fn write_results(t: &Throughput, c: &Concurrency) {
         c.bits as f64 / 1e6,
         c.seconds
     ));
-    s.push_str("| chunks stored | GB | failed | retried | server peak RSS MiB | server CPU (% of one core) |\n");
-    s.push_str("| --- | --- | --- | --- | --- | --- |\n");
+    s.push_str(
+        "| disk | chunks stored | GB | failed | retried | server peak RSS MiB | server CPU (% of one core) | \
+         stored after recording: median / p99 / most |\n",
+    );
+    s.push_str("| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    for c in runs {
+        let disk = match c.write_limit_mbps {
+            None => "this one".to_owned(),
+            Some(mbps) => format!("{:.0}× slower ({mbps:.0} MB/s)", (t.bytes as f64 / 1e6 / t.cp_s) / mbps),
+        };
+        s.push_str(&format!(
+            "| {disk} | {} | {:.1} | {} | {} | **{:.0}** | {:.0} | {:.2} / {:.2} / {:.1} s |\n",
+            c.chunks,
+            c.bytes as f64 / 1e9,
+            c.failed,
+            c.retried,
+            c.peak_rss as f64 / 1048576.0,
+            c.cpu_percent,
+            c.lag_p50,
+            c.lag_p99,
+            c.lag_max
+        ));
+    }
     s.push_str(&format!(
-        "| {} | {:.1} | {} | {} | {:.0} | {:.0} |\n",
-        c.chunks,
-        c.bytes as f64 / 1e9,
-        c.failed,
-        c.retried,
-        c.peak_rss as f64 / 1048576.0,
-        c.cpu_percent
+        "\nThe slower disk is emulated inside the server (`CANDOR_MEDIA_WRITE_LIMIT_MBPS`: its local media writers \
+         together write no faster than that; chosen over device-mapper's `dm-delay` or cgroup I/O limits because it needs \
+         no privileges or kernel modules and acts the same on every machine). {} candidates send {:.0} MB/s in all. Uploads wait in memory for the disk \
+         within one budget for the whole process (`CANDOR_MEDIA_WRITE_BUFFER_MB`, 64 by default); past it the \
+         server stops reading the request bodies, so the clients slow down — the lag column — and nothing \
+         fails. Goal: peak RSS ≤ 150 MB on both disks, 0 failed.\n",
+        c.candidates,
+        c.candidates as f64 * c.bits as f64 / 8e6
     ));
     s.push_str("<!-- uploads:end -->\n");
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/RESULTS.md");
@@ -424,29 +474,51 @@ fn main() {
         return;
     }
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let (t, c) = rt.block_on(async {
+    let (t, runs) = rt.block_on(async {
         let t = throughput(env_or("BENCH_UPLOAD_BYTES", 1_000_000_000)).await;
         eprintln!("[uploads] 1 GB: upload {:.2} s, cp {:.2} s", t.upload_s, t.cp_s);
-        let c = concurrency(
-            env_or("BENCH_CANDIDATES", 500) as usize,
-            env_or("BENCH_SECONDS", 180),
-            env_or("BENCH_BITS_PER_SECOND", 2_500_000),
-        )
-        .await;
-        eprintln!(
-            "[uploads] {} candidates: {} chunks, {} failed, {} retried, peak RSS {} MiB, CPU {:.0}%",
-            c.candidates,
-            c.chunks,
-            c.failed,
-            c.retried,
-            c.peak_rss / 1048576,
-            c.cpu_percent
+        let cp_mbps = t.bytes as f64 / 1e6 / t.cp_s;
+        // Disks this many times slower than this one: four times (the issue's), and one slower than the uploads
+        // arrive, to see them fall behind.
+        let slower = std::env::var("BENCH_SLOWER").unwrap_or_else(|_| "4,12".into());
+        let mut limits = vec![None];
+        limits.extend(
+            slower
+                .split(',')
+                .filter_map(|f| f.trim().parse::<f64>().ok())
+                .filter(|f| *f > 0.0)
+                .map(|f| Some(cp_mbps / f)),
         );
-        (t, c)
+        let mut runs = Vec::new();
+        for limit in limits {
+            let c = concurrency(
+                env_or("BENCH_CANDIDATES", 500) as usize,
+                env_or("BENCH_SECONDS", 180),
+                env_or("BENCH_BITS_PER_SECOND", 2_500_000),
+                limit,
+            )
+            .await;
+            eprintln!(
+                "[uploads] {} candidates, disk limit {:?} MB/s: {} chunks, {} failed, {} retried, peak RSS {} MiB, \
+                 CPU {:.0}%, lag p50 {:.2} s p99 {:.2} s max {:.1} s",
+                c.candidates,
+                c.write_limit_mbps,
+                c.chunks,
+                c.failed,
+                c.retried,
+                c.peak_rss / 1048576,
+                c.cpu_percent,
+                c.lag_p50,
+                c.lag_p99,
+                c.lag_max
+            );
+            runs.push(c);
+        }
+        (t, runs)
     });
     if std::env::var("BENCH_NO_WRITE").is_ok() {
         eprintln!("BENCH_NO_WRITE: bench/RESULTS.md is left as it was");
     } else {
-        write_results(&t, &c);
+        write_results(&t, &runs);
     }
 }

@@ -69,6 +69,13 @@ pub struct Opts {
     /// and AWS_SECRET_ACCESS_KEY). Default: the local directory DATA_DIR/media.
     #[arg(long, env = "CANDOR_MEDIA_URL", global = true)]
     pub media_url: Option<String>,
+    /// MiB of uploads that may wait in memory for the disk, across all uploads; past it, uploads are read no
+    /// faster than the disk writes.
+    #[arg(long, env = "CANDOR_MEDIA_WRITE_BUFFER_MB", default_value_t = 64, global = true)]
+    pub media_write_buffer_mb: usize,
+    /// For benchmarks: emulate a slower disk by writing media at most this many MB/s (all uploads together).
+    #[arg(long, env = "CANDOR_MEDIA_WRITE_LIMIT_MBPS", global = true, hide = true)]
+    pub media_write_limit_mbps: Option<f64>,
     /// Seconds any one step of an SMTP conversation may take before the attempt fails (and is retried later).
     #[arg(long, env = "CANDOR_SMTP_TIMEOUT", default_value_t = 30, global = true)]
     pub smtp_timeout: u64,
@@ -103,6 +110,8 @@ impl Opts {
             max_db_connections: self.db_connections,
             secret_key: self.secret_key.clone().filter(|s| !s.is_empty()),
             media_url: self.media_url.clone().filter(|s| !s.is_empty()),
+            media_write_buffer_bytes: self.media_write_buffer_mb.max(1).saturating_mul(1024 * 1024),
+            media_write_limit_bytes_per_second: self.media_write_limit_mbps.map(|m| (m * 1e6) as u64),
             smtp_timeout: std::time::Duration::from_secs(self.smtp_timeout.max(1)),
             disk_reserve: self.disk_reserve,
             disk_warn_below: self.disk_warn_below,

@@ -45,6 +45,12 @@ pub struct Config {
     /// Where recordings are stored: `s3://bucket[/prefix]?endpoint=…&region=…` (credentials from
     /// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`); `None` means the local directory `DATA_DIR/media`.
     pub media_url: Option<String>,
+    /// Bytes of uploads that may wait in memory for the local disk, across all uploads: when they are all taken,
+    /// uploads stop being read until the disk catches up.
+    pub media_write_buffer_bytes: usize,
+    /// Emulates a slower disk (benchmarks): the local media writers together write at most this many bytes a
+    /// second. `None`: as fast as the disk goes.
+    pub media_write_limit_bytes_per_second: Option<u64>,
     /// How long any one step of an SMTP conversation (connect, greeting, STARTTLS, sign-in, sending a message) may
     /// take before the attempt fails and is retried later.
     pub smtp_timeout: std::time::Duration,
@@ -84,6 +90,8 @@ impl Config {
             max_db_connections: 16,
             secret_key: None,
             media_url: None,
+            media_write_buffer_bytes: crate::media::DEFAULT_WRITE_BUFFER_BYTES,
+            media_write_limit_bytes_per_second: None,
             smtp_timeout: std::time::Duration::from_secs(30),
             disk_reserve: DEFAULT_DISK_RESERVE,
             disk_warn_below: DEFAULT_DISK_WARN_BELOW,

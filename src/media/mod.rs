@@ -21,6 +21,68 @@ pub struct MediaStore {
     part_size: usize,
     /// The directory of a local store: ranged reads go to the file directly (see [`MediaStore::read_range`]).
     local_dir: Option<Arc<std::path::PathBuf>>,
+    /// Bytes of media writes held in memory, across every upload of this process, until the local disk has them:
+    /// one permit per byte, given back by the writer thread once written (so no upload waits while holding any).
+    /// A write that finds it spent waits, and so stops reading its request body — a slow disk slows the uploads
+    /// down instead of growing the process.
+    write_budget: WriteBudget,
+    /// Emulates a slower disk (benchmarks): the local writers together write at most this many bytes a second.
+    write_limit: Option<Arc<WriteLimit>>,
+}
+
+/// Bytes of media writes that may wait in memory, by default.
+pub const DEFAULT_WRITE_BUFFER_BYTES: usize = 64 * 1024 * 1024;
+
+/// The process-wide budget of bytes waiting to be written.
+#[derive(Clone)]
+struct WriteBudget {
+    permits: Arc<tokio::sync::Semaphore>,
+    total: usize,
+}
+
+impl WriteBudget {
+    fn new(total: usize) -> Self {
+        let total = total.clamp(1024 * 1024, tokio::sync::Semaphore::MAX_PERMITS);
+        Self { permits: Arc::new(tokio::sync::Semaphore::new(total)), total }
+    }
+
+    /// Waits until `len` bytes (at most the whole budget) may be held; they are given back when the permit drops.
+    async fn take(&self, len: usize) -> Result<tokio::sync::OwnedSemaphorePermit, WriteError> {
+        let n = len.clamp(1, self.total.min(u32::MAX as usize)) as u32;
+        let permit = match self.permits.clone().try_acquire_many_owned(n) {
+            Ok(p) => p,
+            Err(_) => {
+                metrics::counter!("candor_media_write_waits_total").increment(1);
+                self.permits.clone().acquire_many_owned(n).await.map_err(|e| WriteError::Store(e.into()))?
+            }
+        };
+        metrics::gauge!("candor_media_write_buffered_bytes")
+            .set((self.total - self.permits.available_permits()) as f64);
+        Ok(permit)
+    }
+}
+
+/// A cap on the local writers' combined rate: each write reserves its share of time and sleeps until then.
+struct WriteLimit {
+    bytes_per_second: f64,
+    next_free: std::sync::Mutex<std::time::Instant>,
+}
+
+impl WriteLimit {
+    /// Blocks the (writer) thread until `len` more bytes fit under the rate.
+    fn wait(&self, len: usize) {
+        let until = {
+            let Ok(mut next) = self.next_free.lock() else { return };
+            let now = std::time::Instant::now();
+            let start = (*next).max(now);
+            *next = start + std::time::Duration::from_secs_f64(len as f64 / self.bytes_per_second);
+            *next
+        };
+        let now = std::time::Instant::now();
+        if until > now {
+            std::thread::sleep(until - now);
+        }
+    }
 }
 
 /// A body at least this large is written in [`LARGE_PART`]s.
@@ -117,15 +179,29 @@ impl MediaStore {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let fs = object_store::local::LocalFileSystem::new_with_prefix(dir)?.with_automatic_cleanup(true);
         // Small parts: a PATCH's bytes reach the file as they arrive instead of waiting in memory.
-        Ok(Self { inner: Arc::new(fs), part_size: 256 * 1024, local_dir: Some(Arc::new(dir.canonicalize()?)) })
+        Ok(Self {
+            inner: Arc::new(fs),
+            part_size: 256 * 1024,
+            local_dir: Some(Arc::new(dir.canonicalize()?)),
+            write_budget: WriteBudget::new(DEFAULT_WRITE_BUFFER_BYTES),
+            write_limit: None,
+        })
     }
 
     /// The media store a configuration names: `CANDOR_MEDIA_URL`, or the local directory `DATA_DIR/media`.
     pub fn from_config(config: &crate::Config) -> anyhow::Result<Self> {
-        match &config.media_url {
-            None => Self::local(&config.data_dir.join("media")),
-            Some(url) => Self::s3(url),
-        }
+        let mut store = match &config.media_url {
+            None => Self::local(&config.data_dir.join("media"))?,
+            Some(url) => Self::s3(url)?,
+        };
+        store.write_budget = WriteBudget::new(config.media_write_buffer_bytes);
+        store.write_limit = config.media_write_limit_bytes_per_second.filter(|r| *r > 0).map(|r| {
+            Arc::new(WriteLimit {
+                bytes_per_second: r as f64,
+                next_free: std::sync::Mutex::new(std::time::Instant::now()),
+            })
+        });
+        Ok(store)
     }
 
     /// An S3-compatible bucket: `s3://bucket[/prefix]?endpoint=http://host:port&region=…` (path-style requests;
@@ -152,7 +228,13 @@ impl MediaStore {
         let inner: Arc<dyn ObjectStore> =
             if prefix.is_empty() { store } else { Arc::new(object_store::prefix::PrefixStore::new(store, prefix)) };
         // S3 takes parts of at least 5 MiB (but the last).
-        Ok(Self { inner, part_size: 5 * 1024 * 1024, local_dir: None })
+        Ok(Self {
+            inner,
+            part_size: 5 * 1024 * 1024,
+            local_dir: None,
+            write_budget: WriteBudget::new(DEFAULT_WRITE_BUFFER_BYTES),
+            write_limit: None,
+        })
     }
 
     /// Streams `body` into a new object at `key`, stopping at `max_len` bytes (then nothing is stored:
@@ -243,7 +325,8 @@ impl MediaStore {
     /// no part buffer: less memory per upload and one copy less), or an object store multipart upload.
     async fn open_sink(&self, key: &str, expected: Option<u64>) -> Result<Sink, WriteError> {
         if let Some(dir) = &self.local_dir {
-            return Ok(Sink::File(LocalFile::create(local_path(dir, key)?)));
+            let file = LocalFile::create(local_path(dir, key)?, self.write_limit.clone());
+            return Ok(Sink::File(file, self.write_budget.clone()));
         }
         // Small bodies (a recorder's chunks) reach the store in small parts, so little waits in memory per request;
         // a large one (a whole file) in larger parts, written several at a time.
@@ -379,9 +462,12 @@ fn local_path(dir: &std::path::Path, key: &str) -> anyhow::Result<std::path::Pat
 }
 
 enum Sink {
-    /// An object store multipart upload and how many parts may be in flight.
+    /// An object store multipart upload and how many parts may be in flight: what waits in memory is at most that
+    /// many parts and the one filling, per upload. (Not under the process's budget: an upload holds its part until
+    /// the store has it, and holding while waiting for more could leave two large uploads waiting on each other.)
     Store(WriteMultipart, usize),
-    File(LocalFile),
+    /// A local file, and the budget each chunk is held under until its writer thread has written it.
+    File(LocalFile, WriteBudget),
 }
 
 impl Sink {
@@ -392,7 +478,10 @@ impl Sink {
                 w.put(chunk);
                 Ok(())
             }
-            Sink::File(f) => f.put(chunk).await,
+            Sink::File(f, budget) => {
+                let permit = budget.take(chunk.len()).await?;
+                f.put(chunk, permit).await
+            }
         }
     }
 
@@ -402,7 +491,7 @@ impl Sink {
                 w.finish().await.map_err(anyhow::Error::from)?;
                 Ok(())
             }
-            Sink::File(f) => f.finish().await,
+            Sink::File(f, _) => f.finish().await,
         }
     }
 
@@ -411,14 +500,15 @@ impl Sink {
             Sink::Store(w, _) => {
                 let _ = w.abort().await;
             }
-            Sink::File(f) => f.abort().await,
+            Sink::File(f, _) => f.abort().await,
         }
     }
 }
 
 /// What the writer thread of a [`LocalFile`] is told.
 enum FileMsg {
-    Chunk(Bytes),
+    /// Bytes to write, and their share of the write budget, given back once they are written.
+    Chunk(Bytes, tokio::sync::OwnedSemaphorePermit),
     /// Everything arrived: make it durable and give it its name.
     Commit,
 }
@@ -439,7 +529,7 @@ impl LocalFile {
     const QUEUE: usize = 8;
     const WRITEBACK_EVERY: u64 = 8 * 1024 * 1024;
 
-    fn create(path: std::path::PathBuf) -> Self {
+    fn create(path: std::path::PathBuf, limit: Option<Arc<WriteLimit>>) -> Self {
         static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut tmp = path.clone().into_os_string();
@@ -447,7 +537,7 @@ impl LocalFile {
         let tmp = std::path::PathBuf::from(tmp);
         let (tx, rx) = tokio::sync::mpsc::channel::<FileMsg>(Self::QUEUE);
         let writer = tokio::task::spawn_blocking(move || {
-            let result = Self::write(&tmp, &path, rx);
+            let result = Self::write(&tmp, &path, rx, limit.as_deref());
             if !matches!(result, Ok(true)) {
                 // Failed or aborted (the queue closed without a commit): nothing stays behind.
                 let _ = std::fs::remove_file(&tmp);
@@ -463,6 +553,7 @@ impl LocalFile {
         tmp: &std::path::Path,
         path: &std::path::Path,
         mut rx: tokio::sync::mpsc::Receiver<FileMsg>,
+        limit: Option<&WriteLimit>,
     ) -> std::io::Result<bool> {
         use std::io::Write;
         let dir = path.parent().ok_or_else(|| std::io::Error::other("media path without a directory"))?;
@@ -471,8 +562,12 @@ impl LocalFile {
         let (mut written, mut flushed) = (0u64, 0u64);
         while let Some(msg) = rx.blocking_recv() {
             match msg {
-                FileMsg::Chunk(chunk) => {
+                FileMsg::Chunk(chunk, permit) => {
+                    if let Some(limit) = limit {
+                        limit.wait(chunk.len());
+                    }
                     file.write_all(&chunk)?;
+                    drop(permit);
                     written += chunk.len() as u64;
                     if written - flushed >= Self::WRITEBACK_EVERY {
                         start_writeback(&file, flushed, written - flushed);
@@ -503,8 +598,8 @@ impl LocalFile {
         })
     }
 
-    async fn put(&mut self, chunk: Bytes) -> Result<(), WriteError> {
-        self.send(FileMsg::Chunk(chunk)).await
+    async fn put(&mut self, chunk: Bytes, permit: tokio::sync::OwnedSemaphorePermit) -> Result<(), WriteError> {
+        self.send(FileMsg::Chunk(chunk, permit)).await
     }
 
     async fn finish(mut self) -> Result<(), WriteError> {
@@ -541,6 +636,68 @@ fn start_writeback(_file: &std::fs::File, _offset: u64, _len: u64) {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Bytes of the files under `dir` (written so far, under temporary names or not).
+    fn on_disk(dir: &std::path::Path) -> u64 {
+        let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+        entries
+            .filter_map(|e| e.ok())
+            .map(|e| {
+                let path = e.path();
+                if path.is_dir() { on_disk(&path) } else { e.metadata().map(|m| m.len()).unwrap_or(0) }
+            })
+            .sum()
+    }
+
+    /// Eight uploads at once onto a disk slower than they arrive, through a budget smaller than what they would
+    /// queue: each is stored whole, and the bodies are never read further ahead of the disk than the budget plus
+    /// the chunk each upload holds in hand (a queue per upload alone would let 8 × 9 chunks wait).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_slow_disk_holds_the_bodies_back_not_memory() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        const CHUNK: usize = 64 * 1024;
+        const UPLOADS: usize = 8;
+        const EACH: usize = 16 * CHUNK;
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = MediaStore::local(dir.path()).unwrap();
+        store.write_budget = WriteBudget::new(1024 * 1024);
+        store.write_limit = Some(Arc::new(WriteLimit {
+            bytes_per_second: 8e6,
+            next_free: std::sync::Mutex::new(std::time::Instant::now()),
+        }));
+        let pulled = Arc::new(AtomicU64::new(0));
+        let mut writes = Vec::new();
+        for u in 0..UPLOADS {
+            let (store, pulled) = (store.clone(), pulled.clone());
+            writes.push(tokio::spawn(async move {
+                let mut data = vec![0x1A, 0x45, 0xDF, 0xA3];
+                data.resize(EACH, u as u8);
+                let chunks: Vec<Bytes> = data.chunks(CHUNK).map(Bytes::copy_from_slice).collect();
+                let body = futures_util::stream::iter(chunks).map(move |c| {
+                    pulled.fetch_add(c.len() as u64, Ordering::SeqCst);
+                    Ok::<_, std::convert::Infallible>(c)
+                });
+                let key = format!("takes/i/t{u}/0");
+                let (len, container, _) =
+                    store.write_stream(&key, Box::pin(body), u64::MAX, Some(&[]), None).await.unwrap();
+                assert_eq!((len as usize, container), (EACH, Some(Container::WebM)));
+                assert_eq!(store.read_range(&key, 0, len).await.unwrap(), data);
+            }));
+        }
+        let mut ahead_most = 0u64;
+        while !writes.iter().all(|w| w.is_finished()) {
+            let pulled_now = pulled.load(Ordering::SeqCst);
+            let disk = on_disk(dir.path());
+            ahead_most = ahead_most.max(pulled_now.saturating_sub(disk));
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        for w in writes {
+            w.await.unwrap();
+        }
+        let bound = (1024 * 1024 + UPLOADS * CHUNK + CHUNK) as u64;
+        assert!(ahead_most <= bound, "read {ahead_most} bytes ahead of the disk (bound {bound})");
+        assert_eq!(store.write_budget.permits.available_permits(), store.write_budget.total, "all given back");
+    }
 
     #[test]
     fn containers_are_told_by_their_first_bytes() {
