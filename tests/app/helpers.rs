@@ -614,6 +614,7 @@ impl Drop for TcpProxy {
 /// A server that accepts connections and then never answers (a mail server that stalls).
 pub struct SilentServer {
     pub port: u16,
+    accepted: Arc<std::sync::atomic::AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -621,13 +622,21 @@ impl SilentServer {
     pub async fn start() -> SilentServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
+        let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = accepted.clone();
         let task = tokio::spawn(async move {
             let mut held = Vec::new();
             while let Ok((socket, _)) = listener.accept().await {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 held.push(socket);
             }
         });
-        SilentServer { port, task }
+        SilentServer { port, accepted, task }
+    }
+
+    /// Connections taken so far (each one is held open, silent, until the server is dropped).
+    pub fn accepted(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 
