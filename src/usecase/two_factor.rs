@@ -179,8 +179,8 @@ pub async fn enable(cx: &Context, user: &User, code: &str, actor_name: &str) -> 
 pub enum Checked {
     /// A code from the app.
     Code,
-    /// One of the recovery codes (spent now).
-    RecoveryCode,
+    /// One of the recovery codes (spent now), with how many are left.
+    RecoveryCode(i64),
     Wrong,
 }
 
@@ -203,7 +203,7 @@ pub async fn check(cx: &Context, user: &User, code: &str) -> Result<Checked, Use
     if normal.len() == 16 && two_factor::spend_recovery_code(&cx.store, &user.id, &hash_secret(&normal)).await? {
         let left = two_factor::get(&cx.store, &user.id).await?.recovery_codes_left;
         record(cx, user, &user.name, audit::RECOVERY_CODE_USED, serde_json::json!({ "left": left })).await?;
-        return Ok(Checked::RecoveryCode);
+        return Ok(Checked::RecoveryCode(left));
     }
     Ok(Checked::Wrong)
 }

@@ -379,16 +379,13 @@ pub async fn second_step_submit(
     } else {
         match usecase::two_factor::check(&ctx.state.usecases, &user, &form.code).await? {
             usecase::two_factor::Checked::Code => (true, None, None),
-            usecase::two_factor::Checked::RecoveryCode => {
-                let left = usecase::two_factor::state(&ctx.state.usecases, &user.id).await?.recovery_codes_left;
-                (
-                    true,
-                    None,
-                    Some(format!(
-                        "You signed in with a recovery code; {left} are left. Make new ones on your profile if you are running out."
-                    )),
-                )
-            }
+            usecase::two_factor::Checked::RecoveryCode(left) => (
+                true,
+                None,
+                Some(format!(
+                    "You signed in with a recovery code; {left} are left. Make new ones on your profile if you are running out."
+                )),
+            ),
             usecase::two_factor::Checked::Wrong => (false, None, None),
         }
     };
