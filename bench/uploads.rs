@@ -450,7 +450,7 @@ fn write_results(t: &Throughput, runs: &[Concurrency]) {
         "\nThe slower disk is emulated inside the server (`CANDOR_MEDIA_WRITE_LIMIT_MBPS`: its local media writers \
          together write no faster than that; chosen over device-mapper's `dm-delay` or cgroup I/O limits because it needs \
          no privileges or kernel modules and acts the same on every machine). {} candidates send {:.0} MB/s in all. Uploads wait in memory for the disk \
-         within one budget for the whole process (`CANDOR_MEDIA_WRITE_BUFFER_MB`, 64 by default); past it the \
+         within one budget for the whole process (`CANDOR_MEDIA_WRITE_BUFFER_MB`, 16 by default); past it the \
          server stops reading the request bodies, so the clients slow down — the lag column — and nothing \
          fails. Goal: peak RSS ≤ 150 MB on both disks, 0 failed.\n",
         c.candidates,

@@ -157,9 +157,10 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
-/// Largest read buffer of a connection. hyper's default (about 400 KiB) let every connection that had streamed an
-/// upload chunk keep such a buffer: with hundreds of candidates uploading at once, most of the server's memory.
-const CONNECTION_BUFFER: usize = 128 * 1024;
+/// Largest read buffer of a connection, which is also the most a request body hands over at a time. hyper's default
+/// (about 400 KiB) let every connection that had streamed an upload chunk keep such a buffer: with hundreds of
+/// candidates uploading at once, most of the server's memory.
+const CONNECTION_BUFFER: usize = crate::media::BODY_CHUNK;
 
 /// Serves HTTP/1 and HTTP/2 on `listener` until `shutdown` resolves, then lets open requests finish. Every accepted
 /// connection gets TCP_NODELAY (a response written in two pieces would otherwise wait for the client's delayed ACK:

@@ -71,7 +71,7 @@ pub struct Opts {
     pub media_url: Option<String>,
     /// MiB of uploads that may wait in memory for the disk, across all uploads; past it, uploads are read no
     /// faster than the disk writes.
-    #[arg(long, env = "CANDOR_MEDIA_WRITE_BUFFER_MB", default_value_t = 64, global = true)]
+    #[arg(long, env = "CANDOR_MEDIA_WRITE_BUFFER_MB", default_value_t = 16, global = true)]
     pub media_write_buffer_mb: usize,
     /// For benchmarks: emulate a slower disk by writing media at most this many MB/s (all uploads together).
     #[arg(long, env = "CANDOR_MEDIA_WRITE_LIMIT_MBPS", global = true, hide = true)]

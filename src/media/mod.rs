@@ -31,7 +31,11 @@ pub struct MediaStore {
 }
 
 /// Bytes of media writes that may wait in memory, by default.
-pub const DEFAULT_WRITE_BUFFER_BYTES: usize = 64 * 1024 * 1024;
+pub const DEFAULT_WRITE_BUFFER_BYTES: usize = 16 * 1024 * 1024;
+
+/// The most a request body hands over at a time: the server reads a connection into a buffer of at most this size,
+/// and a local write reserves this much of the budget before it reads a body's next chunk.
+pub const BODY_CHUNK: usize = 32 * 1024;
 
 /// The process-wide budget of bytes waiting to be written.
 #[derive(Clone)]
@@ -44,6 +48,28 @@ impl WriteBudget {
     fn new(total: usize) -> Self {
         let total = total.clamp(1024 * 1024, tokio::sync::Semaphore::MAX_PERMITS);
         Self { permits: Arc::new(tokio::sync::Semaphore::new(total)), total }
+    }
+
+    /// Makes `permit` cover exactly `len` bytes: gives back what it holds beyond them, or waits for the rest.
+    async fn fit(
+        &self,
+        mut permit: tokio::sync::OwnedSemaphorePermit,
+        len: usize,
+    ) -> Result<tokio::sync::OwnedSemaphorePermit, WriteError> {
+        let len = len.clamp(1, self.total.min(u32::MAX as usize));
+        let held = permit.num_permits();
+        if held > len {
+            drop(permit.split(held - len));
+        } else if held < len {
+            permit.merge(self.take(len - held).await?);
+        }
+        Ok(permit)
+    }
+
+    /// `len` bytes (at most the whole budget) if they are free now.
+    fn try_take(&self, len: usize) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let n = len.clamp(1, self.total.min(u32::MAX as usize)) as u32;
+        self.permits.clone().try_acquire_many_owned(n).ok()
     }
 
     /// Waits until `len` bytes (at most the whole budget) may be held; they are given back when the permit drops.
@@ -260,7 +286,29 @@ impl MediaStore {
         let mut sink: Option<Sink> = None;
         let mut written: u64 = 0;
         let mut end = WriteEnd::Done;
+        // Local writes reserve room in the process's budget before a chunk is read, so a write waiting for the disk
+        // holds no chunk outside it (and its connection is not read further).
+        let budget = self.local_dir.as_ref().map(|_| self.write_budget.clone());
         loop {
+            let room = match &budget {
+                Some(b) => match b.try_take(BODY_CHUNK) {
+                    Some(room) => Some(room),
+                    None => {
+                        // Before waiting for room, what this write has gathered goes to the disk: whatever holds the
+                        // budget then is being written and will give it back (no write waits on another's batch).
+                        if let Some(s) = sink.as_mut()
+                            && let Err(e) = s.flush().await
+                        {
+                            if let Some(s) = sink.take() {
+                                s.abort().await;
+                            }
+                            return Err(e);
+                        }
+                        Some(b.take(BODY_CHUNK).await?)
+                    }
+                },
+                None => None,
+            };
             let chunk = match body.next().await {
                 Some(Ok(c)) => c,
                 Some(Err(e)) => {
@@ -293,7 +341,7 @@ impl MediaStore {
                 None => sink.insert(self.open_sink(key, expected).await?),
             };
             written += chunk.len() as u64;
-            if let Err(e) = s.put(chunk).await {
+            if let Err(e) = s.put(chunk, room).await {
                 // Nothing half-written stays behind: no temporary file, no incomplete multipart upload.
                 if let Some(s) = sink.take() {
                     s.abort().await;
@@ -311,7 +359,7 @@ impl MediaStore {
                 }
                 let s = sink.insert(self.open_sink(key, expected).await?);
                 written += head.len() as u64;
-                s.put(Bytes::from(head)).await?;
+                s.put(Bytes::from(head), None).await?;
             }
             // Broken off before the container could be told: store nothing.
         }
@@ -325,7 +373,7 @@ impl MediaStore {
     /// no part buffer: less memory per upload and one copy less), or an object store multipart upload.
     async fn open_sink(&self, key: &str, expected: Option<u64>) -> Result<Sink, WriteError> {
         if let Some(dir) = &self.local_dir {
-            let file = LocalFile::create(local_path(dir, key)?, self.write_limit.clone());
+            let file = LocalFile::new(local_path(dir, key)?, self.write_limit.clone());
             return Ok(Sink::File(file, self.write_budget.clone()));
         }
         // Small bodies (a recorder's chunks) reach the store in small parts, so little waits in memory per request;
@@ -471,17 +519,38 @@ enum Sink {
 }
 
 impl Sink {
-    async fn put(&mut self, chunk: Bytes) -> Result<(), WriteError> {
+    /// Writes `chunk`; `room` is the budget reserved for it before it was read (local files), made to fit it.
+    async fn put(&mut self, chunk: Bytes, room: Option<tokio::sync::OwnedSemaphorePermit>) -> Result<(), WriteError> {
         match self {
             Sink::Store(w, in_flight) => {
+                drop(room);
                 w.wait_for_capacity(*in_flight).await.map_err(anyhow::Error::from)?;
                 w.put(chunk);
                 Ok(())
             }
             Sink::File(f, budget) => {
-                let permit = budget.take(chunk.len()).await?;
+                let permit = match room {
+                    // Room enough was reserved: the rest is given back, nothing waits.
+                    Some(room) if room.num_permits() >= chunk.len() => budget.fit(room, chunk.len()).await?,
+                    room => {
+                        // More is needed: what was gathered goes to the disk before waiting for it.
+                        f.flush().await?;
+                        match room {
+                            Some(room) => budget.fit(room, chunk.len()).await?,
+                            None => budget.take(chunk.len()).await?,
+                        }
+                    }
+                };
                 f.put(chunk, permit).await
             }
+        }
+    }
+
+    /// Starts writing what a local file has gathered.
+    async fn flush(&mut self) -> Result<(), WriteError> {
+        match self {
+            Sink::Store(..) => Ok(()),
+            Sink::File(f, _) => f.flush().await,
         }
     }
 
@@ -505,117 +574,188 @@ impl Sink {
     }
 }
 
-/// What the writer thread of a [`LocalFile`] is told.
-enum FileMsg {
-    /// Bytes to write, and their share of the write budget, given back once they are written.
-    Chunk(Bytes, tokio::sync::OwnedSemaphorePermit),
-    /// Everything arrived: make it durable and give it its name.
-    Commit,
+/// A file written under a temporary name until it is complete (so a crash never leaves a partial object under its
+/// key). Chunks are written by short blocking tasks, one at a time per file: while one writes, the chunks that arrive
+/// meanwhile are gathered (up to [`LocalFile::BATCH`]) and written together by the next. No thread is held for an
+/// upload while it waits for its client, and every byte waiting for the disk holds its share of the write budget,
+/// given back once written. Committing makes the bytes and the name durable (`fdatasync`, rename, directory sync)
+/// before the upload's new offset is recorded in the database, so the database never points at bytes a power cut
+/// could take back. While a large body streams, the kernel is asked to start writing out each
+/// [`LocalFile::WRITEBACK_EVERY`] bytes, so the final sync has little left to do and a long upload does not pile up
+/// dirty pages. A file dropped before it is committed (an aborted write, a request whose connection went away) is
+/// removed once its last write has ended.
+struct LocalFile {
+    tmp: std::path::PathBuf,
+    path: std::path::PathBuf,
+    limit: Option<Arc<WriteLimit>>,
+    /// The file between writes (`None` before the first one and while one is in flight).
+    open: Option<OpenFile>,
+    /// The write in flight, which gives the file back.
+    in_flight: Option<tokio::task::JoinHandle<std::io::Result<OpenFile>>>,
+    /// Chunks gathered for the next write, and their share of the budget.
+    batch: Vec<Bytes>,
+    batch_len: usize,
+    batch_permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    committed: bool,
 }
 
-/// A file written by a blocking thread from a short queue of chunks, under a temporary name until it is complete
-/// (so a crash never leaves a partial object under its key). Committing makes the bytes and the name durable
-/// (`fdatasync`, rename, directory sync) before the upload's new offset is recorded in the database, so the database
-/// never points at bytes a power cut could take back. While a large body streams, the kernel is asked to start
-/// writing out each [`LocalFile::WRITEBACK_EVERY`] bytes, so the final sync has little left to do and a long upload
-/// does not pile up dirty pages.
-struct LocalFile {
-    tx: tokio::sync::mpsc::Sender<FileMsg>,
-    writer: tokio::task::JoinHandle<std::io::Result<()>>,
+struct OpenFile {
+    file: std::fs::File,
+    written: u64,
+    flushed: u64,
+}
+
+impl OpenFile {
+    fn create(tmp: &std::path::Path, path: &std::path::Path) -> std::io::Result<Self> {
+        let dir = path.parent().ok_or_else(|| std::io::Error::other("media path without a directory"))?;
+        std::fs::create_dir_all(dir)?;
+        Ok(Self { file: std::fs::File::create(tmp)?, written: 0, flushed: 0 })
+    }
+
+    fn write(&mut self, batch: &[Bytes], limit: Option<&WriteLimit>) -> std::io::Result<()> {
+        use std::io::Write;
+        for chunk in batch {
+            if let Some(limit) = limit {
+                limit.wait(chunk.len());
+            }
+            self.file.write_all(chunk)?;
+            self.written += chunk.len() as u64;
+        }
+        if self.written - self.flushed >= LocalFile::WRITEBACK_EVERY {
+            start_writeback(&self.file, self.flushed, self.written - self.flushed);
+            self.flushed = self.written;
+        }
+        Ok(())
+    }
 }
 
 impl LocalFile {
-    /// Chunks waiting for the disk, at most: the backpressure that bounds an upload's memory.
-    const QUEUE: usize = 8;
     const WRITEBACK_EVERY: u64 = 8 * 1024 * 1024;
+    /// The most gathered for one write while the write before it is in flight.
+    const BATCH: usize = 1024 * 1024;
 
-    fn create(path: std::path::PathBuf, limit: Option<Arc<WriteLimit>>) -> Self {
+    fn new(path: std::path::PathBuf, limit: Option<Arc<WriteLimit>>) -> Self {
         static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut tmp = path.clone().into_os_string();
         tmp.push(format!(".{}-{n}.part", std::process::id()));
-        let tmp = std::path::PathBuf::from(tmp);
-        let (tx, rx) = tokio::sync::mpsc::channel::<FileMsg>(Self::QUEUE);
-        let writer = tokio::task::spawn_blocking(move || {
-            let result = Self::write(&tmp, &path, rx, limit.as_deref());
-            if !matches!(result, Ok(true)) {
-                // Failed or aborted (the queue closed without a commit): nothing stays behind.
-                let _ = std::fs::remove_file(&tmp);
-            }
-            result.map(|_| ())
-        });
-        Self { tx, writer }
-    }
-
-    /// The writer thread: the chunks into `tmp`, then on commit, durably renamed to `path`. Whether it committed:
-    /// `false` when the queue closed without a commit (an aborted write).
-    fn write(
-        tmp: &std::path::Path,
-        path: &std::path::Path,
-        mut rx: tokio::sync::mpsc::Receiver<FileMsg>,
-        limit: Option<&WriteLimit>,
-    ) -> std::io::Result<bool> {
-        use std::io::Write;
-        let dir = path.parent().ok_or_else(|| std::io::Error::other("media path without a directory"))?;
-        std::fs::create_dir_all(dir)?;
-        let mut file = std::fs::File::create(tmp)?;
-        let (mut written, mut flushed) = (0u64, 0u64);
-        while let Some(msg) = rx.blocking_recv() {
-            match msg {
-                FileMsg::Chunk(chunk, permit) => {
-                    if let Some(limit) = limit {
-                        limit.wait(chunk.len());
-                    }
-                    file.write_all(&chunk)?;
-                    drop(permit);
-                    written += chunk.len() as u64;
-                    if written - flushed >= Self::WRITEBACK_EVERY {
-                        start_writeback(&file, flushed, written - flushed);
-                        flushed = written;
-                    }
-                }
-                FileMsg::Commit => {
-                    file.sync_data()?;
-                    drop(file);
-                    std::fs::rename(tmp, path)?;
-                    std::fs::File::open(dir)?.sync_all()?;
-                    return Ok(true);
-                }
-            }
+        Self {
+            tmp: tmp.into(),
+            path,
+            limit,
+            open: None,
+            in_flight: None,
+            batch: Vec::new(),
+            batch_len: 0,
+            batch_permit: None,
+            committed: false,
         }
-        Ok(false)
     }
 
-    async fn send(&mut self, msg: FileMsg) -> Result<(), WriteError> {
-        if self.tx.send(msg).await.is_ok() {
+    /// Waits for the write in flight; gives the file (`None` when nothing was written yet).
+    async fn settle(&mut self) -> Result<Option<OpenFile>, WriteError> {
+        match self.in_flight.take() {
+            Some(write) => match write.await {
+                Ok(Ok(open)) => Ok(Some(open)),
+                Ok(Err(e)) => Err(WriteError::Store(e.into())),
+                Err(e) => Err(WriteError::Store(e.into())),
+            },
+            None => Ok(self.open.take()),
+        }
+    }
+
+    /// Adds `chunk` to the next write, and starts that write unless the one before is still in flight with room
+    /// left in the batch; `permit` (the chunk's share of the budget) is given back when it is written.
+    async fn put(&mut self, chunk: Bytes, permit: tokio::sync::OwnedSemaphorePermit) -> Result<(), WriteError> {
+        self.batch_len += chunk.len();
+        self.batch.push(chunk);
+        match &mut self.batch_permit {
+            Some(held) => held.merge(permit),
+            None => self.batch_permit = Some(permit),
+        }
+        if self.in_flight.as_ref().is_some_and(|w| !w.is_finished()) && self.batch_len < Self::BATCH {
             return Ok(());
         }
-        // The writer stopped (the queue's receiver is gone): its error says why.
-        Err(match (&mut self.writer).await {
-            Ok(Err(e)) => WriteError::Store(e.into()),
-            Ok(Ok(())) => WriteError::Store(anyhow::anyhow!("media writer stopped")),
-            Err(e) => WriteError::Store(e.into()),
-        })
+        self.flush().await
     }
 
-    async fn put(&mut self, chunk: Bytes, permit: tokio::sync::OwnedSemaphorePermit) -> Result<(), WriteError> {
-        self.send(FileMsg::Chunk(chunk, permit)).await
+    /// Starts writing the gathered chunks, once the write in flight has ended. A write that is about to wait for the
+    /// budget calls this first, so no gathered chunk holds budget while nothing writes it.
+    async fn flush(&mut self) -> Result<(), WriteError> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let open = self.settle().await?;
+        let (batch, permit) = (std::mem::take(&mut self.batch), self.batch_permit.take());
+        self.batch_len = 0;
+        let (tmp, path, limit) = (self.tmp.clone(), self.path.clone(), self.limit.clone());
+        self.in_flight = Some(tokio::task::spawn_blocking(move || {
+            let mut open = match open {
+                Some(open) => open,
+                None => OpenFile::create(&tmp, &path)?,
+            };
+            open.write(&batch, limit.as_deref())?;
+            drop((batch, permit));
+            Ok(open)
+        }));
+        Ok(())
     }
 
     async fn finish(mut self) -> Result<(), WriteError> {
-        self.send(FileMsg::Commit).await?;
-        let LocalFile { tx, writer } = self;
-        drop(tx);
-        match writer.await {
-            Ok(result) => result.map_err(|e| WriteError::Store(e.into())),
+        let open = self.settle().await?;
+        let (batch, permit) = (std::mem::take(&mut self.batch), self.batch_permit.take());
+        let (tmp, path, limit) = (self.tmp.clone(), self.path.clone(), self.limit.clone());
+        let result = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            let mut open = match open {
+                Some(open) => open,
+                None => OpenFile::create(&tmp, &path)?,
+            };
+            open.write(&batch, limit.as_deref())?;
+            drop((batch, permit));
+            open.file.sync_data()?;
+            drop(open);
+            std::fs::rename(&tmp, &path)?;
+            let dir = path.parent().ok_or_else(|| std::io::Error::other("media path without a directory"))?;
+            std::fs::File::open(dir)?.sync_all()
+        })
+        .await;
+        match result {
+            Ok(Ok(())) => {
+                self.committed = true;
+                Ok(())
+            }
+            Ok(Err(e)) => Err(WriteError::Store(e.into())),
             Err(e) => Err(WriteError::Store(e.into())),
         }
     }
 
-    async fn abort(self) {
-        let LocalFile { tx, writer } = self;
-        drop(tx);
-        let _ = writer.await;
+    async fn abort(mut self) {
+        let _ = self.settle().await;
+        // Dropping removes the temporary file.
+    }
+}
+
+impl Drop for LocalFile {
+    fn drop(&mut self) {
+        if self.committed {
+            return;
+        }
+        self.open = None;
+        let (tmp, in_flight) = (std::mem::take(&mut self.tmp), self.in_flight.take());
+        let remove = move || {
+            let _ = std::fs::remove_file(&tmp);
+        };
+        match (in_flight, tokio::runtime::Handle::try_current()) {
+            // The write in flight may still create the file: remove it after that write.
+            (Some(write), Ok(rt)) => {
+                rt.spawn(async move {
+                    let _ = write.await;
+                    let _ = tokio::task::spawn_blocking(remove).await;
+                });
+            }
+            (None, Ok(rt)) => drop(rt.spawn_blocking(remove)),
+            (_, Err(_)) => remove(),
+        }
     }
 }
 
@@ -651,7 +791,7 @@ mod tests {
 
     /// Eight uploads at once onto a disk slower than they arrive, through a budget smaller than what they would
     /// queue: each is stored whole, and the bodies are never read further ahead of the disk than the budget plus
-    /// the chunk each upload holds in hand (a queue per upload alone would let 8 × 9 chunks wait).
+    /// the chunk each upload holds in hand (the test's chunks are larger than the room reserved before a read).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_slow_disk_holds_the_bodies_back_not_memory() {
         use std::sync::atomic::{AtomicU64, Ordering};
@@ -697,6 +837,55 @@ mod tests {
         let bound = (1024 * 1024 + UPLOADS * CHUNK + CHUNK) as u64;
         assert!(ahead_most <= bound, "read {ahead_most} bytes ahead of the disk (bound {bound})");
         assert_eq!(store.write_budget.permits.available_permits(), store.write_budget.total, "all given back");
+    }
+
+    /// A write whose request goes away part-way (its future dropped, as when the connection closes) leaves no
+    /// temporary file behind, even while a chunk of it is being written.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_write_dropped_part_way_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = MediaStore::local(dir.path()).unwrap();
+        store.write_limit = Some(Arc::new(WriteLimit {
+            bytes_per_second: 1e6,
+            next_free: std::sync::Mutex::new(std::time::Instant::now()),
+        }));
+        let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
+        let body = Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|c| (Ok::<_, std::convert::Infallible>(c), rx))
+        }));
+        let write =
+            tokio::spawn(async move { store.write_stream("takes/i/t/0", body, u64::MAX, Some(&[]), None).await });
+        // A chunk that takes a quarter of a second to write at this rate: the write is dropped once its file
+        // exists, while the chunk is still on its way to it.
+        let mut first = vec![0x1A, 0x45, 0xDF, 0xA3];
+        first.resize(250_000, 7);
+        tx.send(Bytes::from(first)).await.unwrap();
+        let files = || walkdir_files(dir.path());
+        let started = std::time::Instant::now();
+        while files().is_empty() {
+            assert!(started.elapsed() < std::time::Duration::from_secs(5), "no file was made");
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        write.abort();
+        assert!(write.await.unwrap_err().is_cancelled());
+        let started = std::time::Instant::now();
+        while !files().is_empty() {
+            assert!(started.elapsed() < std::time::Duration::from_secs(5), "left behind: {:?}", files());
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        drop(tx);
+    }
+
+    /// The files under `dir`.
+    fn walkdir_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+        entries
+            .filter_map(|e| e.ok())
+            .flat_map(|e| {
+                let path = e.path();
+                if path.is_dir() { walkdir_files(&path) } else { vec![path] }
+            })
+            .collect()
     }
 
     #[test]
