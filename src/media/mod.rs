@@ -50,31 +50,19 @@ impl WriteBudget {
         Self { permits: Arc::new(tokio::sync::Semaphore::new(total)), total }
     }
 
-    /// Makes `permit` cover exactly `len` bytes: gives back what it holds beyond them, or waits for the rest.
-    async fn fit(
-        &self,
-        mut permit: tokio::sync::OwnedSemaphorePermit,
-        len: usize,
-    ) -> Result<tokio::sync::OwnedSemaphorePermit, WriteError> {
-        let len = len.clamp(1, self.total.min(u32::MAX as usize));
-        let held = permit.num_permits();
-        if held > len {
-            drop(permit.split(held - len));
-        } else if held < len {
-            permit.merge(self.take(len - held).await?);
-        }
-        Ok(permit)
+    /// Permits for `len` bytes: at least one, at most the whole budget.
+    fn permits(&self, len: usize) -> u32 {
+        len.clamp(1, self.total.min(u32::MAX as usize)) as u32
     }
 
-    /// `len` bytes (at most the whole budget) if they are free now.
+    /// `len` bytes if they are free now.
     fn try_take(&self, len: usize) -> Option<tokio::sync::OwnedSemaphorePermit> {
-        let n = len.clamp(1, self.total.min(u32::MAX as usize)) as u32;
-        self.permits.clone().try_acquire_many_owned(n).ok()
+        self.permits.clone().try_acquire_many_owned(self.permits(len)).ok()
     }
 
     /// Waits until `len` bytes (at most the whole budget) may be held; they are given back when the permit drops.
     async fn take(&self, len: usize) -> Result<tokio::sync::OwnedSemaphorePermit, WriteError> {
-        let n = len.clamp(1, self.total.min(u32::MAX as usize)) as u32;
+        let n = self.permits(len);
         let permit = match self.permits.clone().try_acquire_many_owned(n) {
             Ok(p) => p,
             Err(_) => {
@@ -288,26 +276,20 @@ impl MediaStore {
         let mut end = WriteEnd::Done;
         // Local writes reserve room in the process's budget before a chunk is read, so a write waiting for the disk
         // holds no chunk outside it (and its connection is not read further).
-        let budget = self.local_dir.as_ref().map(|_| self.write_budget.clone());
+        let budget = self.local_dir.is_some().then_some(&self.write_budget);
         loop {
-            let room = match &budget {
-                Some(b) => match b.try_take(BODY_CHUNK) {
-                    Some(room) => Some(room),
-                    None => {
-                        // Before waiting for room, what this write has gathered goes to the disk: whatever holds the
-                        // budget then is being written and will give it back (no write waits on another's batch).
-                        if let Some(s) = sink.as_mut()
-                            && let Err(e) = s.flush().await
-                        {
-                            if let Some(s) = sink.take() {
-                                s.abort().await;
-                            }
-                            return Err(e);
+            let room = match (budget, sink.as_mut()) {
+                (Some(budget), Some(Sink::File(f, _))) => match f.room(budget, BODY_CHUNK).await {
+                    Ok(room) => Some(room),
+                    Err(e) => {
+                        if let Some(s) = sink.take() {
+                            s.abort().await;
                         }
-                        Some(b.take(BODY_CHUNK).await?)
+                        return Err(e);
                     }
                 },
-                None => None,
+                (Some(budget), _) => Some(budget.take(BODY_CHUNK).await?),
+                (None, _) => None,
             };
             let chunk = match body.next().await {
                 Some(Ok(c)) => c,
@@ -529,28 +511,22 @@ impl Sink {
                 Ok(())
             }
             Sink::File(f, budget) => {
-                let permit = match room {
-                    // Room enough was reserved: the rest is given back, nothing waits.
-                    Some(room) if room.num_permits() >= chunk.len() => budget.fit(room, chunk.len()).await?,
-                    room => {
-                        // More is needed: what was gathered goes to the disk before waiting for it.
-                        f.flush().await?;
-                        match room {
-                            Some(room) => budget.fit(room, chunk.len()).await?,
-                            None => budget.take(chunk.len()).await?,
+                // The room is made to fit the chunk: what it holds beyond is given back, what it lacks is waited for.
+                let (want, permit) = (budget.permits(chunk.len()) as usize, room);
+                let permit = match permit {
+                    Some(mut permit) => {
+                        let held = permit.num_permits();
+                        if held > want {
+                            drop(permit.split(held - want));
+                        } else if held < want {
+                            permit.merge(f.room(budget, want - held).await?);
                         }
+                        permit
                     }
+                    None => f.room(budget, want).await?,
                 };
                 f.put(chunk, permit).await
             }
-        }
-    }
-
-    /// Starts writing what a local file has gathered.
-    async fn flush(&mut self) -> Result<(), WriteError> {
-        match self {
-            Sink::Store(..) => Ok(()),
-            Sink::File(f, _) => f.flush().await,
         }
     }
 
@@ -594,7 +570,6 @@ struct LocalFile {
     in_flight: Option<tokio::task::JoinHandle<std::io::Result<OpenFile>>>,
     /// Chunks gathered for the next write, and their share of the budget.
     batch: Vec<Bytes>,
-    batch_len: usize,
     batch_permit: Option<tokio::sync::OwnedSemaphorePermit>,
     committed: bool,
 }
@@ -646,7 +621,6 @@ impl LocalFile {
             open: None,
             in_flight: None,
             batch: Vec::new(),
-            batch_len: 0,
             batch_permit: None,
             committed: false,
         }
@@ -667,16 +641,31 @@ impl LocalFile {
     /// Adds `chunk` to the next write, and starts that write unless the one before is still in flight with room
     /// left in the batch; `permit` (the chunk's share of the budget) is given back when it is written.
     async fn put(&mut self, chunk: Bytes, permit: tokio::sync::OwnedSemaphorePermit) -> Result<(), WriteError> {
-        self.batch_len += chunk.len();
         self.batch.push(chunk);
         match &mut self.batch_permit {
             Some(held) => held.merge(permit),
             None => self.batch_permit = Some(permit),
         }
-        if self.in_flight.as_ref().is_some_and(|w| !w.is_finished()) && self.batch_len < Self::BATCH {
+        let gathered: usize = self.batch.iter().map(Bytes::len).sum();
+        if self.in_flight.as_ref().is_some_and(|w| !w.is_finished()) && gathered < Self::BATCH {
             return Ok(());
         }
         self.flush().await
+    }
+
+    /// Room for `len` more bytes in `budget`: at once if it is free, else after this file's gathered chunks have
+    /// started to be written — so whatever holds the budget while anyone waits is being written and will give it
+    /// back (no write waits on a batch that nothing writes).
+    async fn room(
+        &mut self,
+        budget: &WriteBudget,
+        len: usize,
+    ) -> Result<tokio::sync::OwnedSemaphorePermit, WriteError> {
+        if let Some(room) = budget.try_take(len) {
+            return Ok(room);
+        }
+        self.flush().await?;
+        budget.take(len).await
     }
 
     /// Starts writing the gathered chunks, once the write in flight has ended. A write that is about to wait for the
@@ -687,7 +676,6 @@ impl LocalFile {
         }
         let open = self.settle().await?;
         let (batch, permit) = (std::mem::take(&mut self.batch), self.batch_permit.take());
-        self.batch_len = 0;
         let (tmp, path, limit) = (self.tmp.clone(), self.path.clone(), self.limit.clone());
         self.in_flight = Some(tokio::task::spawn_blocking(move || {
             let mut open = match open {
@@ -702,16 +690,14 @@ impl LocalFile {
     }
 
     async fn finish(mut self) -> Result<(), WriteError> {
+        self.flush().await?;
         let open = self.settle().await?;
-        let (batch, permit) = (std::mem::take(&mut self.batch), self.batch_permit.take());
-        let (tmp, path, limit) = (self.tmp.clone(), self.path.clone(), self.limit.clone());
+        let (tmp, path) = (self.tmp.clone(), self.path.clone());
         let result = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            let mut open = match open {
+            let open = match open {
                 Some(open) => open,
                 None => OpenFile::create(&tmp, &path)?,
             };
-            open.write(&batch, limit.as_deref())?;
-            drop((batch, permit));
             open.file.sync_data()?;
             drop(open);
             std::fs::rename(&tmp, &path)?;
