@@ -206,18 +206,21 @@ pub async fn logo_submit(ctx: AdminPage, mut multipart: Multipart) -> PageResult
             "csrf" => token = field.text().await.map_err(|e| PageError::BadRequest(e.body_text()))?,
             "remove" => remove = true,
             "logo" => {
+                // A file over the cap is read to its end without being kept: answering before the
+                // browser has sent its body makes the connection close under it, and the browser shows a
+                // reset connection instead of the message (the route's body limit bounds the reading).
                 let mut bytes = Vec::new();
                 while let Some(chunk) = field.chunk().await.map_err(|e| PageError::BadRequest(e.body_text()))? {
-                    bytes.extend_from_slice(&chunk);
-                    if bytes.len() > LOGO_MAX_BYTES {
+                    if !too_large && bytes.len() + chunk.len() <= LOGO_MAX_BYTES {
+                        bytes.extend_from_slice(&chunk);
+                    } else if !too_large {
                         too_large = true;
-                        break;
+                        bytes = Vec::new();
                     }
                 }
-                if too_large {
-                    break;
+                if !too_large {
+                    logo = Some(bytes);
                 }
-                logo = Some(bytes);
             }
             _ => {}
         }
