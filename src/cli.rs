@@ -246,6 +246,7 @@ pub async fn create_token(config: &Config, email: &str) -> anyhow::Result<()> {
 pub async fn import_candidates(config: &Config, file: &std::path::Path, org_name: &str) -> anyhow::Result<()> {
     let org_name = field(OrgName::parse("org_name", org_name))?;
     let store = open_store(config).await?;
+    store.allow_sqlite_memory(store::SQLITE_IMPORT_MEMORY_BYTES).await?;
     let org = match orgs::find_by_name(&store, &org_name).await {
         Err(StoreError::NotFound) => bail!("no organization is named {:?}", org_name.as_str()),
         other => other?,

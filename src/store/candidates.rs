@@ -421,20 +421,20 @@ pub async fn search(store: &Store, org_id: &str, query: &str, limit: usize) -> S
     // U+10FFFF sorts after every other character in both databases' byte order.
     let upper = format!("{q}\u{10FFFF}");
     let mut hits: Vec<(String, String, Candidate)> = Vec::new();
-    // `full_key` is "first last", so its prefix is the first name's prefix (and, with a space, first + last).
-    let columns = ["last_key", "full_key"];
-    for column in columns {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM candidates c WHERE c.org_id = $1 AND c.{column} >= $2 AND c.{column} < $3 \
-             ORDER BY c.{column} LIMIT $4"
-        );
-        let rows =
-            sqlx::query(&sql).bind(org_id).bind(&q).bind(&upper).bind(limit as i64).fetch_all(store.read()).await?;
-        for row in &rows {
-            let c = from_row(row)?;
-            if !hits.iter().any(|(_, _, h)| h.id == c.id) {
-                hits.push((text(row, "last_key")?, text(row, "first_key")?, c));
-            }
+    // `full_key` is "first last", so its prefix is the first name's prefix (and, with a space, first + last). Both
+    // index ranges are read by one statement: one round trip.
+    let range = |column: &str| {
+        format!(
+            "SELECT * FROM (SELECT {COLUMNS} FROM candidates c WHERE c.org_id = $1 AND c.{column} >= $2 \
+             AND c.{column} < $3 ORDER BY c.{column} LIMIT $4) {column}_range"
+        )
+    };
+    let sql = format!("{} UNION ALL {}", range("last_key"), range("full_key"));
+    let rows = sqlx::query(&sql).bind(org_id).bind(&q).bind(&upper).bind(limit as i64).fetch_all(store.read()).await?;
+    for row in &rows {
+        let c = from_row(row)?;
+        if !hits.iter().any(|(_, _, h)| h.id == c.id) {
+            hits.push((text(row, "last_key")?, text(row, "first_key")?, c));
         }
     }
     hits.sort_by(|a, b| (&a.0, &a.1, &a.2.id).cmp(&(&b.0, &b.1, &b.2.id)));

@@ -95,6 +95,18 @@ impl Clock {
     }
 }
 
+/// What SQLite may allocate in this process, every connection's page cache together (a soft limit).
+pub const SQLITE_MEMORY_BYTES: i64 = 96 * 1024 * 1024;
+
+/// The same for a process that only imports: the writer's cache may then hold the indexes a large import touches.
+pub const SQLITE_IMPORT_MEMORY_BYTES: i64 = 128 * 1024 * 1024;
+
+/// SQLite's memory in this process: (in use now, the most it has held).
+pub fn sqlite_memory() -> (i64, i64) {
+    // SAFETY: both only read SQLite's global counters, under its own mutex; neither needs a connection.
+    unsafe { (libsqlite3_sys::sqlite3_memory_used(), libsqlite3_sys::sqlite3_memory_highwater(0)) }
+}
+
 /// How long a request waits for a PostgreSQL connection before it fails.
 pub const POSTGRES_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -115,14 +127,26 @@ impl Store {
         sqlx::any::install_default_drivers();
         if url.starts_with("sqlite:") {
             let open = |n: u32, cache_kib: i64| {
+                let first = Arc::new(std::sync::atomic::AtomicBool::new(true));
                 AnyPoolOptions::new()
                     .max_connections(n)
                     .acquire_timeout(Duration::from_secs(30))
+                    .test_before_acquire(false)
+                    .before_acquire(|conn, meta| Box::pin(alive_when_idle(conn, meta)))
                     .after_connect(move |conn, _| {
+                        let first = first.clone();
                         Box::pin(async move {
                             // Page cache (allocated as used): the writer gets more, so the indexes a large import
                             // touches stay in memory.
                             sqlx::query(&format!("PRAGMA cache_size = -{cache_kib}")).execute(&mut *conn).await?;
+                            // Process-wide: past it, each connection reuses its least recently used pages instead
+                            // of growing its cache, so sixteen readers cannot each grow to their cap as the
+                            // database grows. Set once, when the pool opens its first connection.
+                            if first.swap(false, Ordering::Relaxed) {
+                                sqlx::query(&format!("PRAGMA soft_heap_limit = {SQLITE_MEMORY_BYTES}"))
+                                    .execute(&mut *conn)
+                                    .await?;
+                            }
                             // Checkpoint the WAL every ~32 MiB instead of every 4 MiB: fewer copies during imports.
                             sqlx::query("PRAGMA wal_autocheckpoint = 8192").execute(&mut *conn).await?;
                             for pragma in [
@@ -149,6 +173,8 @@ impl Store {
             let pool = AnyPoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT)
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| Box::pin(alive_when_idle(conn, meta)))
                 .after_release(|conn, _| Box::pin(outside_transaction(conn, Backend::Postgres)))
                 .connect(url)
                 .await?;
@@ -156,6 +182,15 @@ impl Store {
         } else {
             anyhow::bail!("DATABASE_URL must start with sqlite: or postgres:")
         }
+    }
+
+    /// Lets SQLite's caches in this process grow to `bytes` together (see [`SQLITE_MEMORY_BYTES`]); nothing on
+    /// PostgreSQL.
+    pub async fn allow_sqlite_memory(&self, bytes: i64) -> StoreResult<()> {
+        if self.backend == Backend::Sqlite {
+            sqlx::query(&format!("PRAGMA soft_heap_limit = {bytes}")).execute(&self.write).await?;
+        }
+        Ok(())
     }
 
     pub fn backend(&self) -> Backend {
@@ -242,6 +277,24 @@ impl Store {
 /// disk: `SQLITE_FULL`), leaves the driver counting a transaction that no longer exists; its `ROLLBACK` then fails,
 /// and every later "transaction" on that connection would be a savepoint inside one that is never committed —
 /// acknowledged writes that never reach the disk. Such a connection is closed; the pool opens a fresh one.
+/// How long a pooled connection may have sat unused before it is pinged on its way out of the pool.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(10);
+
+/// A connection that has sat unused for a while is pinged before a query gets it (a dead one is replaced there and
+/// then); one in steady use is not: sqlx would otherwise ping on every acquire, a round trip to the database (on
+/// SQLite, to the connection's worker thread) in front of every query. sqlx still pings each connection as it goes
+/// back to the pool, off the request's path.
+async fn alive_when_idle(
+    conn: &mut sqlx::AnyConnection,
+    meta: sqlx::pool::PoolConnectionMetadata,
+) -> Result<bool, sqlx::Error> {
+    use sqlx::Connection;
+    if meta.idle_for >= PING_AFTER_IDLE {
+        conn.ping().await?;
+    }
+    Ok(true)
+}
+
 async fn outside_transaction(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<bool, sqlx::Error> {
     use sqlx::Connection;
     // Almost every connection comes back outside a transaction: that costs nothing to see.

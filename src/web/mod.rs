@@ -252,6 +252,11 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
         }
         Err(e) => tracing::warn!(error = %e, "cannot count jobs for metrics"),
     }
+    if state.store.backend() == crate::store::Backend::Sqlite {
+        let (used, highest) = crate::store::sqlite_memory();
+        metrics::gauge!("candor_sqlite_memory_bytes").set(used as f64);
+        metrics::gauge!("candor_sqlite_memory_highest_bytes").set(highest as f64);
+    }
     if let Some(free) = state.disk.free_bytes() {
         metrics::gauge!("candor_disk_free_bytes").set(free as f64);
         metrics::gauge!("candor_disk_reserve_bytes").set(state.disk.reserve as f64);
