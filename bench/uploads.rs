@@ -290,11 +290,19 @@ struct Concurrency {
     retried: u64,
     bytes: u64,
     peak_rss: u64,
+    /// The most SQLite held at once (its own counter, from `/metrics`).
+    sqlite_peak: u64,
     cpu_percent: f64,
     /// How late each chunk was stored after it was recorded (s): median, 99th percentile, most.
     lag_p50: f64,
     lag_p99: f64,
     lag_max: f64,
+}
+
+/// One gauge's value from the server's `/metrics` (0 when it is not there).
+async fn metric(server: &Server, name: &str) -> f64 {
+    let text = reqwest::get(format!("{}/metrics", server.base)).await.unwrap().text().await.unwrap();
+    text.lines().find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok())).unwrap_or(0.0)
 }
 
 async fn concurrency(candidates: usize, seconds: u64, bits: u64, write_limit_mbps: Option<f64>) -> Concurrency {
@@ -372,6 +380,7 @@ async fn concurrency(candidates: usize, seconds: u64, bits: u64, write_limit_mbp
     }
     let wall = started.elapsed().as_secs_f64();
     let (peak_rss, cpu_after) = proc_stats(server.pid);
+    let sqlite_peak = metric(&server, "candor_sqlite_memory_highest_bytes").await as u64;
     let mut lags = std::mem::take(&mut *lags.lock().unwrap());
     lags.sort_by(f64::total_cmp);
     let at = |p: f64| if lags.is_empty() { 0.0 } else { lags[((lags.len() - 1) as f64 * p).round() as usize] };
@@ -388,6 +397,7 @@ async fn concurrency(candidates: usize, seconds: u64, bits: u64, write_limit_mbp
         retried: retried.load(Ordering::Relaxed),
         bytes: bytes.load(Ordering::Relaxed),
         peak_rss,
+        sqlite_peak,
         cpu_percent: (cpu_after - cpu_before) / wall * 100.0,
     };
     drop(server);
@@ -424,22 +434,23 @@ fn write_results(t: &Throughput, runs: &[Concurrency]) {
         c.seconds
     ));
     s.push_str(
-        "| disk | chunks stored | GB | failed | retried | server peak RSS MiB | server CPU (% of one core) | \
+        "| disk | chunks stored | GB | failed | retried | server peak RSS MiB | of it SQLite's most, MiB | server CPU (% of one core) | \
          stored after recording: median / p99 / most |\n",
     );
-    s.push_str("| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    s.push_str("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
     for c in runs {
         let disk = match c.write_limit_mbps {
             None => "this one".to_owned(),
             Some(mbps) => format!("{:.0}× slower ({mbps:.0} MB/s)", (t.bytes as f64 / 1e6 / t.cp_s) / mbps),
         };
         s.push_str(&format!(
-            "| {disk} | {} | {:.1} | {} | {} | **{:.0}** | {:.0} | {:.2} / {:.2} / {:.1} s |\n",
+            "| {disk} | {} | {:.1} | {} | {} | **{:.0}** | {:.0} | {:.0} | {:.2} / {:.2} / {:.1} s |\n",
             c.chunks,
             c.bytes as f64 / 1e9,
             c.failed,
             c.retried,
             c.peak_rss as f64 / 1048576.0,
+            c.sqlite_peak as f64 / 1048576.0,
             c.cpu_percent,
             c.lag_p50,
             c.lag_p99,
@@ -499,14 +510,15 @@ fn main() {
             )
             .await;
             eprintln!(
-                "[uploads] {} candidates, disk limit {:?} MB/s: {} chunks, {} failed, {} retried, peak RSS {} MiB, \
-                 CPU {:.0}%, lag p50 {:.2} s p99 {:.2} s max {:.1} s",
+                "[uploads] {} candidates, disk limit {:?} MB/s: {} chunks, {} failed, {} retried, peak RSS {} MiB \
+                 (SQLite at most {} MiB), CPU {:.0}%, lag p50 {:.2} s p99 {:.2} s max {:.1} s",
                 c.candidates,
                 c.write_limit_mbps,
                 c.chunks,
                 c.failed,
                 c.retried,
                 c.peak_rss / 1048576,
+                c.sqlite_peak / 1048576,
                 c.cpu_percent,
                 c.lag_p50,
                 c.lag_p99,
