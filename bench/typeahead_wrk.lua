@@ -1,5 +1,5 @@
 -- Typeahead queries for wrk over one keep-alive connection (bench/RESULTS.md says how it is run).
--- wrk -s q.lua URL -- TOKEN QUERIES_FILE LETTERS
+-- wrk -t1 -c1 -d5s --latency -s bench/typeahead_wrk.lua URL -- TOKEN QUERIES_FILE LETTERS
 local qs, i, token = {}, 0, ""
 local function enc(s) return (s:gsub("[^%w%-_%.~]", function(c) return string.format("%%%02X", string.byte(c)) end)) end
 function init(args)
