@@ -127,26 +127,18 @@ impl Store {
         sqlx::any::install_default_drivers();
         if url.starts_with("sqlite:") {
             let open = |n: u32, cache_kib: i64| {
-                let first = Arc::new(std::sync::atomic::AtomicBool::new(true));
                 AnyPoolOptions::new()
                     .max_connections(n)
                     .acquire_timeout(Duration::from_secs(30))
+                    // A SQLite connection has no server that could end it: sqlx's check before every query (a
+                    // round trip to the connection's worker thread) is skipped. PostgreSQL keeps it, so connections
+                    // a restarted server ended are replaced instead of failing requests.
                     .test_before_acquire(false)
-                    .before_acquire(|conn, meta| Box::pin(alive_when_idle(conn, meta)))
                     .after_connect(move |conn, _| {
-                        let first = first.clone();
                         Box::pin(async move {
                             // Page cache (allocated as used): the writer gets more, so the indexes a large import
                             // touches stay in memory.
                             sqlx::query(&format!("PRAGMA cache_size = -{cache_kib}")).execute(&mut *conn).await?;
-                            // Process-wide: past it, each connection reuses its least recently used pages instead
-                            // of growing its cache, so sixteen readers cannot each grow to their cap as the
-                            // database grows. Set once, when the pool opens its first connection.
-                            if first.swap(false, Ordering::Relaxed) {
-                                sqlx::query(&format!("PRAGMA soft_heap_limit = {SQLITE_MEMORY_BYTES}"))
-                                    .execute(&mut *conn)
-                                    .await?;
-                            }
                             // Checkpoint the WAL every ~32 MiB instead of every 4 MiB: fewer copies during imports.
                             sqlx::query("PRAGMA wal_autocheckpoint = 8192").execute(&mut *conn).await?;
                             for pragma in [
@@ -166,15 +158,15 @@ impl Store {
             };
             let write = open(1, 96 * 1024).await?;
             let read = open(max_connections.max(2), 16 * 1024).await?;
-            Ok(Self { read, write, backend: Backend::Sqlite, clock: Arc::default() })
+            let store = Self { read, write, backend: Backend::Sqlite, clock: Arc::default() };
+            store.allow_sqlite_memory(SQLITE_MEMORY_BYTES).await?;
+            Ok(store)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             // A database that has gone away fails requests within seconds (the pool keeps trying to reconnect
             // meanwhile) instead of holding each one for half a minute.
             let pool = AnyPoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT)
-                .test_before_acquire(false)
-                .before_acquire(|conn, meta| Box::pin(alive_when_idle(conn, meta)))
                 .after_release(|conn, _| Box::pin(outside_transaction(conn, Backend::Postgres)))
                 .connect(url)
                 .await?;
@@ -184,8 +176,9 @@ impl Store {
         }
     }
 
-    /// Lets SQLite's caches in this process grow to `bytes` together (see [`SQLITE_MEMORY_BYTES`]); nothing on
-    /// PostgreSQL.
+    /// Lets SQLite's caches in this process grow to `bytes` together, a soft limit for the whole process: past it,
+    /// each connection reuses its least recently used pages instead of growing its cache, so sixteen readers cannot
+    /// each grow to their cap as the database grows. Nothing on PostgreSQL.
     pub async fn allow_sqlite_memory(&self, bytes: i64) -> StoreResult<()> {
         if self.backend == Backend::Sqlite {
             sqlx::query(&format!("PRAGMA soft_heap_limit = {bytes}")).execute(&self.write).await?;
@@ -277,24 +270,6 @@ impl Store {
 /// disk: `SQLITE_FULL`), leaves the driver counting a transaction that no longer exists; its `ROLLBACK` then fails,
 /// and every later "transaction" on that connection would be a savepoint inside one that is never committed —
 /// acknowledged writes that never reach the disk. Such a connection is closed; the pool opens a fresh one.
-/// How long a pooled connection may have sat unused before it is pinged on its way out of the pool.
-const PING_AFTER_IDLE: Duration = Duration::from_secs(10);
-
-/// A connection that has sat unused for a while is pinged before a query gets it (a dead one is replaced there and
-/// then); one in steady use is not: sqlx would otherwise ping on every acquire, a round trip to the database (on
-/// SQLite, to the connection's worker thread) in front of every query. sqlx still pings each connection as it goes
-/// back to the pool, off the request's path.
-async fn alive_when_idle(
-    conn: &mut sqlx::AnyConnection,
-    meta: sqlx::pool::PoolConnectionMetadata,
-) -> Result<bool, sqlx::Error> {
-    use sqlx::Connection;
-    if meta.idle_for >= PING_AFTER_IDLE {
-        conn.ping().await?;
-    }
-    Ok(true)
-}
-
 async fn outside_transaction(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<bool, sqlx::Error> {
     use sqlx::Connection;
     // Almost every connection comes back outside a transaction: that costs nothing to see.

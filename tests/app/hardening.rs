@@ -68,6 +68,33 @@ async fn writes_commit_again_after_the_disk_was_full() {
     assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
 }
 
+/// PostgreSQL ends every connection Candor holds (as a restart or a failover does) between two requests: the
+/// requests that follow are answered, because a pooled connection is checked before a query gets it, and a dead one
+/// is replaced there and then.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_the_database_ended_are_replaced() {
+    let mut app = TestApp::spawn(Db::Postgres).await;
+    let c = candidate(&mut app).await;
+    let list = || app.api(Method::GET, "/candidates?limit=5", &c.api_token).send();
+    for _ in 0..8 {
+        assert_eq!(list().await.unwrap().status(), StatusCode::OK);
+    }
+    let admin = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
+    let ended: Vec<sqlx::any::AnyRow> = sqlx::query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() \
+         AND pid <> pg_backend_pid()",
+    )
+    .fetch_all(&admin)
+    .await
+    .unwrap();
+    assert!(!ended.is_empty(), "Candor's connections were there to end");
+    admin.close().await;
+    for i in 0..20 {
+        let res = list().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "request {i} after the connections ended");
+    }
+}
+
 /// `/healthz` says so, quickly, when the database cannot take a write.
 async fn health_reports_a_database_that_cannot_write(db: Db) {
     let app = TestApp::spawn(db).await;
