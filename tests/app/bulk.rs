@@ -59,6 +59,18 @@ async fn a_csv_and_chosen_candidates_previewed_then_sent(db: Db) {
         post_bulk(&app, &[("interview_id", &interview), ("deadline", "2099-12-31")], Some("name;mail\nx;y\n")).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.text().await.unwrap().contains("The first row must name the columns"));
+    // A file over the cap: its own message, nothing stored, and the browser's connection stays usable (it is still
+    // sending when the answer is decided).
+    let mut big = String::from("first_name,last_name,email\n");
+    while big.len() <= 5 * 1024 * 1024 {
+        big.push_str("Filler,Person,filler@example.fi\n");
+    }
+    for _ in 0..3 {
+        let res = post_bulk(&app, &[("interview_id", &interview), ("deadline", "2099-12-31")], Some(&big)).await;
+        assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(res.text().await.unwrap().contains("The file is larger than 5 MB; split it."));
+        assert_eq!(app.get("/invitations/bulk").await.status(), StatusCode::OK);
+    }
 
     let before = invitations_of(&app, &token).await.len();
     let res = post_bulk(

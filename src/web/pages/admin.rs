@@ -1,6 +1,8 @@
 //! Administration of an organization: settings and logo, users, the mail outbox, background jobs.
 
-use super::layout::{AdminPage, CsrfOnly, Layout, Page, languages, local_time, redirect_with, render, render_invalid};
+use super::layout::{
+    AdminPage, CsrfOnly, Layout, Page, languages, local_time, read_capped, redirect_with, render, render_invalid,
+};
 use crate::domain::{EmailAddress, FieldErrors, Language, OrgName, PersonName, Role, TimeZoneName};
 use crate::store::orgs::{LOGO_MAX_BYTES, NewOrganization};
 use crate::store::{jobs, mail_log, orgs, privacy, users};
@@ -205,23 +207,10 @@ pub async fn logo_submit(ctx: AdminPage, mut multipart: Multipart) -> PageResult
         match field.name().unwrap_or("") {
             "csrf" => token = field.text().await.map_err(|e| PageError::BadRequest(e.body_text()))?,
             "remove" => remove = true,
-            "logo" => {
-                // A file over the cap is read to its end without being kept: answering before the
-                // browser has sent its body makes the connection close under it, and the browser shows a
-                // reset connection instead of the message (the route's body limit bounds the reading).
-                let mut bytes = Vec::new();
-                while let Some(chunk) = field.chunk().await.map_err(|e| PageError::BadRequest(e.body_text()))? {
-                    if !too_large && bytes.len() + chunk.len() <= LOGO_MAX_BYTES {
-                        bytes.extend_from_slice(&chunk);
-                    } else if !too_large {
-                        too_large = true;
-                        bytes = Vec::new();
-                    }
-                }
-                if !too_large {
-                    logo = Some(bytes);
-                }
-            }
+            "logo" => match read_capped(&mut field, LOGO_MAX_BYTES).await? {
+                Some(bytes) => logo = Some(bytes),
+                None => too_large = true,
+            },
             _ => {}
         }
     }

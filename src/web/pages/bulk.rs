@@ -1,7 +1,7 @@
 //! Bulk invitations: the form (a CSV file, or the candidates ticked on the candidates list), the preview that says
 //! what will happen, and the send's progress (the page can be left and come back to), with Send and Cancel.
 
-use super::layout::{Layout, Page, languages, render, render_invalid};
+use super::layout::{Layout, Page, languages, read_capped, render, render_invalid};
 use crate::domain::FieldErrors;
 use crate::store::{bulk, candidates, interviews};
 use crate::usecase::bulk::{BULK_MAX, Person, Settings, people_from_csv};
@@ -82,16 +82,13 @@ pub async fn create(ctx: Page, mut multipart: Multipart) -> PageResult {
             "c" => chosen.push(field.text().await.map_err(bad)?),
             "q" => query = field.text().await.map_err(bad)?,
             "file" => {
-                while let Some(chunk) = field.chunk().await.map_err(bad)? {
-                    file.extend_from_slice(&chunk);
-                    if file.len() > CSV_LIMIT {
-                        while let Ok(Some(_)) = field.chunk().await {}
-                        return Err(PageError::TooLarge(format!(
-                            "The file is larger than {} MB; split it.",
-                            CSV_LIMIT / (1024 * 1024)
-                        )));
-                    }
-                }
+                let Some(bytes) = read_capped(&mut field, CSV_LIMIT - file.len()).await? else {
+                    return Err(PageError::TooLarge(format!(
+                        "The file is larger than {} MB; split it.",
+                        CSV_LIMIT / (1024 * 1024)
+                    )));
+                };
+                file.extend_from_slice(&bytes);
             }
             _ => {}
         }

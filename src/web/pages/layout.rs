@@ -183,6 +183,25 @@ impl Layout {
 }
 
 /// Renders a page; a one-time message it showed is then cleared.
+/// A file field's bytes, at most `cap`; `None` when the file is larger. The rest of a larger file is read and
+/// dropped (the route's body limit bounds that): answering before the browser has sent its body would close the
+/// connection under it, and it would show a reset connection instead of the answer.
+pub async fn read_capped(
+    field: &mut axum::extract::multipart::Field<'_>,
+    cap: usize,
+) -> Result<Option<Vec<u8>>, PageError> {
+    let bad = |e: axum::extract::multipart::MultipartError| PageError::BadRequest(e.body_text());
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(bad)? {
+        if bytes.len() + chunk.len() > cap {
+            while let Ok(Some(_)) = field.chunk().await {}
+            return Ok(None);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(Some(bytes))
+}
+
 pub fn render(page: &impl Template, layout: &Layout) -> PageResult {
     let body = page.render()?;
     let mut res = Html(body).into_response();
