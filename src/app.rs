@@ -24,23 +24,23 @@ fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
         )?
         .install_recorder()
         .or_else(|e| METRICS.get().cloned().ok_or(e))?;
-    let mut first = false;
-    let handle = METRICS.get_or_init(|| {
-        first = true;
-        handle
-    });
-    if first {
-        // Histogram samples wait in the recorder until upkeep folds them into their buckets: without it, a server
-        // nobody scrapes would keep every request's duration.
-        let upkeep = handle.clone();
-        std::thread::Builder::new().name("metrics-upkeep".into()).spawn(move || {
-            loop {
-                std::thread::sleep(std::time::Duration::from_secs(5));
-                upkeep.run_upkeep();
+    Ok(METRICS
+        .get_or_init(|| {
+            // Histogram samples wait in the recorder until upkeep folds them into their buckets: without it, a
+            // server nobody scrapes would keep every request's duration.
+            let upkeep = handle.clone();
+            let thread = std::thread::Builder::new().name("metrics-upkeep".into()).spawn(move || {
+                loop {
+                    std::thread::sleep(std::time::Duration::from_secs(5));
+                    upkeep.run_upkeep();
+                }
+            });
+            if let Err(e) = thread {
+                tracing::warn!(error = %e, "cannot start the metrics upkeep thread");
             }
-        })?;
-    }
-    Ok(handle.clone())
+            handle
+        })
+        .clone())
 }
 
 pub struct Application {

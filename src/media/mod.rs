@@ -512,19 +512,17 @@ impl Sink {
             }
             Sink::File(f, budget) => {
                 // The room is made to fit the chunk: what it holds beyond is given back, what it lacks is waited for.
-                let (want, permit) = (budget.permits(chunk.len()) as usize, room);
-                let permit = match permit {
-                    Some(mut permit) => {
-                        let held = permit.num_permits();
-                        if held > want {
-                            drop(permit.split(held - want));
-                        } else if held < want {
-                            permit.merge(f.room(budget, want - held).await?);
-                        }
-                        permit
-                    }
+                let want = budget.permits(chunk.len()) as usize;
+                let mut permit = match room {
+                    Some(room) => room,
                     None => f.room(budget, want).await?,
                 };
+                let held = permit.num_permits();
+                if held > want {
+                    drop(permit.split(held - want));
+                } else if held < want {
+                    permit.merge(f.room(budget, want - held).await?);
+                }
                 f.put(chunk, permit).await
             }
         }
@@ -581,9 +579,12 @@ struct OpenFile {
 }
 
 impl OpenFile {
-    fn create(tmp: &std::path::Path, path: &std::path::Path) -> std::io::Result<Self> {
-        let dir = path.parent().ok_or_else(|| std::io::Error::other("media path without a directory"))?;
-        std::fs::create_dir_all(dir)?;
+    /// `open`, or the temporary file created (with its directory) when nothing was written yet.
+    fn or_create(open: Option<Self>, tmp: &std::path::Path, path: &std::path::Path) -> std::io::Result<Self> {
+        if let Some(open) = open {
+            return Ok(open);
+        }
+        std::fs::create_dir_all(media_dir(path)?)?;
         Ok(Self { file: std::fs::File::create(tmp)?, written: 0, flushed: 0 })
     }
 
@@ -629,11 +630,7 @@ impl LocalFile {
     /// Waits for the write in flight; gives the file (`None` when nothing was written yet).
     async fn settle(&mut self) -> Result<Option<OpenFile>, WriteError> {
         match self.in_flight.take() {
-            Some(write) => match write.await {
-                Ok(Ok(open)) => Ok(Some(open)),
-                Ok(Err(e)) => Err(WriteError::Store(e.into())),
-                Err(e) => Err(WriteError::Store(e.into())),
-            },
+            Some(write) => blocking_result(write.await).map(Some),
             None => Ok(self.open.take()),
         }
     }
@@ -678,10 +675,7 @@ impl LocalFile {
         let (batch, permit) = (std::mem::take(&mut self.batch), self.batch_permit.take());
         let (tmp, path, limit) = (self.tmp.clone(), self.path.clone(), self.limit.clone());
         self.in_flight = Some(tokio::task::spawn_blocking(move || {
-            let mut open = match open {
-                Some(open) => open,
-                None => OpenFile::create(&tmp, &path)?,
-            };
+            let mut open = OpenFile::or_create(open, &tmp, &path)?;
             open.write(&batch, limit.as_deref())?;
             drop((batch, permit));
             Ok(open)
@@ -693,31 +687,34 @@ impl LocalFile {
         self.flush().await?;
         let open = self.settle().await?;
         let (tmp, path) = (self.tmp.clone(), self.path.clone());
-        let result = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            let open = match open {
-                Some(open) => open,
-                None => OpenFile::create(&tmp, &path)?,
-            };
+        let commit = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            let open = OpenFile::or_create(open, &tmp, &path)?;
             open.file.sync_data()?;
             drop(open);
             std::fs::rename(&tmp, &path)?;
-            let dir = path.parent().ok_or_else(|| std::io::Error::other("media path without a directory"))?;
-            std::fs::File::open(dir)?.sync_all()
-        })
-        .await;
-        match result {
-            Ok(Ok(())) => {
-                self.committed = true;
-                Ok(())
-            }
-            Ok(Err(e)) => Err(WriteError::Store(e.into())),
-            Err(e) => Err(WriteError::Store(e.into())),
-        }
+            std::fs::File::open(media_dir(&path)?)?.sync_all()
+        });
+        blocking_result(commit.await)?;
+        self.committed = true;
+        Ok(())
     }
 
     async fn abort(mut self) {
         let _ = self.settle().await;
         // Dropping removes the temporary file.
+    }
+}
+
+/// The directory a media file is in.
+fn media_dir(path: &std::path::Path) -> std::io::Result<&std::path::Path> {
+    path.parent().ok_or_else(|| std::io::Error::other("media path without a directory"))
+}
+
+/// What a blocking file task gave, its I/O error or its panic as the write's error.
+fn blocking_result<T>(joined: Result<std::io::Result<T>, tokio::task::JoinError>) -> Result<T, WriteError> {
+    match joined {
+        Ok(result) => result.map_err(|e| WriteError::Store(e.into())),
+        Err(e) => Err(WriteError::Store(e.into())),
     }
 }
 
@@ -763,16 +760,21 @@ fn start_writeback(_file: &std::fs::File, _offset: u64, _len: u64) {}
 mod tests {
     use super::*;
 
-    /// Bytes of the files under `dir` (written so far, under temporary names or not).
-    fn on_disk(dir: &std::path::Path) -> u64 {
-        let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    /// The files under `dir`, under temporary names or not.
+    fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
         entries
             .filter_map(|e| e.ok())
-            .map(|e| {
+            .flat_map(|e| {
                 let path = e.path();
-                if path.is_dir() { on_disk(&path) } else { e.metadata().map(|m| m.len()).unwrap_or(0) }
+                if path.is_dir() { files_under(&path) } else { vec![path] }
             })
-            .sum()
+            .collect()
+    }
+
+    /// Bytes of the files under `dir` (written so far, under temporary names or not).
+    fn on_disk(dir: &std::path::Path) -> u64 {
+        files_under(dir).iter().map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)).sum()
     }
 
     /// Eight uploads at once onto a disk slower than they arrive, through a budget smaller than what they would
@@ -846,7 +848,7 @@ mod tests {
         let mut first = vec![0x1A, 0x45, 0xDF, 0xA3];
         first.resize(250_000, 7);
         tx.send(Bytes::from(first)).await.unwrap();
-        let files = || walkdir_files(dir.path());
+        let files = || files_under(dir.path());
         let started = std::time::Instant::now();
         while files().is_empty() {
             assert!(started.elapsed() < std::time::Duration::from_secs(5), "no file was made");
@@ -860,18 +862,6 @@ mod tests {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         drop(tx);
-    }
-
-    /// The files under `dir`.
-    fn walkdir_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-        let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
-        entries
-            .filter_map(|e| e.ok())
-            .flat_map(|e| {
-                let path = e.path();
-                if path.is_dir() { walkdir_files(&path) } else { vec![path] }
-            })
-            .collect()
     }
 
     #[test]
