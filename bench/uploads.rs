@@ -292,6 +292,10 @@ struct Concurrency {
     peak_rss: u64,
     /// The most SQLite held at once (its own counter, from `/metrics`).
     sqlite_peak: u64,
+    /// The most the server's heap held (allocated) and kept in memory (resident), as jemalloc counts them, sampled
+    /// from `/metrics` every second.
+    heap_allocated_peak: u64,
+    heap_resident_peak: u64,
     cpu_percent: f64,
     /// How late each chunk was stored after it was recorded (s): median, 99th percentile, most.
     lag_p50: f64,
@@ -327,6 +331,18 @@ async fn concurrency(candidates: usize, seconds: u64, bits: u64, write_limit_mbp
     );
     let lags = Arc::new(std::sync::Mutex::new(Vec::<f64>::with_capacity(candidates * seconds as usize)));
     let (_, cpu_before) = proc_stats(server.pid);
+    let heap_peaks = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
+    let heap_sampler = {
+        let (server, peaks) = (server.clone(), heap_peaks.clone());
+        tokio::spawn(async move {
+            loop {
+                for (peak, name) in peaks.iter().zip(["candor_heap_allocated_bytes", "candor_heap_resident_bytes"]) {
+                    peak.fetch_max(metric(&server, name).await as u64, Ordering::Relaxed);
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        })
+    };
     eprintln!("[uploads] streaming for {seconds} s");
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -379,6 +395,7 @@ async fn concurrency(candidates: usize, seconds: u64, bits: u64, write_limit_mbp
         t.await.unwrap();
     }
     let wall = started.elapsed().as_secs_f64();
+    heap_sampler.abort();
     let (peak_rss, cpu_after) = proc_stats(server.pid);
     let sqlite_peak = metric(&server, "candor_sqlite_memory_highest_bytes").await as u64;
     let mut lags = std::mem::take(&mut *lags.lock().unwrap());
@@ -398,6 +415,8 @@ async fn concurrency(candidates: usize, seconds: u64, bits: u64, write_limit_mbp
         bytes: bytes.load(Ordering::Relaxed),
         peak_rss,
         sqlite_peak,
+        heap_allocated_peak: heap_peaks[0].load(Ordering::Relaxed),
+        heap_resident_peak: heap_peaks[1].load(Ordering::Relaxed),
         cpu_percent: (cpu_after - cpu_before) / wall * 100.0,
     };
     drop(server);
@@ -434,23 +453,25 @@ fn write_results(t: &Throughput, runs: &[Concurrency]) {
         c.seconds
     ));
     s.push_str(
-        "| disk | chunks stored | GB | failed | retried | server peak RSS MiB | of it SQLite's most, MiB | server CPU (% of one core) | \
-         stored after recording: median / p99 / most |\n",
+        "| disk | chunks stored | GB | failed | retried | server peak RSS MiB | of it SQLite's most, MiB | heap's most: \
+         allocated / resident, MiB | server CPU (% of one core) | stored after recording: median / p99 / most |\n",
     );
-    s.push_str("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    s.push_str("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
     for c in runs {
         let disk = match c.write_limit_mbps {
             None => "this one".to_owned(),
             Some(mbps) => format!("{:.0}× slower ({mbps:.0} MB/s)", (t.bytes as f64 / 1e6 / t.cp_s) / mbps),
         };
         s.push_str(&format!(
-            "| {disk} | {} | {:.1} | {} | {} | **{:.0}** | {:.0} | {:.0} | {:.2} / {:.2} / {:.1} s |\n",
+            "| {disk} | {} | {:.1} | {} | {} | **{:.0}** | {:.0} | {:.0} / {:.0} | {:.0} | {:.2} / {:.2} / {:.1} s |\n",
             c.chunks,
             c.bytes as f64 / 1e9,
             c.failed,
             c.retried,
             c.peak_rss as f64 / 1048576.0,
             c.sqlite_peak as f64 / 1048576.0,
+            c.heap_allocated_peak as f64 / 1048576.0,
+            c.heap_resident_peak as f64 / 1048576.0,
             c.cpu_percent,
             c.lag_p50,
             c.lag_p99,
@@ -511,7 +532,7 @@ fn main() {
             .await;
             eprintln!(
                 "[uploads] {} candidates, disk limit {:?} MB/s: {} chunks, {} failed, {} retried, peak RSS {} MiB \
-                 (SQLite at most {} MiB), CPU {:.0}%, lag p50 {:.2} s p99 {:.2} s max {:.1} s",
+                 (SQLite at most {} MiB; heap at most {} MiB allocated, {} MiB resident), CPU {:.0}%, lag p50 {:.2} s p99 {:.2} s max {:.1} s",
                 c.candidates,
                 c.write_limit_mbps,
                 c.chunks,
@@ -519,6 +540,8 @@ fn main() {
                 c.retried,
                 c.peak_rss / 1048576,
                 c.sqlite_peak / 1048576,
+                c.heap_allocated_peak / 1048576,
+                c.heap_resident_peak / 1048576,
                 c.cpu_percent,
                 c.lag_p50,
                 c.lag_p99,

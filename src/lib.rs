@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod disk;
 pub mod domain;
+pub mod heap;
 pub mod i18n;
 pub mod import;
 pub mod jobs;

@@ -257,6 +257,10 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
         metrics::gauge!("candor_sqlite_memory_bytes").set(used as f64);
         metrics::gauge!("candor_sqlite_memory_highest_bytes").set(highest as f64);
     }
+    if let Some(heap) = crate::heap::figures() {
+        metrics::gauge!("candor_heap_allocated_bytes").set(heap.allocated as f64);
+        metrics::gauge!("candor_heap_resident_bytes").set(heap.resident as f64);
+    }
     if let Some(free) = state.disk.free_bytes() {
         metrics::gauge!("candor_disk_free_bytes").set(free as f64);
         metrics::gauge!("candor_disk_reserve_bytes").set(state.disk.reserve as f64);
