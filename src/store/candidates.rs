@@ -569,8 +569,12 @@ pub async fn import_batch(
     Ok(duplicates)
 }
 
-/// Refreshes the planner's statistics after a large import, so the name search keeps choosing its indexes.
+/// Refreshes the planner's statistics after a large import, so the name search keeps choosing its indexes; on
+/// PostgreSQL also merges the trigram index's pending list, which every search that uses the index reads through.
 pub async fn analyze(store: &Store) -> StoreResult<()> {
+    if store.backend() == Backend::Postgres {
+        sqlx::query("SELECT gin_clean_pending_list('candidates_trigrams'::regclass)").execute(store.write()).await?;
+    }
     sqlx::query("ANALYZE candidates").execute(store.write()).await?;
     Ok(())
 }

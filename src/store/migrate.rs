@@ -99,6 +99,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/common/0016_privacy.sql"),
         include_str!("../../migrations/common/0016_privacy.sql"),
     ),
+    (
+        17,
+        "search index upkeep",
+        include_str!("../../migrations/sqlite/0017_search_index.sql"),
+        include_str!("../../migrations/postgres/0017_search_index.sql"),
+    ),
 ];
 
 /// Brings the schema up to date. Safe to run from several nodes at once: on PostgreSQL the nodes queue on an advisory
