@@ -1,7 +1,8 @@
 //! The process's heap as jemalloc counts it, for `/metrics`: what the program holds (`allocated`) against what the
 //! allocator keeps in memory for it (`resident`, its own bookkeeping and the freed pages it has not given back yet
-//! included). Only the `candor` binary has jemalloc as its allocator; it says so with [`jemalloc_is_the_allocator`],
-//! and until then [`figures`] has nothing to tell.
+//! included). SQLite is not in them: it allocates with the C library's `malloc` (`crate::store::sqlite_memory` has
+//! its figures). Only the `candor` binary has jemalloc as its allocator; it says so with
+//! [`jemalloc_is_the_allocator`], and until then [`figures`] has nothing to tell.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
