@@ -11,6 +11,14 @@ async fn healthz_metrics_and_first_start(db: Db) {
     let metrics = app.get("/metrics").await.text().await.unwrap();
     assert!(metrics.contains("candor_http_requests_total"), "{metrics}");
     assert!(metrics.contains("candor_jobs{status=\"queued\"}"), "{metrics}");
+    if db == Db::Sqlite {
+        // SQLite's own counters (the recorder is the process's, so the PostgreSQL run may see the SQLite runs' ones).
+        let used = crate::helpers::gauge(&metrics, "candor_sqlite_memory_bytes").expect("SQLite's memory");
+        let highest = crate::helpers::gauge(&metrics, "candor_sqlite_memory_highest_bytes").expect("its most");
+        assert!(used > 0.0 && highest >= used, "{used} {highest}");
+    }
+    // The heap's figures come from the `candor` binary only (multinode.rs reads them from its nodes).
+    assert_eq!(crate::helpers::gauge(&metrics, "candor_heap_allocated_bytes"), None);
 
     // No organization yet: a one-time setup link exists and nothing else is reachable without an account.
     let link = app.setup_link.clone().expect("a setup link on first start");

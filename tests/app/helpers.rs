@@ -469,6 +469,11 @@ fn csrf_from_jar(jar: &reqwest::cookie::Jar, address: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
+/// A metric's value in Prometheus text (`name value`, without labels), when it is there.
+pub fn gauge(metrics: &str, name: &str) -> Option<f64> {
+    metrics.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
 pub fn location(res: &reqwest::Response) -> String {
     res.headers()
         .get("location")

@@ -221,6 +221,12 @@ async fn two_nodes_behind_nginx() {
     let b = Node::start(&db.url, &s3.media_url(), &smtp.url(), &base);
     a.wait_healthy().await;
     b.wait_healthy().await;
+    // A node's /metrics: the heap as jemalloc counts it, and no SQLite figures on PostgreSQL.
+    let metrics = reqwest::get(b.url("/metrics")).await.unwrap().text().await.unwrap();
+    let allocated = crate::helpers::gauge(&metrics, "candor_heap_allocated_bytes").expect("the heap's figures");
+    let resident = crate::helpers::gauge(&metrics, "candor_heap_resident_bytes").expect("the heap's figures");
+    assert!(allocated > 0.0 && resident >= allocated, "{allocated} {resident}");
+    assert_eq!(crate::helpers::gauge(&metrics, "candor_sqlite_memory_bytes"), None, "{metrics}");
     let nginx = Nginx::start(nginx_port, &[a.port, b.port]).await;
     assert_eq!(nginx.url(""), base);
     let org_id = candor::store::orgs::find_by_name(&store, &candor::domain::OrgName::parse("o", "Acme").unwrap())

@@ -182,7 +182,6 @@ impl Layout {
     }
 }
 
-/// Renders a page; a one-time message it showed is then cleared.
 /// A file field's bytes, at most `cap`; `None` when the file is larger. The rest of a larger file is read and
 /// dropped (the route's body limit bounds that): answering before the browser has sent its body would close the
 /// connection under it, and it would show a reset connection instead of the answer.
@@ -202,6 +201,7 @@ pub async fn read_capped(
     Ok(Some(bytes))
 }
 
+/// Renders a page; a one-time message it showed is then cleared.
 pub fn render(page: &impl Template, layout: &Layout) -> PageResult {
     let body = page.render()?;
     let mut res = Html(body).into_response();
