@@ -291,7 +291,9 @@ pub async fn send_rows(
         })
         .collect();
     let mut made =
-        invitations::insert_many(&mut tx, store, actor, &interview, &news, link_key, email).await?.into_iter();
+        invitations::insert_many(&mut tx, store, actor, &interview, &news, link_key, |_, new, ctx| email(new, ctx))
+            .await?
+            .into_iter();
     let mut outcomes: Vec<(i64, &str, Option<String>, Option<&str>)> = Vec::with_capacity(rows.len());
     for (line, row) in rows {
         outcomes.push(match row {

@@ -148,15 +148,21 @@ pub async fn get(store: &Store, org_id: &str, id: &str) -> StoreResult<Invitatio
     from_row(&row)
 }
 
+/// Builds an invitation's email job once its link and candidate are known.
+pub type BuildJob = Box<dyn Fn(&EmailContext) -> Result<NewJob, String> + Send + Sync>;
+
 /// Creates the invitation (and an external candidate), its `invited` timeline event and its email job, in one
 /// transaction. A repeated idempotency key gives back the first invitation. Unknown or foreign interview or
 /// candidate: `NotFound`.
+///
+/// Invitations sent at the same time share their transaction (see [`SendQueue`]); each still commits with its
+/// email job, and one that fails is retried alone, so it fails alone.
 pub async fn create(
     store: &Store,
     actor: &Actor,
     new: &NewInvitation,
     link_key: &[u8],
-    email: impl Fn(&EmailContext) -> Result<NewJob, String>,
+    email: BuildJob,
 ) -> StoreResult<Created> {
     let org_id = &actor.org.id;
     if let Some(key) = &new.idempotency_key
@@ -164,11 +170,150 @@ pub async fn create(
     {
         return Ok(Created { invitation: existing, reused_candidate: false, repeated: true });
     }
-    let mut tx = store.begin().await?;
-    let interview = interview_facts(&mut tx, org_id, &new.interview_id).await?;
-    let (id, reused_candidate) = insert(&mut tx, store, actor, &interview, new, link_key, email).await?;
-    tx.commit().await?;
+    let (done, made) = tokio::sync::oneshot::channel();
+    let waiting = Waiting { actor: actor.clone(), new: new.clone(), link_key: link_key.to_vec(), email, done };
+    if store.sends.push(waiting) {
+        tokio::spawn(commit_waiting(store.clone()));
+    }
+    let (id, reused_candidate) =
+        made.await.map_err(|_| StoreError::Aborted("the invitation's transaction did not finish".into()))??;
     Ok(Created { invitation: get(store, org_id, &id).await?, reused_candidate, repeated: false })
+}
+
+/// The most invitations one shared transaction takes.
+const MAX_GROUP: usize = 64;
+
+/// Invitations waiting for their transaction. The first to arrive when none is being written starts a task that
+/// takes everything waiting into one transaction, commits it, answers each, and goes on while more have arrived
+/// meanwhile; so under load one commit (and its writes to the log) carries many invitations, and alone an invitation
+/// waits for nothing but its own transaction.
+#[derive(Default)]
+pub(crate) struct SendQueue {
+    state: std::sync::Mutex<SendQueueState>,
+}
+
+#[derive(Default)]
+struct SendQueueState {
+    waiting: Vec<Waiting>,
+    /// A task is taking the waiting ones.
+    taking: bool,
+}
+
+struct Waiting {
+    actor: Actor,
+    new: NewInvitation,
+    link_key: Vec<u8>,
+    email: BuildJob,
+    done: tokio::sync::oneshot::Sender<StoreResult<(String, bool)>>,
+}
+
+impl SendQueue {
+    fn lock(&self) -> std::sync::MutexGuard<'_, SendQueueState> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Queues an invitation; true when the caller must start the task that takes them.
+    fn push(&self, waiting: Waiting) -> bool {
+        let mut state = self.lock();
+        state.waiting.push(waiting);
+        !std::mem::replace(&mut state.taking, true)
+    }
+
+    /// The next group to write; empty (and no task taking any more) when none is waiting.
+    fn take(&self) -> Vec<Waiting> {
+        let mut state = self.lock();
+        if state.waiting.is_empty() {
+            state.taking = false;
+            return Vec::new();
+        }
+        let n = state.waiting.len().min(MAX_GROUP);
+        state.waiting.drain(..n).collect()
+    }
+}
+
+/// Ends the taking task's turn however it ends: if it ended early (a panic), the waiting ones get a new task.
+struct Taking(Store);
+
+impl Drop for Taking {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let mut state = self.0.sends.lock();
+            state.taking = !state.waiting.is_empty();
+            if state.taking {
+                tokio::spawn(commit_waiting(self.0.clone()));
+            }
+        }
+    }
+}
+
+async fn commit_waiting(store: Store) {
+    let turn = Taking(store);
+    loop {
+        let group = turn.0.sends.take();
+        if group.is_empty() {
+            return;
+        }
+        match write_group(&turn.0, &group).await {
+            Ok(results) => {
+                for (w, result) in group.into_iter().zip(results) {
+                    let _ = w.done.send(result);
+                }
+            }
+            Err(e) if group.len() == 1 => {
+                let _ = group.into_iter().next().map(|w| w.done.send(Err(e)));
+            }
+            // One of them failed the whole transaction (a repeated idempotency key, a candidate created meanwhile, a
+            // job that could not be built): each alone, so only that one fails.
+            Err(_) => {
+                for w in group {
+                    let result = write_group(&turn.0, std::slice::from_ref(&w))
+                        .await
+                        .and_then(|mut r| r.pop().unwrap_or(Err(StoreError::NotFound)));
+                    let _ = w.done.send(result);
+                }
+            }
+        }
+    }
+}
+
+/// Writes `group` in one transaction: each one's result in order (`NotFound` for an interview or candidate not of
+/// its organization). An error undoes them all.
+async fn write_group(store: &Store, group: &[Waiting]) -> StoreResult<Vec<StoreResult<(String, bool)>>> {
+    // Invitations by the same user of the same interview go in the same statements.
+    let mut parts: Vec<Vec<usize>> = Vec::new();
+    for (i, w) in group.iter().enumerate() {
+        let same = |j: &usize| {
+            let o = &group[*j];
+            o.actor.user.id == w.actor.user.id
+                && o.actor.org.id == w.actor.org.id
+                && o.new.interview_id == w.new.interview_id
+                && o.link_key == w.link_key
+        };
+        match parts.iter_mut().find(|p| p.first().is_some_and(same)) {
+            Some(part) => part.push(i),
+            None => parts.push(vec![i]),
+        }
+    }
+    let mut results: Vec<StoreResult<(String, bool)>> = (0..group.len()).map(|_| Err(StoreError::NotFound)).collect();
+    let mut tx = store.begin().await?;
+    for part in parts {
+        let first = &group[part[0]];
+        let interview = match interview_facts(&mut tx, &first.actor.org.id, &first.new.interview_id).await {
+            Ok(facts) => facts,
+            Err(StoreError::NotFound) => continue,
+            Err(e) => return Err(e),
+        };
+        let news: Vec<NewInvitation> = part.iter().map(|&i| group[i].new.clone()).collect();
+        let made = insert_many(&mut tx, store, &first.actor, &interview, &news, &first.link_key, |k, _, ctx| {
+            (group[part[k]].email)(ctx)
+        })
+        .await?;
+        for (&i, result) in part.iter().zip(made) {
+            results[i] = result;
+        }
+    }
+    tx.commit().await?;
+    Ok(results)
 }
 
 /// What an invitation email says of its interview.
@@ -204,26 +349,10 @@ pub(crate) async fn interview_facts(
     })
 }
 
-/// Inserts an invitation of `interview` (and its external candidate when the email is new), its `invited` timeline
-/// event and its email job on an open transaction; gives its id and whether an existing candidate was reused. A
-/// candidate not of the organization: `NotFound`.
-pub(crate) async fn insert(
-    conn: &mut sqlx::AnyConnection,
-    store: &Store,
-    actor: &Actor,
-    interview: &InterviewFacts,
-    new: &NewInvitation,
-    link_key: &[u8],
-    email: impl Fn(&EmailContext) -> Result<NewJob, String>,
-) -> StoreResult<(String, bool)> {
-    let build = |_: &NewInvitation, ctx: &EmailContext| email(ctx);
-    let mut made = insert_many(conn, store, actor, interview, std::slice::from_ref(new), link_key, build).await?;
-    made.pop().ok_or(StoreError::NotFound)?
-}
-
-/// [`insert`] for many invitations of one interview, in a few multi-row statements: each one's result in order
-/// (`NotFound` for a candidate not of the organization; nothing is inserted for it). External invitees with the
-/// same email (already a candidate, or twice in `news`) are one candidate.
+/// Inserts invitations of one interview (and their external candidates when their emails are new), their `invited`
+/// timeline events and their email jobs on an open transaction, in a few multi-row statements: each one's result in
+/// order (`NotFound` for a candidate not of the organization; nothing is inserted for it). External invitees with the
+/// same email (already a candidate, or twice in `news`) are one candidate. `email` gets each one's index in `news`.
 pub(crate) async fn insert_many(
     conn: &mut sqlx::AnyConnection,
     store: &Store,
@@ -231,7 +360,7 @@ pub(crate) async fn insert_many(
     interview: &InterviewFacts,
     news: &[NewInvitation],
     link_key: &[u8],
-    email: impl Fn(&NewInvitation, &EmailContext) -> Result<NewJob, String>,
+    email: impl Fn(usize, &NewInvitation, &EmailContext) -> Result<NewJob, String>,
 ) -> StoreResult<Vec<StoreResult<(String, bool)>>> {
     use std::collections::HashMap;
     let org_id = &actor.org.id;
@@ -317,14 +446,14 @@ pub(crate) async fn insert_many(
     let now = store.now_ms();
     let mut results = Vec::with_capacity(news.len());
     let mut rows = Vec::new();
-    for (new, w) in news.iter().zip(&whom) {
+    for (k, (new, w)) in news.iter().zip(&whom).enumerate() {
         match candidate(w) {
             None => results.push(Err(StoreError::NotFound)),
             Some((candidate_id, first_name, reused)) => {
                 let id = new_id();
                 let token = invitation_token(link_key, &id);
                 results.push(Ok((id.clone(), reused)));
-                rows.push((id, token, candidate_id, first_name, new));
+                rows.push((id, token, candidate_id, first_name, (k, new)));
             }
         }
     }
@@ -338,7 +467,7 @@ pub(crate) async fn insert_many(
             values.join(", ")
         );
         let mut query = sqlx::query(&sql);
-        for (id, token, candidate_id, _, new) in chunk {
+        for (id, token, candidate_id, _, (_, new)) in chunk {
             query = query
                 .bind(id)
                 .bind(org_id)
@@ -363,7 +492,7 @@ pub(crate) async fn insert_many(
     }
     let events: Vec<(String, serde_json::Value)> = rows
         .iter()
-        .map(|(id, _, candidate_id, _, new)| {
+        .map(|(id, _, candidate_id, _, (_, new))| {
             (
                 candidate_id.clone(),
                 serde_json::json!({
@@ -376,7 +505,7 @@ pub(crate) async fn insert_many(
     insert_events(conn, store, org_id, "invited", &who, &events).await?;
     let jobs = rows
         .iter()
-        .map(|(id, token, _, first_name, new)| {
+        .map(|(id, token, _, first_name, (k, new))| {
             let ctx = EmailContext {
                 token,
                 candidate_first_name: first_name,
@@ -384,7 +513,7 @@ pub(crate) async fn insert_many(
                 question_count: interview.question_count,
                 typical_minutes: interview.typical_minutes,
             };
-            Ok(email(new, &ctx).map_err(StoreError::Aborted)?.about_invitation(id))
+            Ok(email(*k, new, &ctx).map_err(StoreError::Aborted)?.about_invitation(id))
         })
         .collect::<StoreResult<Vec<NewJob>>>()?;
     jobs::enqueue_many(conn, store, &jobs).await?;

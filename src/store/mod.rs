@@ -120,6 +120,8 @@ pub struct Store {
     write: AnyPool,
     backend: Backend,
     pub clock: Arc<Clock>,
+    /// Invitations waiting to be written together.
+    sends: Arc<invitations::SendQueue>,
 }
 
 impl Store {
@@ -158,7 +160,7 @@ impl Store {
             };
             let write = open(1, 96 * 1024).await?;
             let read = open(max_connections.max(2), 16 * 1024).await?;
-            let store = Self { read, write, backend: Backend::Sqlite, clock: Arc::default() };
+            let store = Self { read, write, backend: Backend::Sqlite, clock: Arc::default(), sends: Arc::default() };
             store.allow_sqlite_memory(SQLITE_MEMORY_BYTES).await?;
             Ok(store)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
@@ -170,7 +172,13 @@ impl Store {
                 .after_release(|conn, _| Box::pin(outside_transaction(conn, Backend::Postgres)))
                 .connect(url)
                 .await?;
-            Ok(Self { read: pool.clone(), write: pool, backend: Backend::Postgres, clock: Arc::default() })
+            Ok(Self {
+                read: pool.clone(),
+                write: pool,
+                backend: Backend::Postgres,
+                clock: Arc::default(),
+                sends: Arc::default(),
+            })
         } else {
             anyhow::bail!("DATABASE_URL must start with sqlite: or postgres:")
         }
@@ -207,8 +215,14 @@ impl Store {
         &self.write
     }
 
+    /// A write transaction. On SQLite it takes the database's write lock at once (`BEGIN IMMEDIATE`): a transaction
+    /// that read first and then wrote while another process (`candor import`, an admin command) held the lock would
+    /// fail at once with `SQLITE_BUSY`, where one that asks for the lock first waits for it (`busy_timeout`).
     pub(crate) async fn begin(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
-        Ok(self.write.begin().await?)
+        Ok(match self.backend {
+            Backend::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.write.begin().await?,
+        })
     }
 
     /// Answers once the database does.

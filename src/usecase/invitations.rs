@@ -71,12 +71,13 @@ pub fn invitation_job(
 /// already one of the organization's) and its email, in one transaction. Sent again with the same idempotency key it
 /// gives the first one (`repeated`); while the first is still being sent it is `Conflict("invitation_idempotency")`.
 pub async fn send(cx: &Context, actor: &Actor, new: &NewInvitation) -> Result<invitations::Created, UseCaseError> {
-    let to = EmailTo { to: new.email.as_str(), language: new.language, bcc_me: new.bcc_me, deadline: new.deadline };
-    let created = invitations::create(&cx.store, actor, new, &cx.link_key, |mail| {
-        invitation_job(cx, actor, &to, mail, false).map_err(|e| e.to_string())
-    })
-    .await?;
-    Ok(created)
+    let (context, sender, new_) = (cx.clone(), actor.clone(), new.clone());
+    let email: invitations::BuildJob = Box::new(move |mail| {
+        let to =
+            EmailTo { to: new_.email.as_str(), language: new_.language, bcc_me: new_.bcc_me, deadline: new_.deadline };
+        invitation_job(&context, &sender, &to, mail, false).map_err(|e| e.to_string())
+    });
+    Ok(invitations::create(&cx.store, actor, new, &cx.link_key, email).await?)
 }
 
 /// Sends an open invitation's email again, with the same link; `Refused` when it is no longer open.

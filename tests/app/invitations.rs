@@ -457,6 +457,125 @@ async fn invitations_api(db: Db) {
 
 both!(invitations_api);
 
+/// Invitations sent while another transaction holds the database wait together and are written in one transaction;
+/// each gets its own answer (a foreign candidate or interview fails alone), and an invitation whose key repeats one
+/// of the same group fails alone too, without losing the others.
+async fn invitations_sent_at_once_are_written_together(db: Db) {
+    use sqlx::Connection;
+    let app = TestApp::spawn(db).await;
+    let user = app.create_org_admin("Acme", "ada@acme.fi").await;
+    let other = app.create_org_admin("Other", "o@other.fi").await;
+    let (token, other_token) = (app.api_token(&user).await, app.api_token(&other).await);
+    let (interview, other_interview) = (demo_interview_id(&app, &user).await, demo_interview_id(&app, &other).await);
+    let deadline = in_days(&app, 3);
+    let aino: serde_json::Value = app
+        .api(reqwest::Method::POST, "/candidates", &token)
+        .json(&serde_json::json!({"first_name": "Aino", "last_name": "Järvinen", "email": "aino@example.fi"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let aino = aino["id"].as_str().unwrap().to_owned();
+    let external = |first: &str, email: &str, interview: &str| {
+        serde_json::json!({"candidate": {"first_name": first, "last_name": "Öström", "email": email},
+            "interview_id": interview, "deadline": deadline})
+    };
+    let chosen = |candidate: &str, interview: &str| serde_json::json!({"candidate_id": candidate, "interview_id": interview, "deadline": deadline});
+    // Holds the write lock until released: what is sent meanwhile waits.
+    let hold = || async {
+        let mut conn = sqlx::AnyConnection::connect(&app.database_url).await.unwrap();
+        match db {
+            Db::Sqlite => sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut conn).await.unwrap(),
+            Db::Postgres => sqlx::raw_sql("BEGIN; LOCK TABLE invitations IN SHARE ROW EXCLUSIVE MODE")
+                .execute(&mut conn)
+                .await
+                .unwrap(),
+        };
+        conn
+    };
+    let send = |token: &str, body: serde_json::Value, key: Option<&str>| {
+        let mut req = app.api(reqwest::Method::POST, "/invitations", token).json(&body);
+        if let Some(key) = key {
+            req = req.header("Idempotency-Key", key);
+        }
+        async move {
+            let res = req.send().await.unwrap();
+            (res.status(), res.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    // All at once: the first one's transaction waits for the lock, the rest queue behind it.
+    let at_once = |sends: Vec<(&'static str, serde_json::Value, Option<&'static str>)>| {
+        let first = send(&token, external("Lead", &format!("lead{}@example.se", sends.len()), &interview), None);
+        async {
+            let mut lock = hold().await;
+            let first = tokio::spawn(first);
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            let rest = futures_util::future::join_all(sends.into_iter().map(|(who, body, key)| {
+                let token = if who == "acme" { token.clone() } else { other_token.clone() };
+                let req = send(&token, body, key);
+                tokio::spawn(req)
+            }));
+            let rest = tokio::spawn(rest);
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            sqlx::raw_sql("ROLLBACK").execute(&mut lock).await.unwrap();
+            let first = first.await.unwrap();
+            assert_eq!(first.0, StatusCode::CREATED, "{first:?}");
+            rest.await.unwrap().into_iter().map(|r| r.unwrap()).collect::<Vec<_>>()
+        }
+    };
+    let answers = at_once(vec![
+        ("acme", external("Bea", "bea@example.se", &interview), None),
+        ("acme", external("Beatrice", "BEA@example.se", &interview), None),
+        ("acme", chosen(&aino, &interview), Some("once")),
+        ("other", chosen(&aino, &other_interview), None),
+        ("acme", chosen(&aino, "nope"), None),
+        ("other", external("Olle", "olle@example.se", &other_interview), None),
+    ])
+    .await;
+    let statuses: Vec<StatusCode> = answers.iter().map(|(s, _)| *s).collect();
+    use StatusCode as S;
+    assert_eq!(statuses, [S::CREATED, S::CREATED, S::CREATED, S::NOT_FOUND, S::NOT_FOUND, S::CREATED], "{answers:?}");
+    assert_eq!(answers[0].1["candidate_id"], answers[1].1["candidate_id"], "one candidate for one email");
+    assert_eq!(answers[1].1["candidate_name"], "Bea Öström", "the first name given for it stays");
+    assert_eq!(answers[2].1["candidate_id"], aino.as_str());
+    let made_at: HashSet<&serde_json::Value> = answers[..3].iter().map(|(_, a)| &a["created_at"]).collect();
+    assert_eq!(made_at.len(), 1, "the waiting ones were written together: {answers:?}");
+    assert_eq!(answers[5].1["interview_id"], other_interview.as_str(), "each organization's own");
+
+    // A key repeated inside one group: that one fails, alone; the other two are written.
+    let answers = at_once(vec![
+        ("acme", chosen(&aino, &interview), Some("twice")),
+        ("acme", chosen(&aino, &interview), Some("twice")),
+        ("acme", external("Cai", "cai@example.se", &interview), None),
+    ])
+    .await;
+    let mut statuses: Vec<StatusCode> = answers.iter().map(|(s, _)| *s).collect();
+    statuses[..2].sort();
+    assert_eq!(statuses, [S::CREATED, S::CONFLICT, S::CREATED], "{answers:?}");
+    let again = send(&token, chosen(&aino, &interview), Some("twice")).await;
+    let first = answers.iter().find(|(s, _)| *s == S::CREATED).unwrap();
+    assert_eq!(again.1["id"], first.1["id"], "the key's retry gives the one that was written");
+
+    // Every invitation written has its email, and nothing else was: Acme's 2 leads + 3 + 2, Other's 1.
+    assert_eq!(app.run_pending_jobs().await, 8);
+    let list: serde_json::Value =
+        app.api(reqwest::Method::GET, "/invitations?status=any", &token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 7, "{list}");
+    let list: serde_json::Value = app
+        .api(reqwest::Method::GET, "/invitations?status=any", &other_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+}
+
+both!(invitations_sent_at_once_are_written_together);
+
 /// Edit: email, language, Notify me; a deadline moved later re-opens an Expired invitation and emails the new date.
 async fn edit_an_invitation_and_move_its_deadline(db: Db) {
     let smtp = SmtpServer::start().await;
