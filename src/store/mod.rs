@@ -378,3 +378,16 @@ pub(crate) fn like_escape(s: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    /// `.cargo/config.toml` builds SQLite without `sqlite_stat4`, whose samples make every statement with a bound
+    /// value in an indexed comparison be prepared again at each run.
+    #[test]
+    fn sqlite_is_built_without_stat4() {
+        // SAFETY: reads a compile-time option; needs no connection.
+        let used = |option: &std::ffi::CStr| unsafe { libsqlite3_sys::sqlite3_compileoption_used(option.as_ptr()) };
+        assert_eq!(used(c"ENABLE_FTS5"), 1, "an option the build has");
+        assert_eq!(used(c"ENABLE_STAT4"), 0);
+    }
+}
