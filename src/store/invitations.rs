@@ -259,26 +259,44 @@ async fn commit_waiting(store: Store) {
                     let _ = w.done.send(result);
                 }
             }
-            Err(e) if group.len() == 1 => {
+            Err(Failed::Undone(e)) if group.len() > 1 => {
+                // One of them failed the whole transaction (a repeated idempotency key, a candidate created
+                // meanwhile, a job that could not be built): each alone, so only that one fails.
+                tracing::debug!(error = %e, invitations = group.len(), "a grouped send failed; sending each alone");
+                for w in group {
+                    let result = match write_group(&turn.0, std::slice::from_ref(&w)).await {
+                        Ok(mut r) => r.pop().unwrap_or(Err(StoreError::NotFound)),
+                        Err(Failed::Undone(e) | Failed::Unknown(e)) => Err(e),
+                    };
+                    let _ = w.done.send(result);
+                }
+            }
+            Err(Failed::Undone(e)) => {
                 let _ = group.into_iter().next().map(|w| w.done.send(Err(e)));
             }
-            // One of them failed the whole transaction (a repeated idempotency key, a candidate created meanwhile, a
-            // job that could not be built): each alone, so only that one fails.
-            Err(_) => {
+            // The connection failed during `COMMIT`: whether it was written is not known here, so nothing is sent
+            // again (a retry by the client with its Idempotency-Key finds out).
+            Err(Failed::Unknown(e)) => {
+                let message = format!("the invitation's transaction may not have been committed: {e}");
                 for w in group {
-                    let result = write_group(&turn.0, std::slice::from_ref(&w))
-                        .await
-                        .and_then(|mut r| r.pop().unwrap_or(Err(StoreError::NotFound)));
-                    let _ = w.done.send(result);
+                    let _ = w.done.send(Err(StoreError::Aborted(message.clone())));
                 }
             }
         }
     }
 }
 
+/// Why a group was not written.
+enum Failed {
+    /// Nothing of it was written.
+    Undone(StoreError),
+    /// `COMMIT` failed on the way to or from the database: it may have been written.
+    Unknown(StoreError),
+}
+
 /// Writes `group` in one transaction: each one's result in order (`NotFound` for an interview or candidate not of
 /// its organization). An error undoes them all.
-async fn write_group(store: &Store, group: &[Waiting]) -> StoreResult<Vec<StoreResult<(String, bool)>>> {
+async fn write_group(store: &Store, group: &[Waiting]) -> Result<Vec<StoreResult<(String, bool)>>, Failed> {
     // Invitations by the same user of the same interview go in the same statements.
     let mut parts: Vec<Vec<usize>> = Vec::new();
     for (i, w) in group.iter().enumerate() {
@@ -295,25 +313,31 @@ async fn write_group(store: &Store, group: &[Waiting]) -> StoreResult<Vec<StoreR
         }
     }
     let mut results: Vec<StoreResult<(String, bool)>> = (0..group.len()).map(|_| Err(StoreError::NotFound)).collect();
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin().await.map_err(Failed::Undone)?;
     for part in parts {
         let first = &group[part[0]];
         let interview = match interview_facts(&mut tx, &first.actor.org.id, &first.new.interview_id).await {
             Ok(facts) => facts,
             Err(StoreError::NotFound) => continue,
-            Err(e) => return Err(e),
+            Err(e) => return Err(Failed::Undone(e)),
         };
         let news: Vec<NewInvitation> = part.iter().map(|&i| group[i].new.clone()).collect();
         let made = insert_many(&mut tx, store, &first.actor, &interview, &news, &first.link_key, |k, _, ctx| {
             (group[part[k]].email)(ctx)
         })
-        .await?;
+        .await
+        .map_err(Failed::Undone)?;
         for (&i, result) in part.iter().zip(made) {
             results[i] = result;
         }
     }
-    tx.commit().await?;
-    Ok(results)
+    match tx.commit().await {
+        Ok(()) => Ok(results),
+        // The database answered: it refused the commit (SQLite's disk full, a PostgreSQL constraint checked at
+        // commit), and nothing was written.
+        Err(e @ sqlx::Error::Database(_)) => Err(Failed::Undone(e.into())),
+        Err(e) => Err(Failed::Unknown(e.into())),
+    }
 }
 
 /// What an invitation email says of its interview.
