@@ -231,29 +231,38 @@ impl SendQueue {
     }
 }
 
-/// Ends the taking task's turn however it ends: if it ended early (a panic), the waiting ones get a new task.
-struct Taking(Store);
+/// The taking task's turn. Ended early (a panic, or the task dropped with its runtime), it hands the waiting ones to
+/// a new task, so that none waits for a task that is gone.
+struct Taking {
+    store: Store,
+    finished: bool,
+}
 
 impl Drop for Taking {
     fn drop(&mut self) {
-        if std::thread::panicking() {
-            let mut state = self.0.sends.lock();
-            state.taking = !state.waiting.is_empty();
-            if state.taking {
-                tokio::spawn(commit_waiting(self.0.clone()));
+        if self.finished {
+            return;
+        }
+        let mut state = self.store.sends.lock();
+        state.taking = !state.waiting.is_empty();
+        if state.taking {
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => drop(runtime.spawn(commit_waiting(self.store.clone()))),
+                Err(_) => state.taking = false,
             }
         }
     }
 }
 
 async fn commit_waiting(store: Store) {
-    let turn = Taking(store);
+    let mut turn = Taking { store, finished: false };
     loop {
-        let group = turn.0.sends.take();
+        let group = turn.store.sends.take();
         if group.is_empty() {
+            turn.finished = true;
             return;
         }
-        match write_group(&turn.0, &group).await {
+        match write_group(&turn.store, &group).await {
             Ok(results) => {
                 for (w, result) in group.into_iter().zip(results) {
                     let _ = w.done.send(result);
@@ -264,7 +273,7 @@ async fn commit_waiting(store: Store) {
                 // meanwhile, a job that could not be built): each alone, so only that one fails.
                 tracing::debug!(error = %e, invitations = group.len(), "a grouped send failed; sending each alone");
                 for w in group {
-                    let result = match write_group(&turn.0, std::slice::from_ref(&w)).await {
+                    let result = match write_group(&turn.store, std::slice::from_ref(&w)).await {
                         Ok(mut r) => r.pop().unwrap_or(Err(StoreError::NotFound)),
                         Err(Failed::Undone(e) | Failed::Unknown(e)) => Err(e),
                     };
