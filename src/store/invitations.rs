@@ -219,6 +219,12 @@ impl SendQueue {
         !std::mem::replace(&mut state.taking, true)
     }
 
+    /// How many invitations wait for their transaction, and whether a task is writing (or about to write) some.
+    pub(crate) fn state(&self) -> (usize, bool) {
+        let state = self.lock();
+        (state.waiting.len(), state.taking)
+    }
+
     /// The next group to write; empty (and no task taking any more) when none is waiting.
     fn take(&self) -> Vec<Waiting> {
         let mut state = self.lock();

@@ -225,6 +225,11 @@ impl Store {
         })
     }
 
+    /// Invitations sent and waiting for their transaction, and whether one is being written: (waiting, writing).
+    pub fn invitations_waiting(&self) -> (usize, bool) {
+        self.sends.state()
+    }
+
     /// Answers once the database does.
     pub async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.read).await?;

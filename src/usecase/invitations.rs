@@ -71,10 +71,11 @@ pub fn invitation_job(
 /// already one of the organization's) and its email, in one transaction. Sent again with the same idempotency key it
 /// gives the first one (`repeated`); while the first is still being sent it is `Conflict("invitation_idempotency")`.
 pub async fn send(cx: &Context, actor: &Actor, new: &NewInvitation) -> Result<invitations::Created, UseCaseError> {
-    let (context, sender, new_) = (cx.clone(), actor.clone(), new.clone());
+    // The email is built in the transaction's task, once the invitation's link and candidate are known.
+    let (context, sender, address) = (cx.clone(), actor.clone(), new.email.clone());
+    let (language, bcc_me, deadline) = (new.language, new.bcc_me, new.deadline);
     let email: invitations::BuildJob = Box::new(move |mail| {
-        let to =
-            EmailTo { to: new_.email.as_str(), language: new_.language, bcc_me: new_.bcc_me, deadline: new_.deadline };
+        let to = EmailTo { to: address.as_str(), language, bcc_me, deadline };
         invitation_job(&context, &sender, &to, mail, false).map_err(|e| e.to_string())
     });
     Ok(invitations::create(&cx.store, actor, new, &cx.link_key, email).await?)

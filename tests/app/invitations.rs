@@ -468,16 +468,8 @@ async fn invitations_sent_at_once_are_written_together(db: Db) {
     let (token, other_token) = (app.api_token(&user).await, app.api_token(&other).await);
     let (interview, other_interview) = (demo_interview_id(&app, &user).await, demo_interview_id(&app, &other).await);
     let deadline = in_days(&app, 3);
-    let aino: serde_json::Value = app
-        .api(reqwest::Method::POST, "/candidates", &token)
-        .json(&serde_json::json!({"first_name": "Aino", "last_name": "Järvinen", "email": "aino@example.fi"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let aino = aino["id"].as_str().unwrap().to_owned();
+    app.login(&user).await;
+    let aino = app.add_candidate("Aino", "Järvinen", "aino@example.fi").await;
     let external = |first: &str, email: &str, interview: &str| {
         serde_json::json!({"candidate": {"first_name": first, "last_name": "Öström", "email": email},
             "interview_id": interview, "deadline": deadline})
@@ -505,34 +497,54 @@ async fn invitations_sent_at_once_are_written_together(db: Db) {
             (res.status(), res.json::<serde_json::Value>().await.unwrap())
         }
     };
+    // Waits until the invitations waiting for their transaction, and whether one is being written, are `state`.
+    // A token's first use records it (a write, which the held lock would hold up before the request queues).
+    for t in [&token, &other_token] {
+        assert_eq!(app.api(reqwest::Method::GET, "/invitations", t).send().await.unwrap().status(), StatusCode::OK);
+    }
+    let store = &app.store;
+    let queue_is = move |state: (usize, bool)| async move {
+        for _ in 0..500 {
+            if store.invitations_waiting() == state {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("the invitations waiting never were {state:?}: {:?}", store.invitations_waiting());
+    };
     // All at once: the first one's transaction waits for the lock, the rest queue behind it.
-    let at_once = |sends: Vec<(&'static str, serde_json::Value, Option<&'static str>)>| {
+    // `queued`: how many of `sends` reach the queue (a foreign candidate is refused before, by the API).
+    let tokens = (&token, &other_token);
+    let at_once = |sends: Vec<(&'static str, serde_json::Value, Option<&'static str>)>, queued: usize| {
         let first = send(&token, external("Lead", &format!("lead{}@example.se", sends.len()), &interview), None);
-        async {
+        async move {
             let mut lock = hold().await;
             let first = tokio::spawn(first);
-            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            queue_is((0, true)).await;
             let rest = futures_util::future::join_all(sends.into_iter().map(|(who, body, key)| {
-                let token = if who == "acme" { token.clone() } else { other_token.clone() };
+                let token = if who == "acme" { tokens.0.clone() } else { tokens.1.clone() };
                 let req = send(&token, body, key);
                 tokio::spawn(req)
             }));
             let rest = tokio::spawn(rest);
-            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            queue_is((queued, true)).await;
             sqlx::raw_sql("ROLLBACK").execute(&mut lock).await.unwrap();
             let first = first.await.unwrap();
             assert_eq!(first.0, StatusCode::CREATED, "{first:?}");
             rest.await.unwrap().into_iter().map(|r| r.unwrap()).collect::<Vec<_>>()
         }
     };
-    let answers = at_once(vec![
-        ("acme", external("Bea", "bea@example.se", &interview), None),
-        ("acme", external("Beatrice", "BEA@example.se", &interview), None),
-        ("acme", chosen(&aino, &interview), Some("once")),
-        ("other", chosen(&aino, &other_interview), None),
-        ("acme", chosen(&aino, "nope"), None),
-        ("other", external("Olle", "olle@example.se", &other_interview), None),
-    ])
+    let answers = at_once(
+        vec![
+            ("acme", external("Bea", "bea@example.se", &interview), None),
+            ("acme", external("Beatrice", "BEA@example.se", &interview), None),
+            ("acme", chosen(&aino, &interview), Some("once")),
+            ("other", chosen(&aino, &other_interview), None),
+            ("acme", chosen(&aino, "nope"), None),
+            ("other", external("Olle", "olle@example.se", &other_interview), None),
+        ],
+        5,
+    )
     .await;
     let statuses: Vec<StatusCode> = answers.iter().map(|(s, _)| *s).collect();
     use StatusCode as S;
@@ -545,11 +557,14 @@ async fn invitations_sent_at_once_are_written_together(db: Db) {
     assert_eq!(answers[5].1["interview_id"], other_interview.as_str(), "each organization's own");
 
     // A key repeated inside one group: that one fails, alone; the other two are written.
-    let answers = at_once(vec![
-        ("acme", chosen(&aino, &interview), Some("twice")),
-        ("acme", chosen(&aino, &interview), Some("twice")),
-        ("acme", external("Cai", "cai@example.se", &interview), None),
-    ])
+    let answers = at_once(
+        vec![
+            ("acme", chosen(&aino, &interview), Some("twice")),
+            ("acme", chosen(&aino, &interview), Some("twice")),
+            ("acme", external("Cai", "cai@example.se", &interview), None),
+        ],
+        3,
+    )
     .await;
     let mut statuses: Vec<StatusCode> = answers.iter().map(|(s, _)| *s).collect();
     statuses[..2].sort();
