@@ -39,6 +39,16 @@ async fn writes_commit_again_after_the_disk_was_full() {
         }
     }
     assert!(refused > 0, "the capped database refused writes");
+    // Invitations sent at once share their transactions: each is answered 201 only if it was written (checked
+    // below through another connection), on the capped database and once space is back.
+    let invite = |round: &str, i: usize| {
+        let body = json!({"candidate": {"first_name": "Ina", "last_name": format!("Number {i}"),
+            "email": format!("ina-{round}-{i}@example.fi")}, "interview_id": c.interview_id, "deadline": "2099-01-01"});
+        let req = app.api(Method::POST, "/invitations", &token).json(&body);
+        async move { req.send().await.unwrap().status() }
+    };
+    let full: Vec<StatusCode> = futures_util::future::join_all((0..8).map(|i| invite("full", i))).await;
+    assert!(full.iter().all(|s| [StatusCode::CREATED, StatusCode::INTERNAL_SERVER_ERROR].contains(s)), "{full:?}");
 
     // Space is freed. A request that is refused inside its transaction (an email already in the base) rolls back
     // as usual…
@@ -60,8 +70,36 @@ async fn writes_commit_again_after_the_disk_was_full() {
     let res = patch(&app, &upload, 0, &webm(3000, 1), None).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
 
+    let after: Vec<StatusCode> = futures_util::future::join_all((0..8).map(|i| invite("after", i))).await;
+    assert!(after.iter().all(|s| *s == StatusCode::CREATED), "{after:?}");
+
     let other = candor::store::Store::connect(&app.database_url, 2).await.unwrap();
     candor::store::candidates::get(&other, &c.recruiter.org_id, &id).await.expect("committed to the file");
+    let filter = candor::store::invitations::ListFilter {
+        statuses: vec![],
+        answered_since: None,
+        decision: None,
+        candidate_query: None,
+        candidate_id: None,
+        interview_id: None,
+        sort: candor::store::invitations::Sort::RecentlyCreated,
+        after: None,
+        limit: 200,
+    };
+    let written: std::collections::HashSet<String> =
+        candor::store::invitations::list(&other, &c.recruiter.org_id, &filter)
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|i| i.email)
+            .collect();
+    for (round, answers) in [("full", &full), ("after", &after)] {
+        for (i, status) in answers.iter().enumerate() {
+            let email = format!("ina-{round}-{i}@example.fi");
+            assert_eq!(written.contains(&email), *status == StatusCode::CREATED, "{email}: answered {status}");
+        }
+    }
     let take = candor::store::takes::get(&other, &c.invitation_id, &take_id(&upload)).await.unwrap();
     assert_eq!(take.upload_offset, 3000, "the acknowledged bytes are recorded");
     other.close().await;
