@@ -299,7 +299,7 @@ pub async fn send_rows(
         outcomes.push(match row {
             RowSend::Invalid(message) => (*line, "invalid", None, Some(*message)),
             RowSend::Invite(_) => match made.next() {
-                Some(Ok((invitation_id, _))) => (*line, "sent", Some(invitation_id), None),
+                Some(Ok((invitation, _))) => (*line, "sent", Some(invitation.id), None),
                 Some(Err(StoreError::NotFound)) => (*line, "invalid", None, Some("The candidate is gone.")),
                 Some(Err(e)) => return Err(e),
                 None => return Err(StoreError::Aborted("an invitation of the batch is missing".into())),

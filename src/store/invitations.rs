@@ -6,7 +6,7 @@ use super::candidates::{EventActor, NewCandidate, insert_event, insert_events};
 use super::jobs::{self, NewJob};
 use super::sessions::{Actor, hash_secret};
 use super::{Params, ROWS_PER_INSERT, Store, StoreError, StoreResult, conflict_as, int, new_id, opt_int, text};
-use crate::domain::{Deadline, EmailAddress, InvitationEvent, InvitationStatus, Language, search_key};
+use crate::domain::{Deadline, Decision, EmailAddress, InvitationEvent, InvitationStatus, Language, search_key};
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use sqlx::any::AnyRow;
@@ -175,9 +175,9 @@ pub async fn create(
     if store.sends.push(waiting) {
         tokio::spawn(commit_waiting(store.clone()));
     }
-    let (id, reused_candidate) =
+    let (invitation, reused_candidate) =
         made.await.map_err(|_| StoreError::Aborted("the invitation's transaction did not finish".into()))??;
-    Ok(Created { invitation: get(store, org_id, &id).await?, reused_candidate, repeated: false })
+    Ok(Created { invitation, reused_candidate, repeated: false })
 }
 
 /// The most invitations one shared transaction takes.
@@ -204,7 +204,7 @@ struct Waiting {
     new: NewInvitation,
     link_key: Vec<u8>,
     email: BuildJob,
-    done: tokio::sync::oneshot::Sender<StoreResult<(String, bool)>>,
+    done: tokio::sync::oneshot::Sender<StoreResult<(InvitationRow, bool)>>,
 }
 
 impl SendQueue {
@@ -287,7 +287,9 @@ async fn commit_waiting(store: Store) {
                 }
             }
             Err(Failed::Undone(e)) => {
-                let _ = group.into_iter().next().map(|w| w.done.send(Err(e)));
+                if let Some(w) = group.into_iter().next() {
+                    let _ = w.done.send(Err(e));
+                }
             }
             // The connection failed during `COMMIT`: whether it was written is not known here, so nothing is sent
             // again (a retry by the client with its Idempotency-Key finds out).
@@ -311,7 +313,7 @@ enum Failed {
 
 /// Writes `group` in one transaction: each one's result in order (`NotFound` for an interview or candidate not of
 /// its organization). An error undoes them all.
-async fn write_group(store: &Store, group: &[Waiting]) -> Result<Vec<StoreResult<(String, bool)>>, Failed> {
+async fn write_group(store: &Store, group: &[Waiting]) -> Result<Vec<StoreResult<(InvitationRow, bool)>>, Failed> {
     // Invitations by the same user of the same interview go in the same statements.
     let mut parts: Vec<Vec<usize>> = Vec::new();
     for (i, w) in group.iter().enumerate() {
@@ -327,7 +329,8 @@ async fn write_group(store: &Store, group: &[Waiting]) -> Result<Vec<StoreResult
             None => parts.push(vec![i]),
         }
     }
-    let mut results: Vec<StoreResult<(String, bool)>> = (0..group.len()).map(|_| Err(StoreError::NotFound)).collect();
+    let mut results: Vec<StoreResult<(InvitationRow, bool)>> =
+        (0..group.len()).map(|_| Err(StoreError::NotFound)).collect();
     let mut tx = store.begin().await.map_err(Failed::Undone)?;
     for part in parts {
         let first = &group[part[0]];
@@ -390,7 +393,8 @@ pub(crate) async fn interview_facts(
 
 /// Inserts invitations of one interview (and their external candidates when their emails are new), their `invited`
 /// timeline events and their email jobs on an open transaction, in a few multi-row statements: each one's result in
-/// order (`NotFound` for a candidate not of the organization; nothing is inserted for it). External invitees with the
+/// order, the invitation as [`get`] will read it once committed (`NotFound` for a candidate not of the organization;
+/// nothing is inserted for it). External invitees with the
 /// same email (already a candidate, or twice in `news`) are one candidate. `email` gets each one's index in `news`.
 pub(crate) async fn insert_many(
     conn: &mut sqlx::AnyConnection,
@@ -400,13 +404,13 @@ pub(crate) async fn insert_many(
     news: &[NewInvitation],
     link_key: &[u8],
     email: impl Fn(usize, &NewInvitation, &EmailContext) -> Result<NewJob, String>,
-) -> StoreResult<Vec<StoreResult<(String, bool)>>> {
+) -> StoreResult<Vec<StoreResult<(InvitationRow, bool)>>> {
     use std::collections::HashMap;
     let org_id = &actor.org.id;
     let who = EventActor::of(actor);
-    // The candidates there are: by id for chosen ones, by email for external ones.
-    let mut by_id: HashMap<String, String> = HashMap::new();
-    let mut by_key: HashMap<String, (String, String)> = HashMap::new();
+    // The candidates there are, with their first and full names: by id for chosen ones, by email for external ones.
+    let mut by_id: HashMap<String, (String, String)> = HashMap::new();
+    let mut by_key: HashMap<String, (String, String, String)> = HashMap::new();
     let chosen: Vec<&str> = news
         .iter()
         .filter_map(|n| match &n.invitee {
@@ -425,7 +429,7 @@ pub(crate) async fn insert_many(
         for part in values.chunks(500) {
             let mut p = Params::new(store.backend());
             let sql = format!(
-                "SELECT id, first_name, email_key FROM candidates WHERE org_id = {} AND {column} IN ({})",
+                "SELECT id, first_name, last_name, email_key FROM candidates WHERE org_id = {} AND {column} IN ({})",
                 p.next(),
                 p.list(part.len())
             );
@@ -435,20 +439,21 @@ pub(crate) async fn insert_many(
             }
             for row in query.fetch_all(&mut *conn).await? {
                 let (id, first_name) = (text(&row, "id")?, text(&row, "first_name")?);
+                let full_name = format!("{first_name} {}", text(&row, "last_name")?);
                 if column == "id" {
-                    by_id.insert(id, first_name);
+                    by_id.insert(id, (first_name, full_name));
                 } else {
-                    by_key.insert(text(&row, "email_key")?, (id, first_name));
+                    by_key.insert(text(&row, "email_key")?, (id, first_name, full_name));
                 }
             }
         }
     }
-    // Each invitation's candidate: (id, first name, reused), or none when a chosen one is not there. New ones get
-    // their ids from the insert below.
+    // Each invitation's candidate: (id, first name, full name, reused), or none when a chosen one is not there. New
+    // ones get their ids from the insert below.
     let mut fresh: Vec<&NewCandidate> = Vec::new();
     let mut fresh_keys: HashMap<String, usize> = HashMap::new();
     enum Whom {
-        Known(String, String, bool),
+        Known(String, String, String, bool),
         Fresh(usize, bool),
         Missing,
     }
@@ -456,13 +461,13 @@ pub(crate) async fn insert_many(
         .iter()
         .map(|n| match &n.invitee {
             Invitee::Existing(id) => match by_id.get(id) {
-                Some(first) => Whom::Known(id.clone(), first.clone(), false),
+                Some((first, full)) => Whom::Known(id.clone(), first.clone(), full.clone(), false),
                 None => Whom::Missing,
             },
             Invitee::New(c) => {
                 let key = c.email.key();
-                if let Some((id, first)) = by_key.get(&key) {
-                    Whom::Known(id.clone(), first.clone(), true)
+                if let Some((id, first, full)) = by_key.get(&key) {
+                    Whom::Known(id.clone(), first.clone(), full.clone(), true)
                 } else if let Some(&i) = fresh_keys.get(&key) {
                     Whom::Fresh(i, true)
                 } else {
@@ -474,10 +479,15 @@ pub(crate) async fn insert_many(
         })
         .collect();
     let fresh_ids = super::candidates::insert_many(conn, store, org_id, &who, &fresh).await?;
-    let candidate = |w: &Whom| -> Option<(String, String, bool)> {
+    let candidate = |w: &Whom| -> Option<(String, String, String, bool)> {
         match w {
-            Whom::Known(id, first, reused) => Some((id.clone(), first.clone(), *reused)),
-            Whom::Fresh(i, reused) => Some((fresh_ids[*i].clone(), fresh[*i].first_name.as_str().to_owned(), *reused)),
+            Whom::Known(id, first, full, reused) => Some((id.clone(), first.clone(), full.clone(), *reused)),
+            Whom::Fresh(i, reused) => {
+                let c = fresh[*i];
+                let first = c.first_name.as_str().to_owned();
+                let full = format!("{first} {}", c.last_name.as_str());
+                Some((fresh_ids[*i].clone(), first, full, *reused))
+            }
             Whom::Missing => None,
         }
     };
@@ -488,10 +498,32 @@ pub(crate) async fn insert_many(
     for (k, (new, w)) in news.iter().zip(&whom).enumerate() {
         match candidate(w) {
             None => results.push(Err(StoreError::NotFound)),
-            Some((candidate_id, first_name, reused)) => {
+            Some((candidate_id, first_name, candidate_name, reused)) => {
                 let id = new_id();
                 let token = invitation_token(link_key, &id);
-                results.push(Ok((id.clone(), reused)));
+                let row = InvitationRow {
+                    id: id.clone(),
+                    candidate_id: candidate_id.clone(),
+                    candidate_name,
+                    email: new.email.as_str().to_owned(),
+                    interview_id: new.interview_id.clone(),
+                    interview_name: interview.name.clone(),
+                    status: InvitationStatus::Pending.as_str().to_owned(),
+                    language: new.language.code().to_owned(),
+                    deadline: new.deadline.iso(),
+                    bcc_me: new.bcc_me,
+                    notify_me: new.notify_me,
+                    sent_at: now,
+                    answered_at: None,
+                    created_at: now,
+                    closes_at: new.closes_at,
+                    org_id: org_id.clone(),
+                    media_deleted_at: None,
+                    email_undelivered_at: None,
+                    decision: Decision::Undecided.as_str().to_owned(),
+                    source: source(new).to_owned(),
+                };
+                results.push(Ok((row, reused)));
                 rows.push((id, token, candidate_id, first_name, (k, new)));
             }
         }
@@ -525,7 +557,7 @@ pub(crate) async fn insert_many(
                 .bind(now)
                 .bind(now)
                 .bind(now)
-                .bind(if new.via_public_link { "public" } else { "invited" });
+                .bind(source(new));
         }
         query.execute(&mut *conn).await.map_err(conflict_as("invitation_idempotency"))?;
     }
@@ -559,10 +591,23 @@ pub(crate) async fn insert_many(
     Ok(results)
 }
 
+/// Where an invitation came from, as its `source` column says.
+fn source(new: &NewInvitation) -> &'static str {
+    if new.via_public_link { "public" } else { "invited" }
+}
+
+/// The invitation sent before with this key, if any. Keys are almost always new: the lookup reads the key's index
+/// alone, and only a repeated key reads the invitation.
 async fn by_idempotency_key(store: &Store, org_id: &str, key: &str) -> StoreResult<Option<InvitationRow>> {
-    let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE i.org_id = $1 AND i.idempotency_key = $2");
-    let row = sqlx::query(&sql).bind(org_id).bind(key).fetch_optional(store.read()).await?;
-    row.map(|r| from_row(&r)).transpose()
+    let found = sqlx::query("SELECT id FROM invitations WHERE org_id = $1 AND idempotency_key = $2")
+        .bind(org_id)
+        .bind(key)
+        .fetch_optional(store.read())
+        .await?;
+    match found {
+        Some(row) => Ok(Some(get(store, org_id, &text(&row, "id")?).await?)),
+        None => Ok(None),
+    }
 }
 
 /// The order of the invitations list.

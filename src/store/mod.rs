@@ -169,6 +169,17 @@ impl Store {
             let pool = AnyPoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT)
+                // Every statement is planned with its values and the tables as they are now. A kept (generic) plan
+                // is made once per connection, and when it was made on nearly empty tables it stays until the next
+                // automatic ANALYZE: every index on `org_id` then costs the same, and a lookup by primary key or
+                // Idempotency-Key could walk all of an organization's rows. Tenants of very different sizes want
+                // different plans for the same statement too.
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        sqlx::query("SET plan_cache_mode = force_custom_plan").execute(&mut *conn).await?;
+                        Ok(())
+                    })
+                })
                 .after_release(|conn, _| Box::pin(outside_transaction(conn, Backend::Postgres)))
                 .connect(url)
                 .await?;
