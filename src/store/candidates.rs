@@ -24,8 +24,13 @@ pub struct Candidate {
 
 impl Candidate {
     pub fn full_name(&self) -> String {
-        format!("{} {}", self.first_name, self.last_name)
+        full_name(&self.first_name, &self.last_name)
     }
+}
+
+/// A candidate's name as lists show it: what `first_name || ' ' || last_name` gives in SQL.
+pub(crate) fn full_name(first: &str, last: &str) -> String {
+    format!("{first} {last}")
 }
 
 #[derive(Debug, Clone)]

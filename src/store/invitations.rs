@@ -2,7 +2,7 @@
 //! pages, resent, disabled, deleted. The personal link's token is derived from the invitation id with a server key
 //! (so a resend carries the same link) and only its hash is stored.
 
-use super::candidates::{EventActor, NewCandidate, insert_event, insert_events};
+use super::candidates::{EventActor, NewCandidate, full_name, insert_event, insert_events};
 use super::jobs::{self, NewJob};
 use super::sessions::{Actor, hash_secret};
 use super::{Params, ROWS_PER_INSERT, Store, StoreError, StoreResult, conflict_as, int, new_id, opt_int, text};
@@ -408,7 +408,7 @@ pub(crate) async fn insert_many(
     use std::collections::HashMap;
     let org_id = &actor.org.id;
     let who = EventActor::of(actor);
-    // The candidates there are, with their first and full names: by id for chosen ones, by email for external ones.
+    // The candidates there are, with their first and last names: by id for chosen ones, by email for external ones.
     let mut by_id: HashMap<String, (String, String)> = HashMap::new();
     let mut by_key: HashMap<String, (String, String, String)> = HashMap::new();
     let chosen: Vec<&str> = news
@@ -438,17 +438,16 @@ pub(crate) async fn insert_many(
                 query = query.bind(v);
             }
             for row in query.fetch_all(&mut *conn).await? {
-                let (id, first_name) = (text(&row, "id")?, text(&row, "first_name")?);
-                let full_name = format!("{first_name} {}", text(&row, "last_name")?);
+                let (id, names) = (text(&row, "id")?, (text(&row, "first_name")?, text(&row, "last_name")?));
                 if column == "id" {
-                    by_id.insert(id, (first_name, full_name));
+                    by_id.insert(id, names);
                 } else {
-                    by_key.insert(text(&row, "email_key")?, (id, first_name, full_name));
+                    by_key.insert(text(&row, "email_key")?, (id, names.0, names.1));
                 }
             }
         }
     }
-    // Each invitation's candidate: (id, first name, full name, reused), or none when a chosen one is not there. New
+    // Each invitation's candidate: (id, first name, last name, reused), or none when a chosen one is not there. New
     // ones get their ids from the insert below.
     let mut fresh: Vec<&NewCandidate> = Vec::new();
     let mut fresh_keys: HashMap<String, usize> = HashMap::new();
@@ -461,13 +460,13 @@ pub(crate) async fn insert_many(
         .iter()
         .map(|n| match &n.invitee {
             Invitee::Existing(id) => match by_id.get(id) {
-                Some((first, full)) => Whom::Known(id.clone(), first.clone(), full.clone(), false),
+                Some((first, last)) => Whom::Known(id.clone(), first.clone(), last.clone(), false),
                 None => Whom::Missing,
             },
             Invitee::New(c) => {
                 let key = c.email.key();
-                if let Some((id, first, full)) = by_key.get(&key) {
-                    Whom::Known(id.clone(), first.clone(), full.clone(), true)
+                if let Some((id, first, last)) = by_key.get(&key) {
+                    Whom::Known(id.clone(), first.clone(), last.clone(), true)
                 } else if let Some(&i) = fresh_keys.get(&key) {
                     Whom::Fresh(i, true)
                 } else {
@@ -481,12 +480,15 @@ pub(crate) async fn insert_many(
     let fresh_ids = super::candidates::insert_many(conn, store, org_id, &who, &fresh).await?;
     let candidate = |w: &Whom| -> Option<(String, String, String, bool)> {
         match w {
-            Whom::Known(id, first, full, reused) => Some((id.clone(), first.clone(), full.clone(), *reused)),
+            Whom::Known(id, first, last, reused) => Some((id.clone(), first.clone(), last.clone(), *reused)),
             Whom::Fresh(i, reused) => {
                 let c = fresh[*i];
-                let first = c.first_name.as_str().to_owned();
-                let full = format!("{first} {}", c.last_name.as_str());
-                Some((fresh_ids[*i].clone(), first, full, *reused))
+                Some((
+                    fresh_ids[*i].clone(),
+                    c.first_name.as_str().to_owned(),
+                    c.last_name.as_str().to_owned(),
+                    *reused,
+                ))
             }
             Whom::Missing => None,
         }
@@ -498,13 +500,13 @@ pub(crate) async fn insert_many(
     for (k, (new, w)) in news.iter().zip(&whom).enumerate() {
         match candidate(w) {
             None => results.push(Err(StoreError::NotFound)),
-            Some((candidate_id, first_name, candidate_name, reused)) => {
+            Some((candidate_id, first_name, last_name, reused)) => {
                 let id = new_id();
                 let token = invitation_token(link_key, &id);
                 let row = InvitationRow {
                     id: id.clone(),
                     candidate_id: candidate_id.clone(),
-                    candidate_name,
+                    candidate_name: full_name(&first_name, &last_name),
                     email: new.email.as_str().to_owned(),
                     interview_id: new.interview_id.clone(),
                     interview_name: interview.name.clone(),

@@ -29,7 +29,7 @@ pub struct CandidateRow {
 
 fn row(c: Candidate, tz: &jiff::tz::TimeZone) -> CandidateRow {
     CandidateRow {
-        name: format!("{} {}", c.first_name, c.last_name),
+        name: c.full_name(),
         created: local_time(c.created_at, tz),
         id: c.id,
         email: c.email,

@@ -222,8 +222,8 @@ pub async fn new_form(ctx: Page, Query(q): Query<NewQuery>) -> PageResult {
     };
     if let Some(id) = q.candidate_id.filter(|id| !id.is_empty()) {
         let c = candidates::get(&ctx.state.store, ctx.org_id(), &id).await?;
+        form.full_name = c.full_name();
         form.candidate_id = c.id;
-        form.full_name = format!("{} {}", c.first_name, c.last_name);
         form.email = c.email;
     }
     let page = form_page(&ctx, form, FieldErrors::new()).await?;
