@@ -105,6 +105,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0017_search_index.sql"),
         include_str!("../../migrations/postgres/0017_search_index.sql"),
     ),
+    (
+        18,
+        "name search statistics",
+        include_str!("../../migrations/sqlite/0018_search_statistics.sql"),
+        include_str!("../../migrations/postgres/0018_search_statistics.sql"),
+    ),
 ];
 
 /// Brings the schema up to date. Safe to run from several nodes at once: on PostgreSQL the nodes queue on an advisory
