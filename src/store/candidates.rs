@@ -435,7 +435,7 @@ pub async fn search(store: &Store, org_id: &str, query: &str, limit: usize) -> S
         )
     };
     let sql = format!("{} UNION ALL {}", range("last_key"), range("full_key"));
-    let rows = sqlx::query(&sql).bind(org_id).bind(&q).bind(&upper).bind(limit as i64).fetch_all(store.read()).await?;
+    let rows = sqlx::query(&sql).bind(org_id).bind(&q).bind(&upper).bind(limit as i64).fetch_all(store.keyed()).await?;
     for row in &rows {
         let c = from_row(row)?;
         if !hits.iter().any(|(_, _, h)| h.id == c.id) {

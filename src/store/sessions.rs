@@ -52,7 +52,7 @@ async fn actor_where(store: &Store, join: &str, cond: &str, arg: &str) -> StoreR
         "SELECT {USER_COLUMNS}, {ORG_COLUMNS} FROM {join} JOIN users u ON u.id = x.user_id \
          JOIN organizations o ON o.id = u.org_id WHERE {cond} AND u.active = 1"
     );
-    let row = sqlx::query(&sql).bind(arg).bind(store.now_ms()).fetch_optional(store.read()).await?;
+    let row = sqlx::query(&sql).bind(arg).bind(store.now_ms()).fetch_optional(store.keyed()).await?;
     match row {
         Some(row) => Ok(Some(Actor { user: user_from_row(&row)?, org: org_from_row(&row)? })),
         None => Ok(None),
@@ -94,7 +94,7 @@ pub async fn token_actor(store: &Store, token_hash: &str) -> StoreResult<Option<
          JOIN users u ON u.id = x.user_id JOIN organizations o ON o.id = u.org_id \
          WHERE x.token_hash = $1 AND u.active = 1"
     );
-    let Some(row) = sqlx::query(&sql).bind(token_hash).fetch_optional(store.read()).await? else {
+    let Some(row) = sqlx::query(&sql).bind(token_hash).fetch_optional(store.keyed()).await? else {
         return Ok(None);
     };
     let now = store.now_ms();
