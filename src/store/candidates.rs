@@ -435,7 +435,10 @@ pub async fn search(store: &Store, org_id: &str, query: &str, limit: usize) -> S
         )
     };
     let sql = format!("{} UNION ALL {}", range("last_key"), range("full_key"));
-    let rows = sqlx::query(&sql).bind(org_id).bind(&q).bind(&upper).bind(limit as i64).fetch_all(store.keyed()).await?;
+    // Each statement run on the pool itself costs a second round trip when its connection goes back (the pool's
+    // check of it): on SQLite both steps share one connection instead.
+    let mut conn = store.keyed().acquire().await?;
+    let rows = sqlx::query(&sql).bind(org_id).bind(&q).bind(&upper).bind(limit as i64).fetch_all(&mut *conn).await?;
     for row in &rows {
         let c = from_row(row)?;
         if !hits.iter().any(|(_, _, h)| h.id == c.id) {
@@ -453,13 +456,16 @@ pub async fn search(store: &Store, org_id: &str, query: &str, limit: usize) -> S
                      WHERE candidate_trigrams MATCH $1 AND c.org_id = $2 LIMIT $3"
                 );
                 let phrase = format!("\"{}\"", q.replace('"', "\"\""));
-                sqlx::query(&sql).bind(phrase).bind(org_id).bind(want).fetch_all(store.read()).await?
+                sqlx::query(&sql).bind(phrase).bind(org_id).bind(want).fetch_all(&mut *conn).await?
             }
             Backend::Postgres => {
                 let sql = format!(
                     "SELECT {COLUMNS} FROM candidates c WHERE c.full_key LIKE $1 ESCAPE '\\' AND c.org_id = $2 LIMIT $3"
                 );
                 let pattern = format!("%{}%", like_escape(&q));
+                // Planned with its pattern: how many names hold it decides between the trigram index and reading
+                // rows in order, so this one runs on a connection that plans each run.
+                drop(conn);
                 sqlx::query(&sql).bind(pattern).bind(org_id).bind(want).fetch_all(store.read()).await?
             }
         };
