@@ -167,11 +167,23 @@ fn bind_candidate<'q>(query: AnyQuery<'q>, id: &str, org_id: &'q str, c: &'q New
 /// Binds what a person entered and its search keys, from `first_name` to `full_key` (inserts and updates alike).
 fn bind_fields<'q>(query: AnyQuery<'q>, c: &'q NewCandidate) -> AnyQuery<'q> {
     let (first_key, last_key, full_key) = c.keys();
+    bind_keyed(query, c, c.email.key(), first_key, last_key, full_key)
+}
+
+/// [`bind_fields`] with the keys already made: the email's, then the first, last and full names'.
+fn bind_keyed<'q>(
+    query: AnyQuery<'q>,
+    c: &'q NewCandidate,
+    email_key: impl sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any> + 'q,
+    first_key: impl sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any> + 'q,
+    last_key: impl sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any> + 'q,
+    full_key: impl sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any> + 'q,
+) -> AnyQuery<'q> {
     query
         .bind(c.first_name.as_str())
         .bind(c.last_name.as_str())
         .bind(c.email.as_str())
-        .bind(c.email.key())
+        .bind(email_key)
         .bind(c.phone.as_ref().map(|p| p.as_str().to_owned()))
         .bind(c.notes.clone())
         .bind(first_key)
@@ -549,20 +561,36 @@ pub async fn import_batch(
     // line wins. The rest go in in the order of the last-name index, the largest of the indexes an import fills in
     // no order of their own: a batch then reads each of its leaves once, instead of about twice when the rows go
     // in as the file has them and the index has outgrown the page cache.
-    let mut duplicates = Vec::new();
-    let mut seen = std::collections::HashSet::with_capacity(batch.len());
-    let mut order: Vec<(String, String, usize)> = Vec::with_capacity(batch.len());
-    for (i, c) in batch.iter().enumerate() {
-        if seen.insert(c.email.key()) {
-            let (first_key, last_key, _) = c.keys();
-            order.push((last_key, first_key, i));
-        } else {
-            duplicates.push(i);
-        }
+    // Each row's keys are made once: to settle repeated emails, to order the inserts, and to be written.
+    struct Keyed {
+        row: usize,
+        email: String,
+        first: String,
+        last: String,
+        full: String,
     }
+    let mut keyed: Vec<Keyed> = batch
+        .iter()
+        .enumerate()
+        .map(|(row, c)| {
+            let (first, last, full) = c.keys();
+            Keyed { row, email: c.email.key(), first, last, full }
+        })
+        .collect();
+    let mut duplicates = Vec::new();
+    let mut seen = std::collections::HashSet::with_capacity(keyed.len());
+    let first_of_its_email: Vec<bool> = keyed.iter().map(|k| seen.insert(k.email.as_str())).collect();
     drop(seen);
-    order.sort_unstable();
-    let order: Vec<usize> = order.into_iter().map(|(_, _, i)| i).collect();
+    let mut first = first_of_its_email.into_iter();
+    keyed.retain(|k| {
+        let keep = first.next().unwrap_or(true);
+        if !keep {
+            duplicates.push(k.row);
+        }
+        keep
+    });
+    keyed.sort_unstable_by(|a, b| (&a.last, &a.first).cmp(&(&b.last, &b.first)));
+    let order = keyed;
     for chunk in order.chunks(500) {
         let mut sql = String::from(
             "INSERT INTO candidates (id, org_id, first_name, last_name, email, email_key, phone, notes, first_key, \
@@ -584,17 +612,21 @@ pub async fn import_batch(
         sql.push_str(" ON CONFLICT (org_id, email_key) DO NOTHING RETURNING id");
         let ids: Vec<String> = chunk.iter().map(|_| new_id()).collect();
         let mut query = sqlx::query(&sql);
-        for (&i, id) in chunk.iter().zip(&ids) {
-            query = bind_candidate(query, id, org_id, &batch[i]).bind(now).bind(now).bind(&actor.label);
+        for (k, id) in chunk.iter().zip(&ids) {
+            let c = &batch[k.row];
+            query = bind_keyed(query.bind(id.as_str()).bind(org_id), c, &k.email, &k.first, &k.last, &k.full)
+                .bind(now)
+                .bind(now)
+                .bind(&actor.label);
         }
         let inserted = query.fetch_all(&mut *tx).await?;
         if inserted.len() == chunk.len() {
             continue;
         }
         let ours = inserted.iter().map(|r| text(r, "id")).collect::<StoreResult<std::collections::HashSet<_>>>()?;
-        for (&i, id) in chunk.iter().zip(&ids) {
+        for (k, id) in chunk.iter().zip(&ids) {
             if !ours.contains(id) {
-                duplicates.push(i);
+                duplicates.push(k.row);
             }
         }
     }
