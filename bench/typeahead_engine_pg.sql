@@ -1,7 +1,8 @@
 -- The typeahead's search done by PostgreSQL alone, for comparison with the same search over HTTP: the store's SQL
--- (both prefix ranges in one statement, then the trigram index when fewer than 11 came back and the query has 3
--- letters or more), run and timed inside the server by PL/pgSQL, which plans its statements as prepared ones, as
--- Candor's driver does. Each query runs twice; the second pass is timed.
+-- (both prefix ranges in one statement, then, when fewer than 11 came back and the query has 3 letters or more, a
+-- sample of the table and, when that held fewer than 22, the trigram index), run and timed inside the server by
+-- PL/pgSQL, which plans its statements as prepared ones, as Candor's driver does. Each query runs twice; the second
+-- pass is timed.
 --
 -- Usage, from the directory holding keys.tsv:
 --   python3 bench/typeahead_engine.py --keys queries.txt > keys.tsv
@@ -23,7 +24,16 @@ BEGIN
         SELECT * FROM (SELECT c.id FROM candidates c WHERE c.org_id = org AND c.full_key >= r.k
                        AND c.full_key < r.k || U&'\+10FFFF' ORDER BY c.full_key LIMIT 11) b) u;
       IF found < 11 AND length(r.k) >= 3 THEN
-        PERFORM c.id FROM candidates c WHERE c.full_key LIKE '%' || r.k || '%' AND c.org_id = org LIMIT 22;
+        -- The fill as the store does it: a sample of pages spread over the table first, then the trigram index's
+        -- bitmap alone when the sample held fewer than 22.
+        SELECT count(*) INTO found FROM (SELECT c.id FROM candidates c TABLESAMPLE SYSTEM ((SELECT least(100,
+          100 * 2500::float8 / greatest(reltuples, 1)) FROM pg_class WHERE oid = 'candidates'::regclass)) REPEATABLE (0)
+          WHERE c.full_key LIKE '%' || r.k || '%' AND c.org_id = org LIMIT 22) s;
+        IF found < 22 THEN
+          PERFORM set_config('enable_seqscan', 'off', false), set_config('enable_indexscan', 'off', false);
+          PERFORM c.id FROM candidates c WHERE c.full_key LIKE '%' || r.k || '%' AND c.org_id = org LIMIT 22;
+          PERFORM set_config('enable_seqscan', 'on', false), set_config('enable_indexscan', 'on', false);
+        END IF;
       END IF;
       IF rep = 2 THEN n := r.n; ms := extract(epoch FROM clock_timestamp() - t0) * 1000; RETURN NEXT; END IF;
     END LOOP;

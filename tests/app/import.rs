@@ -84,4 +84,70 @@ async fn csv_import_refuses_unusable_files(db: Db) {
     assert!(page.items.is_empty(), "nothing half-imported");
 }
 
-both!(csv_import_reports_bad_rows_and_duplicates, csv_import_refuses_unusable_files);
+/// A file sorted by name stores each script's names together, the Greek ones last: the name search still finds every
+/// part of a name, common or rare, from this organization only.
+async fn a_file_sorted_by_name_is_searched_by_any_part(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let admin = app.create_org_admin("Acme", "ada@acme.fi").await;
+    let other = app.create_org_admin("Other", "olga@other.gr").await;
+    app.login(&admin).await;
+    let token = app.api_token(&admin).await;
+    let other_token = app.api_token(&other).await;
+    for (first, last, email) in [("Νίκος", "Οικονόμου", "nikos@other.gr"), ("Ξένια", "Ψωμά", "xenia@other.gr")]
+    {
+        let res = app
+            .api(reqwest::Method::POST, "/candidates", &other_token)
+            .json(&serde_json::json!({"first_name": first, "last_name": last, "email": email}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+
+    // 20,000 Latin names, two rare ones among them, then 30 Greek names: the order of a file sorted by last name.
+    let mut csv = String::from("first_name,last_name,email\n");
+    for i in 0..20_000 {
+        let last = if i == 7_000 || i == 13_000 { format!("Aalto{i:05}qzw") } else { format!("Aalto{i:05}") };
+        csv.push_str(&format!("Anna,{last},anna{i}@example.fi\n"));
+    }
+    for i in 0..30 {
+        csv.push_str(&format!("Νίκος,Οικονόμου{i:02},nikos{i}@example.gr\n"));
+    }
+    let res = upload(&app, csv.into_bytes()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("<strong>20030</strong> candidates imported"));
+    candor::store::candidates::analyze(&app.store).await.unwrap();
+
+    let search = |q: &str| {
+        let url = format!("/candidates?q={}", url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>());
+        let req = app.api(reqwest::Method::GET, &url, &token);
+        async move {
+            let page: serde_json::Value = req.send().await.unwrap().json().await.unwrap();
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| format!("{} {}", c["first_name"].as_str().unwrap(), c["last_name"].as_str().unwrap()))
+                .collect::<Vec<_>>()
+        }
+    };
+    // Inside the Greek last names only (no name starts with it).
+    let greek = search("ομο").await;
+    assert_eq!(greek.len(), 10, "{greek:?}");
+    assert!(greek.iter().all(|n| n.starts_with("Νίκος Οικονόμου") && n != "Νίκος Οικονόμου"), "{greek:?}");
+    assert_eq!(search("ονόμου29").await, ["Νίκος Οικονόμου29"]);
+    // Held by two names of 20,000.
+    let mut rare = search("qzw").await;
+    rare.sort();
+    assert_eq!(rare, ["Anna Aalto07000qzw", "Anna Aalto13000qzw"]);
+    // Held by every Latin name.
+    assert_eq!(search("alto1").await.len(), 10);
+    // Another organization's names are never found.
+    assert!(search("ψωμ").await.is_empty());
+}
+
+both!(
+    csv_import_reports_bad_rows_and_duplicates,
+    csv_import_refuses_unusable_files,
+    a_file_sorted_by_name_is_searched_by_any_part
+);
