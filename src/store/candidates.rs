@@ -473,7 +473,9 @@ pub async fn search(store: &Store, org_id: &str, query: &str, limit: usize) -> S
             }
             Backend::Postgres => {
                 drop(conn);
-                fill_postgres(store, org_id, &format!("%{}%", like_escape(&q)), want).await?
+                let have: Vec<&str> = found.iter().map(|c| c.id.as_str()).collect();
+                fill_postgres(store, org_id, &format!("%{}%", like_escape(&q)), want, &have, limit - found.len())
+                    .await?
             }
         };
         for row in &rows {
@@ -487,10 +489,11 @@ pub async fn search(store: &Store, org_id: &str, query: &str, limit: usize) -> S
 }
 
 /// Rows of the name search's fill sampled before the trigram index is asked (PostgreSQL): enough that a part of a name
-/// held by more than about one name in a hundred finds its rows in the sample.
+/// held by more than about one name in 200 finds the names it needs in the sample.
 const FILL_SAMPLE_ROWS: u32 = 2500;
 
-/// The name search's fill on PostgreSQL: names of the organization holding `pattern` (`LIKE`), at most `want`.
+/// The name search's fill on PostgreSQL: names of the organization holding `pattern` (`LIKE`), at most `want`, of
+/// which `need` are wanted besides the ones in `have`.
 ///
 /// Reading rows until enough match is fast only when matching rows are spread over the table. Rows are stored in the
 /// order they came, and an import of a file sorted by name stores each script's names together: reading in storage
@@ -499,8 +502,17 @@ const FILL_SAMPLE_ROWS: u32 = 2500;
 /// (6 ms for a part of a name held by 60,000 names). So the fill first reads a sample of about
 /// `FILL_SAMPLE_ROWS` rows from pages spread over the whole table (the same pages each time), which is bounded
 /// whatever the storage order and finds a common part of a name; only a rarer one goes on to the trigram index,
-/// whose bitmap is then small, and in a transaction that leaves the planner no other way to read it.
-async fn fill_postgres(store: &Store, org_id: &str, pattern: &str, want: i64) -> StoreResult<Vec<AnyRow>> {
+/// whose bitmap is then small, and in a transaction that leaves the planner no other way to read it. The sample reads
+/// whole pages, so names stored together count as one draw: it finds the most where names are stored as they came
+/// (which is why PostgreSQL imports keep the file's order, see `import_batch`), and stays bounded where they are not.
+async fn fill_postgres(
+    store: &Store,
+    org_id: &str,
+    pattern: &str,
+    want: i64,
+    have: &[&str],
+    need: usize,
+) -> StoreResult<Vec<AnyRow>> {
     let sample = format!(
         "SELECT {COLUMNS} FROM candidates c TABLESAMPLE SYSTEM ((SELECT least(100, 100 * {FILL_SAMPLE_ROWS}::float8 \
          / greatest(reltuples, 1)) FROM pg_class WHERE oid = 'candidates'::regclass)) REPEATABLE (0) \
@@ -509,7 +521,13 @@ async fn fill_postgres(store: &Store, org_id: &str, pattern: &str, want: i64) ->
     // A sample scan is the only way to read a sample: its plan is kept (planning it with the pattern, against the
     // name statistics, took longer than running it).
     let mut rows = sqlx::query(&sample).bind(pattern).bind(org_id).bind(want).fetch_all(store.keyed()).await?;
-    if rows.len() as i64 >= want {
+    let mut new = 0;
+    for row in &rows {
+        if !have.contains(&text(row, "id")?.as_str()) {
+            new += 1;
+        }
+    }
+    if new >= need {
         return Ok(rows);
     }
     let indexed =
@@ -595,9 +613,11 @@ pub async fn import_batch(
         Backend::Postgres => format!("${n}"),
     };
     // A row whose email came earlier in the batch is a duplicate whatever the order of the inserts: the earlier
-    // line wins. The rest go in in the order of the last-name index, the largest of the indexes an import fills in
-    // no order of their own: a batch then reads each of its leaves once, instead of about twice when the rows go
-    // in as the file has them and the index has outgrown the page cache.
+    // line wins. On SQLite the rest go in in the order of the last-name index, the largest of the indexes an import
+    // fills in no order of their own: a batch then reads each of its leaves once, instead of about twice when the
+    // rows go in as the file has them and the index has outgrown the page cache. On PostgreSQL they go in as the
+    // file has them: rows stored in name order would put alike names on the same pages, and the name search's
+    // sample, which reads whole pages (see `fill_postgres`), would then see fewer kinds of names.
     // Each row's keys are made once: to settle repeated emails, to order the inserts, and to be written.
     struct Keyed {
         row: usize,
@@ -626,7 +646,9 @@ pub async fn import_batch(
         }
         keep
     });
-    keyed.sort_unstable_by(|a, b| (&a.last, &a.first).cmp(&(&b.last, &b.first)));
+    if store.backend() == Backend::Sqlite {
+        keyed.sort_unstable_by(|a, b| (&a.last, &a.first).cmp(&(&b.last, &b.first)));
+    }
     let order = keyed;
     for chunk in order.chunks(500) {
         let mut sql = String::from(
