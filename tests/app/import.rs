@@ -118,9 +118,9 @@ async fn a_file_sorted_by_name_is_searched_by_any_part(db: Db) {
     assert!(res.text().await.unwrap().contains("<strong>20030</strong> candidates imported"));
     candor::store::candidates::analyze(&app.store).await.unwrap();
 
-    let search = |q: &str| {
+    let search_as = |token: &str, q: &str| {
         let url = format!("/candidates?q={}", url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>());
-        let req = app.api(reqwest::Method::GET, &url, &token);
+        let req = app.api(reqwest::Method::GET, &url, token);
         async move {
             let page: serde_json::Value = req.send().await.unwrap().json().await.unwrap();
             page["items"]
@@ -131,6 +131,7 @@ async fn a_file_sorted_by_name_is_searched_by_any_part(db: Db) {
                 .collect::<Vec<_>>()
         }
     };
+    let search = |q: &str| search_as(&token, q);
     // Inside the Greek last names only (no name starts with it).
     let greek = search("ομο").await;
     assert_eq!(greek.len(), 10, "{greek:?}");
@@ -142,8 +143,10 @@ async fn a_file_sorted_by_name_is_searched_by_any_part(db: Db) {
     assert_eq!(rare, ["Anna Aalto07000qzw", "Anna Aalto13000qzw"]);
     // Held by every Latin name.
     assert_eq!(search("alto1").await.len(), 10);
-    // Another organization's names are never found.
+    // Another organization's names are never found, and a small organization finds its own among many others'.
     assert!(search("ψωμ").await.is_empty());
+    assert_eq!(search_as(&other_token, "ομο").await, ["Νίκος Οικονόμου"]);
+    assert_eq!(search_as(&other_token, "alto1").await, Vec::<String>::new());
 }
 
 both!(
