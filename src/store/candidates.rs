@@ -473,8 +473,7 @@ pub async fn search(store: &Store, org_id: &str, query: &str, limit: usize) -> S
             }
             Backend::Postgres => {
                 drop(conn);
-                let have: Vec<&str> = found.iter().map(|c| c.id.as_str()).collect();
-                fill_postgres(store, org_id, &format!("%{}%", like_escape(&q)), want, &have, limit - found.len())
+                fill_postgres(store, org_id, &format!("%{}%", like_escape(&q)), want, &found, limit - found.len())
                     .await?
             }
         };
@@ -493,7 +492,7 @@ pub async fn search(store: &Store, org_id: &str, query: &str, limit: usize) -> S
 const FILL_SAMPLE_ROWS: u32 = 2500;
 
 /// The name search's fill on PostgreSQL: names of the organization holding `pattern` (`LIKE`), at most `want`, of
-/// which `need` are wanted besides the ones in `have`.
+/// which `need` are wanted besides the prefix hits already `found`.
 ///
 /// Reading rows until enough match is fast only when matching rows are spread over the table. Rows are stored in the
 /// order they came, and an import of a file sorted by name stores each script's names together: reading in storage
@@ -510,7 +509,7 @@ async fn fill_postgres(
     org_id: &str,
     pattern: &str,
     want: i64,
-    have: &[&str],
+    found: &[Candidate],
     need: usize,
 ) -> StoreResult<Vec<AnyRow>> {
     let sample = format!(
@@ -523,7 +522,8 @@ async fn fill_postgres(
     let mut rows = sqlx::query(&sample).bind(pattern).bind(org_id).bind(want).fetch_all(store.keyed()).await?;
     let mut new = 0;
     for row in &rows {
-        if !have.contains(&text(row, "id")?.as_str()) {
+        let id = text(row, "id")?;
+        if !found.iter().any(|c| c.id == id) {
             new += 1;
         }
     }
@@ -618,35 +618,26 @@ pub async fn import_batch(
     // Each row's keys are made once: to settle repeated emails, to order the inserts, and to be written.
     struct Keyed {
         row: usize,
-        email: String,
         first: String,
         last: String,
         full: String,
     }
-    let mut keyed: Vec<Keyed> = batch
-        .iter()
-        .enumerate()
-        .map(|(row, c)| {
-            let (first, last, full) = c.keys();
-            Keyed { row, email: c.email.key(), first, last, full }
-        })
-        .collect();
+    let emails: Vec<String> = batch.iter().map(|c| c.email.key()).collect();
+    let mut seen = std::collections::HashSet::with_capacity(batch.len());
     let mut duplicates = Vec::new();
-    let mut seen = std::collections::HashSet::with_capacity(keyed.len());
-    let first_of_its_email: Vec<bool> = keyed.iter().map(|k| seen.insert(k.email.as_str())).collect();
-    drop(seen);
-    let mut first = first_of_its_email.into_iter();
-    keyed.retain(|k| {
-        let keep = first.next().unwrap_or(true);
-        if !keep {
-            duplicates.push(k.row);
+    let mut order = Vec::with_capacity(batch.len());
+    for (row, c) in batch.iter().enumerate() {
+        if !seen.insert(emails[row].as_str()) {
+            duplicates.push(row);
+            continue;
         }
-        keep
-    });
-    if store.backend() == Backend::Sqlite {
-        keyed.sort_unstable_by(|a, b| (&a.last, &a.first).cmp(&(&b.last, &b.first)));
+        let (first, last, full) = c.keys();
+        order.push(Keyed { row, first, last, full });
     }
-    let order = keyed;
+    drop(seen);
+    if store.backend() == Backend::Sqlite {
+        order.sort_unstable_by(|a, b| (&a.last, &a.first).cmp(&(&b.last, &b.first)));
+    }
     for chunk in order.chunks(500) {
         let mut sql = String::from(
             "INSERT INTO candidates (id, org_id, first_name, last_name, email, email_key, phone, notes, first_key, \
@@ -670,7 +661,7 @@ pub async fn import_batch(
         let mut query = sqlx::query(&sql);
         for (k, id) in chunk.iter().zip(&ids) {
             let c = &batch[k.row];
-            query = bind_keyed(query.bind(id.as_str()).bind(org_id), c, &k.email, &k.first, &k.last, &k.full)
+            query = bind_keyed(query.bind(id.as_str()).bind(org_id), c, &emails[k.row], &k.first, &k.last, &k.full)
                 .bind(now)
                 .bind(now)
                 .bind(&actor.label);

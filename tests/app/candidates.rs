@@ -143,22 +143,7 @@ async fn typeahead_by_part_of_a_name(db: Db) {
     ] {
         app.add_candidate(first, last, email).await;
     }
-    let names = |q: &str| {
-        let app = &app;
-        let token = token.clone();
-        let q = q.to_owned();
-        async move {
-            let url = format!("/candidates?q={}", url_escape(&q));
-            let page: serde_json::Value =
-                app.api(reqwest::Method::GET, &url, &token).send().await.unwrap().json().await.unwrap();
-            page["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|c| format!("{} {}", c["first_name"].as_str().unwrap(), c["last_name"].as_str().unwrap()))
-                .collect::<Vec<_>>()
-        }
-    };
+    let names = |q: &'static str| app.search_names(&token, q);
     assert_eq!(
         names("jarv").await,
         vec!["Jarvis Cocker", "Aino Järvinen"],
@@ -192,10 +177,6 @@ async fn typeahead_by_part_of_a_name(db: Db) {
     assert_eq!(fragment.matches("role=\"option\"").count(), 10);
     assert!(fragment.contains("More candidates match than the 10 shown"), "{fragment}");
     assert!(!app.get_html("/candidates/suggest?q=aino").await.contains("More candidates match"));
-}
-
-fn url_escape(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 both!(create_view_edit_delete_with_timeline, list_pages_and_sorts, typeahead_by_part_of_a_name);

@@ -425,6 +425,20 @@ impl TestApp {
         reqwest::Client::new().request(method, self.url(&format!("/api/v1{path}"))).bearer_auth(token)
     }
 
+    /// The name search of the API (`GET /api/v1/candidates?q=`) as `token` sees it: "first last" of each suggestion,
+    /// in its order.
+    pub async fn search_names(&self, token: &str, q: &str) -> Vec<String> {
+        let url = format!("/candidates?q={}", url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>());
+        let page: serde_json::Value =
+            self.api(reqwest::Method::GET, &url, token).send().await.unwrap().json().await.unwrap();
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| format!("{} {}", c["first_name"].as_str().unwrap(), c["last_name"].as_str().unwrap()))
+            .collect()
+    }
+
     /// Runs every due background job now; returns how many ran.
     pub async fn run_pending_jobs(&self) -> usize {
         self.state.worker.run_pending().await.unwrap()
