@@ -635,8 +635,11 @@ pub async fn import_batch(
         order.push(Keyed { row, first, last, full });
     }
     drop(seen);
+    // On SQLite every row this transaction inserts gets a row id above those already there.
+    let mut rid_before = 0i64;
     if store.backend() == Backend::Sqlite {
         order.sort_unstable_by(|a, b| (&a.last, &a.first).cmp(&(&b.last, &b.first)));
+        rid_before = sqlx::query_scalar("SELECT coalesce(max(rid), 0) FROM candidates").fetch_one(&mut *tx).await?;
     }
     for chunk in order.chunks(500) {
         let mut sql = String::from(
@@ -676,6 +679,16 @@ pub async fn import_batch(
                 duplicates.push(k.row);
             }
         }
+    }
+    if store.backend() == Backend::Sqlite {
+        // The insert trigger leaves imported rows to this statement: one for the batch, so the trigram table
+        // writes its pending trigrams as segments of its own size, not one segment per 500-row statement.
+        sqlx::query(
+            "INSERT INTO candidate_trigrams (rowid, full_key) SELECT rid, full_key FROM candidates WHERE rid > $1",
+        )
+        .bind(rid_before)
+        .execute(&mut *tx)
+        .await?;
     }
     duplicates.sort_unstable();
     tx.commit().await?;

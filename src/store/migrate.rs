@@ -111,6 +111,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0018_search_statistics.sql"),
         include_str!("../../migrations/postgres/0018_search_statistics.sql"),
     ),
+    (
+        19,
+        "trigrams of imported candidates",
+        include_str!("../../migrations/sqlite/0019_imported_trigrams.sql"),
+        include_str!("../../migrations/postgres/0019_imported_trigrams.sql"),
+    ),
 ];
 
 /// Brings the schema up to date. Safe to run from several nodes at once: on PostgreSQL the nodes queue on an advisory

@@ -117,6 +117,15 @@ async fn a_file_sorted_by_name_is_searched_by_any_part(db: Db) {
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.text().await.unwrap().contains("<strong>20030</strong> candidates imported"));
     candor::store::candidates::analyze(&app.store).await.unwrap();
+    if app.store.backend() == candor::store::Backend::Sqlite {
+        // SQLite's trigram table holds exactly the trigrams of the names, the imported ones and the others alike.
+        let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
+        sqlx::query("INSERT INTO candidate_trigrams (candidate_trigrams, rank) VALUES ('integrity-check', 1)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    }
 
     let search = |q: &'static str| app.search_names(&token, q);
     // Inside the Greek last names only (no name starts with it).
