@@ -636,11 +636,13 @@ pub async fn import_batch(
     }
     drop(seen);
     // On SQLite every row this transaction inserts gets a row id above those already there.
-    let mut rid_before = 0i64;
-    if store.backend() == Backend::Sqlite {
-        order.sort_unstable_by(|a, b| (&a.last, &a.first).cmp(&(&b.last, &b.first)));
-        rid_before = sqlx::query_scalar("SELECT coalesce(max(rid), 0) FROM candidates").fetch_one(&mut *tx).await?;
-    }
+    let rid_before: Option<i64> = match store.backend() {
+        Backend::Sqlite => {
+            order.sort_unstable_by(|a, b| (&a.last, &a.first).cmp(&(&b.last, &b.first)));
+            Some(sqlx::query_scalar("SELECT coalesce(max(rid), 0) FROM candidates").fetch_one(&mut *tx).await?)
+        }
+        Backend::Postgres => None,
+    };
     for chunk in order.chunks(500) {
         let mut sql = String::from(
             "INSERT INTO candidates (id, org_id, first_name, last_name, email, email_key, phone, notes, first_key, \
@@ -680,7 +682,7 @@ pub async fn import_batch(
             }
         }
     }
-    if store.backend() == Backend::Sqlite {
+    if let Some(rid_before) = rid_before {
         // The insert trigger leaves imported rows to this statement: one for the batch, so the trigram table
         // writes its pending trigrams as segments of its own size, not one segment per 500-row statement.
         sqlx::query(
