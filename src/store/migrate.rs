@@ -117,6 +117,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0019_imported_trigrams.sql"),
         include_str!("../../migrations/postgres/0019_imported_trigrams.sql"),
     ),
+    (
+        20,
+        "last-name index without the candidate id",
+        include_str!("../../migrations/sqlite/0020_last_name_index.sql"),
+        include_str!("../../migrations/postgres/0020_last_name_index.sql"),
+    ),
 ];
 
 /// Brings the schema up to date. Safe to run from several nodes at once: on PostgreSQL the nodes queue on an advisory

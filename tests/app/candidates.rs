@@ -125,6 +125,43 @@ async fn list_pages_and_sorts(db: Db) {
     assert_eq!(ids.len(), 120);
     assert_eq!(ids[0], "c119@example.com");
     assert_eq!(ids[119], "c0@example.com");
+
+    // Namesakes: twenty candidates share five names, and pages of seven cut through each group. Both directions
+    // give every candidate once, equal names in the order of their ids.
+    let mut namesakes = Vec::new();
+    for i in 0..20 {
+        let body = serde_json::json!({"first_name": "Same", "last_name": format!("Namesake{}", i % 5), "email": format!("same{i}@example.com")});
+        let res = app.api(reqwest::Method::POST, "/candidates", &token).json(&body).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let c: serde_json::Value = res.json().await.unwrap();
+        namesakes.push((format!("namesake{}", i % 5), c["id"].as_str().unwrap().to_owned()));
+    }
+    namesakes.sort();
+    for sort in ["name", "-name"] {
+        let (mut got, mut cursor) = (Vec::new(), None::<String>);
+        loop {
+            let mut url = format!("/candidates?sort={sort}&limit=7");
+            if let Some(c) = &cursor {
+                url.push_str(&format!("&cursor={c}"));
+            }
+            let page: serde_json::Value =
+                app.api(reqwest::Method::GET, &url, &token).send().await.unwrap().json().await.unwrap();
+            for c in page["items"].as_array().unwrap() {
+                if c["first_name"] == "Same" {
+                    got.push((c["last_name"].as_str().unwrap().to_lowercase(), c["id"].as_str().unwrap().to_owned()));
+                }
+            }
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => break,
+            }
+        }
+        let mut want = namesakes.clone();
+        if sort == "-name" {
+            want.reverse();
+        }
+        assert_eq!(got, want, "sort={sort}");
+    }
     assert_eq!(app.get("/candidates?after=garbage").await.status(), StatusCode::BAD_REQUEST);
 }
 
