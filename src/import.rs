@@ -78,11 +78,19 @@ where
             Parsed::Batch(rows, problems) => {
                 // Row errors and duplicates are reported in file order.
                 let (lines, candidates): (Vec<u64>, Vec<NewCandidate>) = rows.into_iter().unzip();
+                let started = std::time::Instant::now();
                 let duplicates = match import_batch(store, org_id, actor, &candidates).await {
                     Ok(d) => d,
                     Err(e) => return Err(e.into()),
                 };
                 report.imported += (candidates.len() - duplicates.len()) as u64;
+                // Each batch's time, to see whether a large import slows down as the table grows.
+                tracing::debug!(
+                    rows = candidates.len(),
+                    imported = report.imported,
+                    ms = started.elapsed().as_millis() as u64,
+                    "import batch written"
+                );
                 let mut merged: Vec<RowProblem> = problems;
                 report.error_count += merged.len() as u64;
                 for i in duplicates {
