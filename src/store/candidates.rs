@@ -610,9 +610,10 @@ pub async fn import_batch(
         Backend::Postgres => format!("${n}"),
     };
     // A row whose email came earlier in the batch is a duplicate whatever the order of the inserts: the earlier
-    // line wins. On SQLite the rest go in in the order of the last-name index, the largest of the indexes an import
-    // fills in no order of their own: a batch then reads each of its leaves once, instead of about twice when the
-    // rows go in as the file has them and the index has outgrown the page cache. On PostgreSQL they go in as the
+    // line wins. On SQLite the rest go in in the order of the last-name index, one of the three an import fills in
+    // no order of their own: a batch then reads each of its leaves once, instead of about twice when the rows go in
+    // as the file has them and the index has outgrown the page cache (in the email index's or the full name's order
+    // instead, 1M rows took longer: bench/RESULTS.md). On PostgreSQL they go in as the
     // file has them: rows stored in name order would put alike names on the same pages, and the name search's
     // sample, which reads whole pages (see `fill_postgres`), would then see fewer kinds of names.
     // Each row's keys are made once: to settle repeated emails, to order the inserts, and to be written.
