@@ -276,15 +276,10 @@ impl MediaStore {
         let mut end = WriteEnd::Done;
         // Local writes reserve room in the process's budget before a chunk is read, so a write waiting for the disk
         // holds no chunk outside it (and its connection is not read further).
-        // A chunk longer than the room reserved before it (a body not framed by this server's connection buffers)
-        // is paid for by the next reservation, so what is held never outgrows the budget by more than one chunk's
-        // excess per write.
         let budget = self.local_dir.is_some().then_some(&self.write_budget);
-        let mut owed = 0;
         loop {
-            let want = BODY_CHUNK + owed;
             let room = match (budget, sink.as_mut()) {
-                (Some(budget), Some(Sink::File(f, _))) => match f.room(budget, want).await {
+                (Some(budget), Some(Sink::File(f, _))) => match f.room(budget, BODY_CHUNK).await {
                     Ok(room) => Some(room),
                     Err(e) => {
                         if let Some(s) = sink.take() {
@@ -293,7 +288,7 @@ impl MediaStore {
                         return Err(e);
                     }
                 },
-                (Some(budget), _) => Some(budget.take(want).await?),
+                (Some(budget), _) => Some(budget.take(BODY_CHUNK).await?),
                 (None, _) => None,
             };
             let chunk = match body.next().await {
@@ -305,7 +300,6 @@ impl MediaStore {
                 }
                 None => break,
             };
-            owed = room.as_ref().map_or(0, |r| chunk.len().saturating_sub(r.num_permits()));
             if written + head.len() as u64 + chunk.len() as u64 > max_len {
                 if let Some(s) = sink.take() {
                     s.abort().await;
@@ -796,7 +790,7 @@ mod tests {
     /// Eight uploads at once onto a disk slower than they arrive, through a budget smaller than what they would
     /// queue: each is stored whole, and the bodies are never read further ahead of the disk than the budget plus,
     /// per upload, one chunk's excess over the room reserved before it was read (the test's chunks are twice that
-    /// room, so each chunk's excess must be paid by the next reservation).
+    /// room, so each waits in hand for the rest of its room before it is written).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_slow_disk_holds_the_bodies_back_not_memory() {
         use std::sync::atomic::{AtomicU64, Ordering};
@@ -839,8 +833,8 @@ mod tests {
         for w in writes {
             w.await.unwrap();
         }
-        // Each upload may hold one chunk's excess over the room it reserved; the last chunk is for a file created
-        // while its directory was being read.
+        // Each upload may hold in hand one chunk's excess over the room it reserved; the last chunk is for a file
+        // created while its directory was being read.
         let bound = (1024 * 1024 + UPLOADS * (CHUNK - BODY_CHUNK) + CHUNK) as u64;
         assert!(ahead_most <= bound, "read {ahead_most} bytes ahead of the disk (bound {bound})");
         assert_eq!(store.write_budget.permits.available_permits(), store.write_budget.total, "all given back");
