@@ -107,21 +107,12 @@ async fn list_pages_and_sorts(db: Db) {
     assert_eq!(seen, sorted);
 
     // Newest first through the API, in pages of 50.
-    let mut ids = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut url = "/candidates?sort=-created&limit=50".to_owned();
-        if let Some(c) = &cursor {
-            url.push_str(&format!("&cursor={c}"));
-        }
-        let page: serde_json::Value =
-            app.api(reqwest::Method::GET, &url, &token).send().await.unwrap().json().await.unwrap();
-        ids.extend(page["items"].as_array().unwrap().iter().map(|c| c["email"].as_str().unwrap().to_owned()));
-        match page["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_owned()),
-            None => break,
-        }
-    }
+    let ids: Vec<String> = app
+        .api_items("/candidates?sort=-created&limit=50", &token)
+        .await
+        .iter()
+        .map(|c| c["email"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(ids.len(), 120);
     assert_eq!(ids[0], "c119@example.com");
     assert_eq!(ids[119], "c0@example.com");
@@ -138,24 +129,13 @@ async fn list_pages_and_sorts(db: Db) {
     }
     namesakes.sort();
     for sort in ["name", "-name"] {
-        let (mut got, mut cursor) = (Vec::new(), None::<String>);
-        loop {
-            let mut url = format!("/candidates?sort={sort}&limit=7");
-            if let Some(c) = &cursor {
-                url.push_str(&format!("&cursor={c}"));
-            }
-            let page: serde_json::Value =
-                app.api(reqwest::Method::GET, &url, &token).send().await.unwrap().json().await.unwrap();
-            for c in page["items"].as_array().unwrap() {
-                if c["first_name"] == "Same" {
-                    got.push((c["last_name"].as_str().unwrap().to_lowercase(), c["id"].as_str().unwrap().to_owned()));
-                }
-            }
-            match page["next_cursor"].as_str() {
-                Some(c) => cursor = Some(c.to_owned()),
-                None => break,
-            }
-        }
+        let got: Vec<(String, String)> = app
+            .api_items(&format!("/candidates?sort={sort}&limit=7"), &token)
+            .await
+            .iter()
+            .filter(|c| c["first_name"] == "Same")
+            .map(|c| (c["last_name"].as_str().unwrap().to_lowercase(), c["id"].as_str().unwrap().to_owned()))
+            .collect();
         let mut want = namesakes.clone();
         if sort == "-name" {
             want.reverse();

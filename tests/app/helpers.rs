@@ -425,6 +425,24 @@ impl TestApp {
         reqwest::Client::new().request(method, self.url(&format!("/api/v1{path}"))).bearer_auth(token)
     }
 
+    /// Every item of an API list (`path` with its query), following `next_cursor` from page to page.
+    pub async fn api_items(&self, path: &str, token: &str) -> Vec<serde_json::Value> {
+        let (mut items, mut cursor) = (Vec::new(), None::<String>);
+        loop {
+            let url = match &cursor {
+                Some(c) => format!("{path}&cursor={c}"),
+                None => path.to_owned(),
+            };
+            let page: serde_json::Value =
+                self.api(reqwest::Method::GET, &url, token).send().await.unwrap().json().await.unwrap();
+            items.extend(page["items"].as_array().unwrap().iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => return items,
+            }
+        }
+    }
+
     /// The name search of the API (`GET /api/v1/candidates?q=`) as `token` sees it: "first last" of each suggestion,
     /// in its order.
     pub async fn search_names(&self, token: &str, q: &str) -> Vec<String> {
