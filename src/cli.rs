@@ -276,9 +276,6 @@ pub async fn import_candidates(config: &Config, file: &std::path::Path, org_name
     bar.set_position(progress.load(Ordering::Relaxed));
     bar.finish();
     let report = report?;
-    if report.imported > 1000 {
-        store::candidates::analyze(&store).await?;
-    }
     if let Some(fatal) = &report.fatal {
         bail!("{fatal}");
     }

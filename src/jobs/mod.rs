@@ -157,7 +157,8 @@ impl Worker {
     }
 
     /// Periodic upkeep: reminders before deadlines, expiry of invitations whose deadline has passed and of uploads
-    /// left unfinished too long, deletion of recordings past the retention period. Safe on any number of nodes at
+    /// left unfinished too long, deletion of recordings past the retention period; hourly, the erasure of inactive
+    /// candidates and the planner's statistics of candidates when they are far off. Safe on any number of nodes at
     /// once.
     pub async fn run_maintenance(&self) -> anyhow::Result<()> {
         let reminded = self.send_reminders().await?;
@@ -184,6 +185,9 @@ impl Worker {
             let erased = crate::usecase::privacy::erase_inactive(&self.links).await?;
             if erased > 0 {
                 tracing::info!(candidates = erased, "inactive candidates erased after the retention period");
+            }
+            if store::candidates::refresh_statistics_if_stale(&self.store).await? {
+                tracing::info!("the planner's statistics of candidates refreshed");
             }
         }
         Ok(())
