@@ -118,9 +118,14 @@ pub async fn list(
         args.push(v);
         format!("${}", args.len())
     };
+    // CROSS JOIN keeps SQLite's planner to this order (the interview's invitations first, then each one's
+    // candidate): left free, SQLite went through every candidate of the organization and each one's invitations to
+    // every interview (17-21 ms instead of 3-5 ms for an interview of 1,000 among 100,000 invitations; its
+    // statistics know only the average interview). PostgreSQL plans a CROSS JOIN with these conditions like the
+    // inner join it is.
     let mut inner = format!(
-        "SELECT i.id, {key} AS k FROM invitations i JOIN candidates c ON c.org_id = i.org_id AND c.id = i.candidate_id \
-         WHERE i.org_id = $1 AND i.interview_id = $2"
+        "SELECT i.id, {key} AS k FROM invitations i CROSS JOIN candidates c \
+         WHERE c.org_id = i.org_id AND c.id = i.candidate_id AND i.org_id = $1 AND i.interview_id = $2"
     );
     if !filter.statuses.is_empty() {
         let list: Vec<String> = filter.statuses.iter().map(|s| arg(s.as_str().to_owned(), &mut args)).collect();
