@@ -111,16 +111,13 @@ where
     drop(rx);
     parser.await??;
     // Statistics that say the table is small (or none: SQLite never gathers them by itself) let the name search read
-    // an organization's rows one by one where it should use the trigram index: 140 ms for some 3-letter queries
-    // over 1M rows (bench/RESULTS.md).
-    if report.imported > ANALYZE_AFTER_ROWS {
+    // an organization's rows one by one where it should use the trigram index: over 100 ms for some 3-letter
+    // queries over 1M rows (bench/RESULTS.md).
+    if report.imported > crate::store::candidates::ANALYZE_AFTER_ROWS {
         crate::store::candidates::analyze(store).await?;
     }
     Ok(report)
 }
-
-/// An import of more rows than this refreshes the planner's statistics when it ends.
-pub const ANALYZE_AFTER_ROWS: u64 = 1000;
 
 fn parse<R: Read>(input: R, tx: tokio::sync::mpsc::Sender<Parsed>, progress: Arc<AtomicU64>) -> anyhow::Result<()> {
     let counting = CountingReader { inner: input, count: progress, pos: 0, newlines: VecDeque::new(), lines_before: 0 };

@@ -714,9 +714,13 @@ pub async fn analyze(store: &Store) -> StoreResult<()> {
     Ok(())
 }
 
+/// An import of more rows than this ends with [`analyze`]; a table of more rows than this gets it from the upkeep
+/// when the planner's count is far off.
+pub const ANALYZE_AFTER_ROWS: u64 = 1000;
+
 /// Runs [`analyze`] when the planner's count of candidates is far from the table's (none at all, or off by more than
 /// half), for tables that grew without a large import: SQLite never gathers statistics by itself, and without them
-/// the name search read an organization's rows one by one (140 ms for some 3-letter queries over 1M rows). The
+/// the name search read an organization's rows one by one (over 100 ms for some 3-letter queries over 1M rows). The
 /// upkeep calls it hourly. Returns whether it ran.
 pub async fn refresh_statistics_if_stale(store: &Store) -> StoreResult<bool> {
     let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM candidates").fetch_one(store.read()).await?;
@@ -746,7 +750,8 @@ pub async fn refresh_statistics_if_stale(store: &Store) -> StoreResult<bool> {
         }
     };
     let rows_f = rows as f64;
-    let stale = rows > 1000 && (planned <= 0.0 || rows_f > planned * 2.0 || rows_f < planned / 2.0);
+    let stale =
+        rows as u64 > ANALYZE_AFTER_ROWS && (planned <= 0.0 || rows_f > planned * 2.0 || rows_f < planned / 2.0);
     if stale {
         analyze(store).await?;
     }
