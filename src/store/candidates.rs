@@ -724,7 +724,20 @@ pub const ANALYZE_AFTER_ROWS: u64 = 1000;
 /// upkeep calls it hourly. Returns whether it ran.
 pub async fn refresh_statistics_if_stale(store: &Store) -> StoreResult<bool> {
     let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM candidates").fetch_one(store.read()).await?;
-    let planned: f64 = match store.backend() {
+    let planned = planned_rows(store).await?;
+    let rows_f = rows as f64;
+    let stale =
+        rows as u64 > ANALYZE_AFTER_ROWS && (planned <= 0.0 || rows_f > planned * 2.0 || rows_f < planned / 2.0);
+    if stale {
+        analyze(store).await?;
+    }
+    Ok(stale)
+}
+
+/// How many rows of `candidates` the planner's statistics count: 0 or less when it has none (SQLite's
+/// `sqlite_stat1` missing, PostgreSQL's `reltuples` at -1).
+pub async fn planned_rows(store: &Store) -> StoreResult<f64> {
+    Ok(match store.backend() {
         Backend::Sqlite => {
             // The table of statistics exists once something has been analyzed; the first number of an index's
             // statistics is the table's rows at that time.
@@ -748,14 +761,7 @@ pub async fn refresh_statistics_if_stale(store: &Store) -> StoreResult<bool> {
                 .fetch_one(store.read())
                 .await?
         }
-    };
-    let rows_f = rows as f64;
-    let stale =
-        rows as u64 > ANALYZE_AFTER_ROWS && (planned <= 0.0 || rows_f > planned * 2.0 || rows_f < planned / 2.0);
-    if stale {
-        analyze(store).await?;
-    }
-    Ok(stale)
+    })
 }
 
 /// Pages of SQLite's trigram index one merge step writes: about 0.1 s of work, so a server waiting for the database's

@@ -119,7 +119,8 @@ async fn a_file_sorted_by_name_is_searched_by_any_part(db: Db) {
     // The import itself refreshed the planner's statistics and merged SQLite's trigram segments into one.
     let analyzed = analyzed_rows(&app).await;
     assert!(analyzed >= 20_030.0, "the statistics count {analyzed} rows");
-    assert!(matches!(trigram_segments(&app).await, None | Some(1)), "{:?}", trigram_segments(&app).await);
+    let segments = trigram_segments(&app).await;
+    assert!(matches!(segments, None | Some(1)), "{segments:?}");
     trigrams_match_the_names(&app).await;
 
     let search = |q: &'static str| app.search_names(&token, q);
@@ -198,23 +199,7 @@ async fn statistics_follow_a_table_that_grew_without_an_import(db: Db) {
 
 /// How many rows of `candidates` the planner's statistics count (-1 or 0 when it has none).
 async fn analyzed_rows(app: &TestApp) -> f64 {
-    let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
-    let rows = if app.store.backend() == candor::store::Backend::Sqlite {
-        let stat: Option<String> = sqlx::query_scalar(
-            "SELECT stat FROM sqlite_stat1 WHERE tbl = 'candidates' AND idx = 'candidates_org_updated'",
-        )
-        .fetch_optional(&pool)
-        .await
-        .unwrap_or(None);
-        stat.and_then(|s| s.split(' ').next().and_then(|n| n.parse().ok())).unwrap_or(0.0)
-    } else {
-        sqlx::query_scalar("SELECT reltuples::float8 FROM pg_class WHERE oid = 'candidates'::regclass")
-            .fetch_one(&pool)
-            .await
-            .unwrap()
-    };
-    pool.close().await;
-    rows
+    candor::store::candidates::planned_rows(&app.store).await.unwrap()
 }
 
 /// SQLite: how many segments FTS5 keeps the trigram index in (the second number of its structure record, after a
